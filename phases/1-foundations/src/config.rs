@@ -1,0 +1,129 @@
+//! Configuration: command-line flags, each with a `LIVEBOARD_*` environment variable and
+//! a documented default.
+//!
+//! Flags win over environment variables, which win over defaults (clap's rule). The
+//! defaults need nothing outside this machine: the server binds to loopback and allows
+//! the web app's development origins. `--help` prints all of it.
+//!
+//! Later phases add their own option groups (`SseConfig`, `WsLimits`, ...) and the
+//! production binary flattens them all into one command line.
+
+use std::{net::SocketAddr, time::Duration};
+
+// ANCHOR: config_defaults
+/// Default bind address: loopback only, so a development server is not reachable from
+/// the network by accident. Production sets `0.0.0.0:8080` behind a proxy.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default allowed origins: where `npm run dev` serves the web app.
+pub const DEFAULT_ALLOWED_ORIGINS: &str = "http://localhost:3000,http://127.0.0.1:3000";
+/// Default JSON body limit: 64 KiB. A note is a few hundred bytes; anything near this is
+/// a mistake or an attack, and the limit bounds the memory one request can pin.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Default drain deadline on shutdown: 5 s, below the 10 s most orchestrators wait
+/// between SIGTERM and SIGKILL.
+pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 5_000;
+/// Default cap on open HTTP connections: 10,000. Each costs a socket (a file descriptor,
+/// ~4 KiB of kernel buffers) and a task; past the cap we stop *accepting* (the kernel
+/// queues the rest in the listen backlog) instead of failing with EMFILE.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+// ANCHOR_END: config_defaults
+
+// ANCHOR: server_config
+/// The HTTP server's settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port (printed on stdout at start).
+    #[arg(long, env = "LIVEBOARD_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+
+    /// Origins (scheme://host:port) whose pages may call this server, comma-separated;
+    /// `*` allows any origin.
+    #[arg(
+        long,
+        env = "LIVEBOARD_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = DEFAULT_ALLOWED_ORIGINS
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest accepted request body, in bytes (413 above it).
+    #[arg(long, env = "LIVEBOARD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// How long shutdown waits for in-flight requests, in milliseconds.
+    #[arg(long, env = "LIVEBOARD_DRAIN_TIMEOUT_MS", default_value_t = DEFAULT_DRAIN_TIMEOUT_MS)]
+    pub drain_timeout_ms: u64,
+
+    /// Most HTTP connections served at once; more wait in the kernel's accept queue.
+    #[arg(long, env = "LIVEBOARD_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Log filter, in tracing's EnvFilter syntax (e.g. `info`, `debug,hyper=info`).
+    #[arg(long, env = "LIVEBOARD_LOG", default_value = "info")]
+    pub log: String,
+}
+// ANCHOR_END: server_config
+
+impl ServerConfig {
+    /// The drain deadline as a [`Duration`].
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.drain_timeout_ms)
+    }
+}
+
+impl Default for ServerConfig {
+    /// The same values as the command line's defaults.
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            allowed_origins: DEFAULT_ALLOWED_ORIGINS
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            drain_timeout_ms: DEFAULT_DRAIN_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            log: "info".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerConfig,
+    }
+
+    #[test]
+    fn the_default_impl_matches_the_command_line_defaults() {
+        let parsed = Cli::parse_from(["test"]).server;
+        let default = ServerConfig::default();
+        // Environment variables may be set on a developer's machine; only compare when not.
+        if std::env::vars().all(|(k, _)| !k.starts_with("LIVEBOARD_")) {
+            assert_eq!(parsed.bind, default.bind);
+            assert_eq!(parsed.allowed_origins, default.allowed_origins);
+            assert_eq!(parsed.max_body_bytes, default.max_body_bytes);
+            assert_eq!(parsed.drain_timeout_ms, default.drain_timeout_ms);
+            assert_eq!(parsed.max_connections, default.max_connections);
+        }
+    }
+
+    #[test]
+    fn flags_parse_a_comma_separated_origin_list() {
+        let c = Cli::parse_from([
+            "test",
+            "--bind",
+            "127.0.0.1:0",
+            "--allowed-origins",
+            "http://a:1,http://b:2",
+        ])
+        .server;
+        assert_eq!(c.bind.port(), 0);
+        assert_eq!(c.allowed_origins, vec!["http://a:1", "http://b:2"]);
+    }
+}

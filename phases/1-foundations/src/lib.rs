@@ -1,0 +1,60 @@
+//! # Phase 1 — Foundations: an HTTP server we can read end to end
+//!
+//! Every later phase of Liveboard (Server-Sent Events, WebSocket, the board, scale-out)
+//! is an HTTP request at its start: an `EventSource` is a `GET` that never ends, a
+//! WebSocket is a `GET` with `Upgrade: websocket`. So before we push anything we build
+//! the server those requests arrive at — on [`hyper`] 1.x, without a web framework, so
+//! that every step a framework would hide is a file you can open.
+//!
+//! ## What this crate teaches
+//! | concept | file |
+//! |---|---|
+//! | accept loop, one task per connection, stop accepting on shutdown, drain | [`server`] |
+//! | routing by method and path, path parameters, `404` / `405` + `Allow` | [`router`] |
+//! | one error shape for every failure: `{"error":{"code","message"}}` | [`error`] |
+//! | reading JSON safely: content type (`415`), size limit (`413`), parse errors with line/column (`400`) | [`json`] |
+//! | CORS: why browsers ask, preflight, `Vary: Origin` | [`cors`] |
+//! | one request's life: request id, span, CORS, dispatch, log line | [`app`] |
+//! | `GET /health`: status, version, uptime, phases | [`health`] |
+//! | configuration from flags and `LIVEBOARD_*` variables | [`config`] |
+//! | structured logs with `tracing` | [`logging`] |
+//!
+//! ## What it deliberately leaves out
+//! TLS and HTTP/2 (a reverse proxy terminates them in production; HTTP/2 changes nothing
+//! about what this book teaches until chapter 2's six-connection limit), authentication,
+//! and any way for the server to *push*: that is exactly what HTTP request/response cannot
+//! do, and what phases 2 and 3 add.
+//!
+//! ## Seams later phases use
+//! * [`router::Router`] — phases add routes (`/events`, `/ws`, `/boards/:id`) to one router.
+//! * [`body::Body`] — a boxed body type, so a handler may answer with a fixed JSON body or
+//!   a never-ending SSE stream.
+//! * [`server::serve`] — takes a shutdown *future*; phase 5 turns it into a cancellation
+//!   token that also reaches long-lived streams.
+//! * [`health::PhaseInfo`] — each phase crate exports one, `/health` lists them.
+
+pub mod app;
+pub mod body;
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod logging;
+pub mod router;
+pub mod server;
+pub mod testing;
+
+pub use app::App;
+pub use body::Body;
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use health::PhaseInfo;
+pub use router::{Params, Router};
+
+/// This phase, as `/health` lists it.
+pub const PHASE: PhaseInfo = PhaseInfo {
+    number: 1,
+    slug: "foundations",
+    title: "Foundations",
+};

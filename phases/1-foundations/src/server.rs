@@ -1,0 +1,240 @@
+//! The accept loop: from a listening socket to one task per connection.
+//!
+//! ```text
+//!   TcpListener ──accept──▶ TcpStream ──hyper http1──▶ App::handle(request) ──▶ response
+//!        ▲                      │
+//!        │                      └── one tokio task per connection (many requests, keep-alive)
+//!        └── stops when the shutdown future fires; then in-flight requests drain
+//! ```
+//!
+//! hyper 1.x gives us the HTTP/1.1 state machine for *one* connection
+//! (`hyper::server::conn::http1`); accepting connections, spawning tasks, limiting how
+//! many run and stopping gracefully is ours to write — which is the point of this phase.
+//!
+//! **Graceful shutdown.** When `shutdown` resolves we (1) stop accepting and close the
+//! listening socket, so new clients are refused at once instead of hanging; (2) ask every
+//! open connection to finish its current request and close (a [`CancellationToken`] tells
+//! each connection task to call hyper's `graceful_shutdown`: idle keep-alive connections
+//! close immediately, busy ones after their response); (3) wait for them — a
+//! [`TaskTracker`] counts the tasks — but no longer than the drain deadline. Long-lived responses (SSE,
+//! upgraded WebSockets) need their own signal — phase 5 passes a cancellation token.
+
+use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+
+use hyper::{server::conn::http1, service::service_fn};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{app::App, config::ServerConfig};
+
+// ANCHOR: serve_options
+/// How the accept loop behaves; see [`ServerConfig`] for defaults and trade-offs.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// How long shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+    /// Most connections served at once.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (slowloris defence).
+    pub header_read_timeout: Duration,
+}
+
+impl From<&ServerConfig> for ServeOptions {
+    fn from(c: &ServerConfig) -> Self {
+        Self {
+            drain_timeout: c.drain_timeout(),
+            max_connections: c.max_connections.max(1),
+            header_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+// ANCHOR_END: serve_options
+
+/// Binds the listening socket.
+pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+// ANCHOR: announce
+/// Prints `listening on http://ADDR` as the first line on stdout, the contract scripts
+/// and the end-to-end harness use to find a server started on port 0.
+pub fn announce(listener: &TcpListener) -> io::Result<SocketAddr> {
+    use std::io::Write;
+    let addr = listener.local_addr()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{addr}")?;
+    out.flush()?;
+    tracing::info!(%addr, "listening");
+    Ok(addr)
+}
+// ANCHOR_END: announce
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains.
+///
+/// Returns once every connection has closed or the drain deadline has passed.
+pub async fn serve<F>(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: F,
+    opts: ServeOptions,
+) -> io::Result<()>
+where
+    F: Future<Output = ()>,
+{
+    // ANCHOR: accept_loop
+    let draining = CancellationToken::new();
+    let connections = TaskTracker::new();
+    let permits = Arc::new(Semaphore::new(opts.max_connections));
+    tokio::pin!(shutdown);
+
+    loop {
+        // Take a connection slot first: at the cap we stop calling accept(), and new
+        // clients wait in the kernel's backlog rather than costing us memory.
+        let permit = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break, // the semaphore is never closed; stop if it somehow is
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Per-connection errors (the peer reset before we accepted) are
+                    // routine; running out of file descriptors (EMFILE) is not, and
+                    // retrying at once would spin a core, so back off briefly.
+                    tracing::warn!(error = %e, "accept failed");
+                    if !is_connection_error(&e) {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        // ANCHOR_END: accept_loop
+        // ANCHOR: connection_task
+        // Small writes (SSE events, WebSocket frames) must leave now, not after Nagle's
+        // 40 ms delay waiting for an ACK.
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = service_fn(move |req| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(opts.header_read_timeout)
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let draining = draining.clone();
+        connections.spawn(async move {
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                () = draining.cancelled() => {
+                    // Finish the request in flight (if any), then close.
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    // ANCHOR_END: connection_task
+
+    // ANCHOR: graceful_drain
+    drop(listener);
+    tracing::info!(
+        open = connections.len(),
+        "stopped accepting; draining open connections"
+    );
+    draining.cancel();
+    connections.close();
+    match tokio::time::timeout(opts.drain_timeout, connections.wait()).await {
+        Ok(()) => tracing::info!("all connections closed"),
+        Err(_) => tracing::warn!(
+            deadline_ms = opts.drain_timeout.as_millis() as u64,
+            still_open = connections.len(),
+            "drain deadline passed; dropping the rest"
+        ),
+    }
+    Ok(())
+    // ANCHOR_END: graceful_drain
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM — what a terminal and an orchestrator send.
+pub async fn ctrl_c_or_term() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// Everything a `main` does after parsing its configuration: bind, announce the address
+/// on stdout, serve `router` until `shutdown`, drain. Every phase's binary and the
+/// production backend end with this one call.
+pub async fn run<F>(
+    config: &ServerConfig,
+    router: crate::Router,
+    shutdown: F,
+) -> std::process::ExitCode
+where
+    F: Future<Output = ()>,
+{
+    use std::process::ExitCode;
+    let app = App::new(
+        router,
+        crate::cors::CorsPolicy::new(config.allowed_origins.clone()),
+    );
+    let listener = match bind(config.bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", config.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = announce(&listener) {
+        eprintln!("cannot write to stdout: {e}");
+        return ExitCode::FAILURE;
+    }
+    match serve(listener, Arc::new(app), shutdown, config.into()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

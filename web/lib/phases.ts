@@ -1,0 +1,34 @@
+/**
+ * The course map: one entry per phase that has landed in the web app.
+ *
+ * The header navigation and the landing page are both drawn from this list, so adding a
+ * phase is one line here (plus its page under `app/phases/N/`).
+ */
+
+/** One phase of the course, as shown in the navigation. */
+export interface Phase {
+  /** Position in the course, 1-based; also the URL segment (`/phases/1`). */
+  readonly number: number;
+  /** Machine name, the same as the backend's `/health` `phases[].slug`. */
+  readonly slug: string;
+  /** Short title for the navigation. */
+  readonly title: string;
+  /** One line saying what the phase teaches. */
+  readonly summary: string;
+  /** Where the phase's demo page lives. */
+  readonly href: `/phases/${number}`;
+}
+
+function phase(number: number, slug: string, title: string, summary: string): Phase {
+  return { number, slug, title, summary, href: `/phases/${number}` };
+}
+
+/** Every phase that has a page, in course order. */
+export const PHASES: readonly Phase[] = [
+  phase(1, "foundations", "Foundations", "HTTP request and response, and why the server cannot push: polling /health."),
+];
+
+/** The phase with this number, or `undefined` if it has not landed yet. */
+export function findPhase(number: number): Phase | undefined {
+  return PHASES.find((p) => p.number === number);
+}
