@@ -72,7 +72,11 @@ async fn a_cors_preflight_from_an_allowed_origin_is_answered() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let h = res.headers();
-    assert_eq!(h.get_all("vary").iter().count(), 1, "Vary: Origin exactly once");
+    assert_eq!(
+        h.get_all("vary").iter().count(),
+        1,
+        "Vary: Origin exactly once"
+    );
     assert_eq!(h["access-control-allow-origin"], "http://localhost:3000");
     assert!(h["access-control-allow-methods"]
         .to_str()
