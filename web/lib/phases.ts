@@ -26,6 +26,7 @@ function phase(number: number, slug: string, title: string, summary: string): Ph
 /** Every phase that has a page, in course order. */
 export const PHASES: readonly Phase[] = [
   phase(1, "foundations", "Foundations", "HTTP request and response, and why the server cannot push: polling /health."),
+  phase(2, "sse", "Server-Sent Events", "One response that never ends: EventSource, automatic reconnection with Last-Event-ID, presence."),
 ];
 
 /** The phase with this number, or `undefined` if it has not landed yet. */

@@ -1,0 +1,810 @@
+//! The hub: rooms of subscribers, one sequence and one bounded history per room, and
+//! fan-out through each subscriber's bounded queue.
+//!
+//! ```text
+//!  publish(room, event, data)                      ┌─▶ queue ─▶ SSE stream   (encoded once as SSE)
+//!      │ seq += 1, append to history, encode once  ├─▶ queue ─▶ SSE stream
+//!      └──────────────── per wire format ──────────┴─▶ queue ─▶ WebSocket    (encoded once as a frame)
+//! ```
+//!
+//! **The hub does not know the transport.** A subscriber is an [`OutboundQueue`] of
+//! encoded bytes plus a [`WireFormat`] that turns a [`Message`] into those bytes. SSE
+//! streams (this phase) and WebSockets (phase 3, hand-rolled; phase 6, tokio-tungstenite)
+//! subscribe to the same rooms. A broadcast is encoded **once per format**, and the same
+//! [`Bytes`] (a reference-counted buffer) goes to every subscriber of that format.
+//!
+//! **No gap between replay and live.** [`Hub::subscribe`] takes the room's lock, pushes
+//! the replay (events after the client's last position) into the new queue, and registers
+//! the queue — all before any publish can run. A publish takes the same lock to number,
+//! record and fan out its event. So every event is either in the replay or delivered live,
+//! never both, never neither.
+//!
+//! **Recovery is all or nothing.** If the client's position is from another epoch, or older
+//! than the history holds, it gets a `reset` event and must reload its state; it never
+//! gets a partial replay that looks complete. Otherwise it gets every missed event, then a
+//! `ready` event saying `recovered: true`.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
+};
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::{
+    position::{new_epoch, StreamPosition},
+    queue::{CloseCause, OutboundQueue, PushError},
+};
+
+/// One event, before encoding. `data` is JSON text, serialized once by the publisher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The stream position, for events that are part of the room's history; `None` for
+    /// ephemeral events (presence) that are never replayed.
+    pub position: Option<StreamPosition>,
+    /// The event type, e.g. `note.created`, `presence.join`.
+    pub event: String,
+    /// The payload as JSON text.
+    pub data: Bytes,
+}
+
+// ANCHOR: wire_format
+/// Turns a [`Message`] into the bytes one transport writes.
+pub trait WireFormat: Send + Sync + 'static {
+    /// A stable name; broadcasts cache one encoding per name.
+    fn name(&self) -> &'static str;
+    /// The bytes to write for `msg`.
+    fn encode(&self, msg: &Message) -> Bytes;
+}
+// ANCHOR_END: wire_format
+
+/// The hub's limits. Every value says its default, unit and trade-off.
+#[derive(Debug, Clone, Copy)]
+pub struct HubLimits {
+    /// Bytes a subscriber may lag behind before it is cut. Default 1 MiB (Centrifugo's
+    /// default). Larger absorbs longer stalls at the cost of memory × subscribers.
+    pub queue_bytes: usize,
+    /// Events kept per room for replay. Default 1024. A client offline for longer than
+    /// that many events gets a `reset` and reloads; production sizes it from the event
+    /// rate and the reconnect window, or replays from a persistent log (phase 4).
+    pub history: usize,
+}
+
+impl Default for HubLimits {
+    fn default() -> Self {
+        Self {
+            queue_bytes: 1024 * 1024,
+            history: 1024,
+        }
+    }
+}
+
+/// How a subscription started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// No position given: live events from now on.
+    Fresh,
+    /// Every event after the given position was replayed.
+    Recovered {
+        /// How many events the replay held.
+        replayed: usize,
+    },
+    /// The position could not be resumed; the client must reload its state.
+    Reset {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+/// Counters, readable at any time (`GET /stats`).
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct HubStats {
+    /// Subscribers right now.
+    pub subscribers: u64,
+    /// Rooms right now.
+    pub rooms: u64,
+    /// Events published (history and ephemeral).
+    pub published: u64,
+    /// Messages handed to subscriber queues.
+    pub delivered: u64,
+    /// Subscribers cut for lagging more than `queue_bytes`.
+    pub slow_consumers_cut: u64,
+}
+
+/// What a publish did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The event's position (`None` for ephemeral events).
+    pub position: Option<StreamPosition>,
+    /// Subscribers it was queued for.
+    pub delivered: usize,
+    /// Subscribers cut because their queue overflowed.
+    pub cut: usize,
+}
+
+struct Member {
+    queue: Arc<OutboundQueue>,
+    format: Arc<dyn WireFormat>,
+}
+
+#[derive(Default)]
+struct RoomState {
+    /// Set when the room was removed from the hub's map; whoever finds it set must look
+    /// the room up again (a new, live one will be created).
+    retired: bool,
+    seq: u64,
+    history: VecDeque<Arc<Message>>,
+    members: HashMap<u64, Member>,
+}
+
+struct Room {
+    name: String,
+    state: Mutex<RoomState>,
+}
+
+impl Room {
+    fn lock(&self) -> MutexGuard<'_, RoomState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    subscribers: AtomicU64,
+    published: AtomicU64,
+    delivered: AtomicU64,
+    slow_consumers_cut: AtomicU64,
+}
+
+/// Rooms, histories and fan-out. Share it as `Arc<Hub>`.
+pub struct Hub {
+    epoch: String,
+    limits: HubLimits,
+    rooms: Mutex<HashMap<String, Arc<Room>>>,
+    next_id: AtomicU64,
+    counters: Counters,
+}
+
+impl Hub {
+    /// A hub with a fresh epoch.
+    pub fn new(limits: HubLimits) -> Arc<Self> {
+        Arc::new(Self {
+            epoch: new_epoch(),
+            limits,
+            rooms: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            counters: Counters::default(),
+        })
+    }
+
+    /// This hub's epoch (changes at every restart: the history is in memory).
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// The limits it was built with.
+    pub fn limits(&self) -> HubLimits {
+        self.limits
+    }
+
+    /// The room's current position (the last published sequence).
+    pub fn position(&self, room: &str) -> StreamPosition {
+        let seq = self.existing_room(room).map_or(0, |r| r.lock().seq);
+        StreamPosition::new(self.epoch.clone(), seq)
+    }
+
+    /// Subscribers currently in `room`.
+    pub fn room_size(&self, room: &str) -> usize {
+        self.existing_room(room)
+            .map_or(0, |r| r.lock().members.len())
+    }
+
+    // ANCHOR: subscribe
+    /// Joins `room` with a fresh queue. If `since` is given, replays every event after it,
+    /// or queues a `reset` if that is impossible; then queues a `ready` (or the `reset`)
+    /// carrying the current position, so even a client that has seen no event yet has a
+    /// position to resume from.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        room: &str,
+        format: Arc<dyn WireFormat>,
+        since: Option<&StreamPosition>,
+    ) -> (Subscription, Resume) {
+        let queue = Arc::new(OutboundQueue::new(self.limits.queue_bytes));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let room = self.with_live_room(room, |room, state| {
+            let current = StreamPosition::new(self.epoch.clone(), state.seq);
+            let (missed, resume) = match since {
+                None => (Vec::new(), Resume::Fresh),
+                Some(p) => match self.replay(state, p, format.as_ref()) {
+                    Ok(missed) => {
+                        let replayed = missed.len();
+                        (missed, Resume::Recovered { replayed })
+                    }
+                    Err(reset) => (Vec::new(), reset),
+                },
+            };
+            let mut control = format.encode(&control_message(&current, &resume));
+            // All or nothing, also in bytes: a replay that would not fit in the queue
+            // would be cut, the backlog dropped, and the client would come back with the
+            // same position — forever. It gets a reset instead, and reloads.
+            let needed = missed.iter().map(Bytes::len).sum::<usize>() + control.len();
+            let (missed, resume) = if !missed.is_empty() && needed > self.limits.queue_bytes {
+                let reset = Resume::Reset {
+                    reason: format!(
+                        "the {} missed events ({needed} bytes) exceed the queue budget of {} bytes",
+                        missed.len(),
+                        self.limits.queue_bytes
+                    ),
+                };
+                control = format.encode(&control_message(&current, &reset));
+                (Vec::new(), reset)
+            } else {
+                (missed, resume)
+            };
+            // They fit (checked above); a fresh queue takes one message of any size.
+            for bytes in missed {
+                let _ = queue.push(bytes);
+            }
+            let _ = queue.push(control);
+            state.members.insert(
+                id,
+                Member {
+                    queue: queue.clone(),
+                    format,
+                },
+            );
+            // Counted under the room lock: a fan-out that cuts this member right after
+            // the lock is released must find it counted, or the counter would underflow.
+            self.counters.subscribers.fetch_add(1, Ordering::Relaxed);
+            (room.clone(), resume)
+        });
+        let (room, resume) = room;
+        (
+            Subscription {
+                hub: self.clone(),
+                room,
+                id,
+                queue,
+            },
+            resume,
+        )
+    }
+    // ANCHOR_END: subscribe
+
+    /// The encoded events after `since`, or the reset that replaces them.
+    fn replay(
+        &self,
+        state: &RoomState,
+        since: &StreamPosition,
+        format: &dyn WireFormat,
+    ) -> Result<Vec<Bytes>, Resume> {
+        if since.epoch != self.epoch {
+            return Err(Resume::Reset {
+                reason: format!(
+                    "position {since} is from another history (epoch {} now): the server restarted",
+                    self.epoch
+                ),
+            });
+        }
+        if since.seq > state.seq {
+            return Err(Resume::Reset {
+                reason: format!("position {since} is ahead of the stream (at {})", state.seq),
+            });
+        }
+        let oldest = state.history.front().map_or(state.seq + 1, |m| {
+            m.position.as_ref().map_or(state.seq + 1, |p| p.seq)
+        });
+        if since.seq + 1 < oldest {
+            return Err(Resume::Reset {
+                reason: format!(
+                    "position {since} is older than the history kept ({} events, oldest {oldest})",
+                    self.limits.history
+                ),
+            });
+        }
+        Ok(state
+            .history
+            .iter()
+            .filter(|msg| msg.position.as_ref().is_some_and(|p| p.seq > since.seq))
+            .map(|msg| format.encode(msg))
+            .collect())
+    }
+
+    /// Numbers `event`, records it in the room's history and queues it for every
+    /// subscriber.
+    pub fn publish(&self, room: &str, event: &str, data: Bytes) -> Published {
+        self.with_live_room(room, |_, state| {
+            state.seq += 1;
+            let msg = Arc::new(Message {
+                position: Some(StreamPosition::new(self.epoch.clone(), state.seq)),
+                event: event.to_owned(),
+                data,
+            });
+            state.history.push_back(msg.clone());
+            while state.history.len() > self.limits.history {
+                state.history.pop_front();
+            }
+            self.fan_out(state, &msg)
+        })
+    }
+
+    /// Queues `event` for every subscriber without numbering or recording it (presence:
+    /// state, not history — a reconnecting client gets a fresh snapshot instead).
+    pub fn publish_ephemeral(&self, room: &str, event: &str, data: Bytes) -> Published {
+        let Some(room) = self.existing_room(room) else {
+            return Published {
+                position: None,
+                delivered: 0,
+                cut: 0,
+            };
+        };
+        let msg = Message {
+            position: None,
+            event: event.to_owned(),
+            data,
+        };
+        let mut state = room.lock();
+        self.fan_out(&mut state, &msg)
+    }
+
+    // ANCHOR: fan_out
+    fn fan_out(&self, state: &mut RoomState, msg: &Message) -> Published {
+        self.counters.published.fetch_add(1, Ordering::Relaxed);
+        // Encode once per wire format, not once per subscriber.
+        let mut encoded: Vec<(&'static str, Bytes)> = Vec::with_capacity(2);
+        let mut cut = Vec::new();
+        let mut delivered = 0;
+        for (id, member) in &state.members {
+            let name = member.format.name();
+            let bytes = match encoded.iter().find(|(n, _)| *n == name) {
+                Some((_, b)) => b.clone(),
+                None => {
+                    let b = member.format.encode(msg);
+                    encoded.push((name, b.clone()));
+                    b
+                }
+            };
+            match member.queue.push(bytes) {
+                Ok(()) => delivered += 1,
+                Err(PushError::Overflow) | Err(PushError::Closed) => cut.push(*id),
+            }
+        }
+        for id in &cut {
+            // Removed here, once; the Subscription's drop will find it gone.
+            if state.members.remove(id).is_some() {
+                self.counters.subscribers.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let overflowed = cut.len();
+        self.counters
+            .slow_consumers_cut
+            .fetch_add(overflowed as u64, Ordering::Relaxed);
+        self.counters
+            .delivered
+            .fetch_add(delivered as u64, Ordering::Relaxed);
+        if overflowed > 0 {
+            tracing::warn!(
+                cut = overflowed,
+                "subscribers cut: queue over its byte budget"
+            );
+        }
+        Published {
+            position: msg.position.clone(),
+            delivered,
+            cut: overflowed,
+        }
+    }
+    // ANCHOR_END: fan_out
+
+    /// Closes every subscriber's queue with `cause` (shutdown).
+    pub fn close_all(&self, cause: CloseCause) {
+        let rooms: Vec<Arc<Room>> = self.rooms_lock().values().cloned().collect();
+        for room in rooms {
+            for member in room.lock().members.values() {
+                member.queue.close(cause);
+            }
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> HubStats {
+        HubStats {
+            subscribers: self.counters.subscribers.load(Ordering::Relaxed),
+            rooms: self.rooms_lock().len() as u64,
+            published: self.counters.published.load(Ordering::Relaxed),
+            delivered: self.counters.delivered.load(Ordering::Relaxed),
+            slow_consumers_cut: self.counters.slow_consumers_cut.load(Ordering::Relaxed),
+        }
+    }
+
+    fn rooms_lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Room>>> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn room(&self, name: &str) -> Arc<Room> {
+        self.rooms_lock()
+            .entry(name.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Room {
+                    name: name.to_owned(),
+                    state: Mutex::new(RoomState::default()),
+                })
+            })
+            .clone()
+    }
+
+    /// Runs `f` with the room locked, guaranteed to be the room in the map (see
+    /// `RoomState::retired`): a room removed meanwhile is looked up, and so re-created, again.
+    fn with_live_room<R>(&self, name: &str, f: impl FnOnce(&Arc<Room>, &mut RoomState) -> R) -> R {
+        loop {
+            let room = self.room(name);
+            let mut state = room.lock();
+            if !state.retired {
+                return f(&room, &mut state);
+            }
+        }
+    }
+
+    fn existing_room(&self, name: &str) -> Option<Arc<Room>> {
+        self.rooms_lock().get(name).cloned()
+    }
+
+    fn leave(&self, room: &Arc<Room>, id: u64) {
+        let mut state = room.lock();
+        if state.members.remove(&id).is_some() {
+            self.counters.subscribers.fetch_sub(1, Ordering::Relaxed);
+        }
+        // A room with nobody in it and nothing to replay costs memory for nothing.
+        let empty = state.members.is_empty() && state.history.is_empty();
+        drop(state);
+        if empty {
+            let mut rooms = self.rooms_lock();
+            if let Some(r) = rooms.get(&room.name) {
+                // Re-check under both locks: someone may have joined meanwhile.
+                if Arc::ptr_eq(r, room) {
+                    let mut state = room.lock();
+                    if state.members.is_empty() && state.history.is_empty() {
+                        state.retired = true;
+                        drop(state);
+                        rooms.remove(&room.name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Membership of one room; leaving is dropping it.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    room: Arc<Room>,
+    id: u64,
+    queue: Arc<OutboundQueue>,
+}
+
+impl Subscription {
+    /// The queue to drain and write to the client.
+    pub fn queue(&self) -> &Arc<OutboundQueue> {
+        &self.queue
+    }
+
+    /// This subscriber's id, unique in the hub.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The room's name.
+    pub fn room(&self) -> &str {
+        &self.room.name
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.leave(&self.room, self.id);
+    }
+}
+
+/// The `ready` or `reset` event that starts every subscription, carrying the current
+/// position as its id.
+fn control_message(current: &StreamPosition, resume: &Resume) -> Message {
+    let (event, data) = match resume {
+        Resume::Reset { reason } => (
+            "reset",
+            serde_json::json!({ "reason": reason, "position": current.to_string() }),
+        ),
+        Resume::Fresh => (
+            "ready",
+            serde_json::json!({ "position": current.to_string(), "recovered": false, "replayed": 0 }),
+        ),
+        Resume::Recovered { replayed } => (
+            "ready",
+            serde_json::json!({ "position": current.to_string(), "recovered": true, "replayed": replayed }),
+        ),
+    };
+    Message {
+        position: Some(current.clone()),
+        event: event.into(),
+        data: json_bytes(&data),
+    }
+}
+
+/// Serializes a JSON value to bytes (infallible for `serde_json::Value`).
+pub fn json_bytes(value: &serde_json::Value) -> Bytes {
+    Bytes::from(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wire format that writes `event|position|data` so tests can read what was queued.
+    struct Plain;
+    impl WireFormat for Plain {
+        fn name(&self) -> &'static str {
+            "plain"
+        }
+        fn encode(&self, msg: &Message) -> Bytes {
+            let pos = msg
+                .position
+                .as_ref()
+                .map(|p| p.seq.to_string())
+                .unwrap_or_default();
+            Bytes::from(format!(
+                "{}|{}|{}",
+                msg.event,
+                pos,
+                String::from_utf8_lossy(&msg.data)
+            ))
+        }
+    }
+
+    async fn drain(sub: &Subscription) -> Vec<String> {
+        let mut out = Vec::new();
+        // Everything queued so far is available at once; a control message is always there.
+        sub.queue().next_batch(&mut out).await;
+        out.iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
+
+    fn data(s: &str) -> Bytes {
+        Bytes::from(s.to_owned())
+    }
+
+    #[tokio::test]
+    async fn a_fresh_subscriber_gets_ready_with_the_current_position_then_live_events() {
+        let hub = Hub::new(HubLimits::default());
+        hub.publish("b", "note", data("1"));
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), None);
+        assert_eq!(resume, Resume::Fresh);
+        hub.publish("b", "note", data("2"));
+        let got = drain(&sub).await;
+        assert!(got[0].starts_with("ready|1|"), "{got:?}");
+        assert_eq!(got[1], "note|2|2");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_with_a_position_gets_exactly_the_missed_events() {
+        let hub = Hub::new(HubLimits::default());
+        for i in 1..=5 {
+            hub.publish("b", "note", data(&i.to_string()));
+        }
+        let since = StreamPosition::new(hub.epoch(), 2);
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since));
+        assert_eq!(resume, Resume::Recovered { replayed: 3 });
+        let got = drain(&sub).await;
+        assert_eq!(&got[..3], ["note|3|3", "note|4|4", "note|5|5"]);
+        assert!(got[3].starts_with("ready|5|") && got[3].contains("\"recovered\":true"));
+    }
+
+    #[tokio::test]
+    async fn a_position_older_than_the_history_gets_reset_not_a_partial_replay() {
+        let hub = Hub::new(HubLimits {
+            history: 3,
+            ..HubLimits::default()
+        });
+        for i in 1..=10 {
+            hub.publish("b", "note", data(&i.to_string()));
+        }
+        let (sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new(hub.epoch(), 6)),
+        );
+        assert!(matches!(resume, Resume::Reset { .. }));
+        let got = drain(&sub).await;
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("reset|10|"), "{got:?}");
+        // The oldest kept event is 8: position 7 is still recoverable.
+        let (_sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new(hub.epoch(), 7)),
+        );
+        assert_eq!(resume, Resume::Recovered { replayed: 3 });
+    }
+
+    #[tokio::test]
+    async fn a_replay_larger_than_the_queue_budget_is_a_reset_not_an_endless_cut() {
+        let hub = Hub::new(HubLimits {
+            queue_bytes: 200,
+            history: 100,
+        });
+        for _ in 0..10 {
+            hub.publish("b", "note", data(&"x".repeat(20)));
+        }
+        let (sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new(hub.epoch(), 0)),
+        );
+        assert!(
+            matches!(&resume, Resume::Reset { reason } if reason.contains("queue budget")),
+            "{resume:?}"
+        );
+        let got = drain(&sub).await;
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("reset|10|"), "{got:?}");
+        // A shorter gap still fits and is replayed.
+        let (_sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new(hub.epoch(), 8)),
+        );
+        assert_eq!(resume, Resume::Recovered { replayed: 2 });
+    }
+
+    #[tokio::test]
+    async fn a_position_from_another_epoch_gets_reset() {
+        let hub = Hub::new(HubLimits::default());
+        hub.publish("b", "note", data("1"));
+        let (_sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new("otherepoch", 0)),
+        );
+        assert!(matches!(resume, Resume::Reset { reason } if reason.contains("restarted")));
+    }
+
+    #[tokio::test]
+    async fn a_position_ahead_of_the_stream_gets_reset() {
+        let hub = Hub::new(HubLimits::default());
+        let (_sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new(hub.epoch(), 9)),
+        );
+        assert!(matches!(resume, Resume::Reset { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_is_cut_and_the_others_still_get_everything() {
+        let hub = Hub::new(HubLimits {
+            queue_bytes: 200,
+            ..HubLimits::default()
+        });
+        let (slow, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (fast, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let mut fast_seen = drain(&fast).await;
+        for i in 0..20 {
+            let p = hub.publish("b", "note", data(&format!("{i:020}")));
+            // The fast one drains after each publish; the slow one never does.
+            fast_seen.extend(drain(&fast).await);
+            if i > 10 {
+                assert_eq!(p.delivered, 1);
+            }
+        }
+        assert_eq!(
+            fast_seen.iter().filter(|m| m.starts_with("note")).count(),
+            20
+        );
+        let mut out = Vec::new();
+        assert_eq!(
+            slow.queue().next_batch(&mut out).await,
+            Some(CloseCause::SlowConsumer)
+        );
+        assert_eq!(hub.stats().slow_consumers_cut, 1);
+        assert_eq!(hub.room_size("b"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_broadcast_is_encoded_once_per_format() {
+        use std::sync::atomic::AtomicUsize;
+        struct Counting(Arc<AtomicUsize>);
+        impl WireFormat for Counting {
+            fn name(&self) -> &'static str {
+                "counting"
+            }
+            fn encode(&self, msg: &Message) -> Bytes {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                msg.data.clone()
+            }
+        }
+        let n = Arc::new(AtomicUsize::new(0));
+        let hub = Hub::new(HubLimits::default());
+        let subs: Vec<_> = (0..100)
+            .map(|_| hub.subscribe("b", Arc::new(Counting(n.clone())), None).0)
+            .collect();
+        let before = n.load(Ordering::SeqCst); // one control message each
+        assert_eq!(before, 100);
+        let p = hub.publish("b", "note", data("x"));
+        assert_eq!(p.delivered, 100);
+        assert_eq!(n.load(Ordering::SeqCst) - before, 1);
+        drop(subs);
+    }
+
+    #[tokio::test]
+    async fn dropping_a_subscription_leaves_the_room_and_an_empty_room_is_forgotten() {
+        let hub = Hub::new(HubLimits::default());
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        assert_eq!(hub.stats().subscribers, 1);
+        assert_eq!(hub.stats().rooms, 1);
+        drop(sub);
+        assert_eq!(hub.stats().subscribers, 0);
+        assert_eq!(hub.stats().rooms, 0);
+        // Ephemeral events to a forgotten room go nowhere and do not recreate it.
+        assert_eq!(
+            hub.publish_ephemeral("b", "presence", data("{}")).delivered,
+            0
+        );
+        assert_eq!(hub.stats().rooms, 0);
+    }
+
+    #[tokio::test]
+    async fn ephemeral_events_are_delivered_but_never_replayed() {
+        let hub = Hub::new(HubLimits::default());
+        let (live, _) = hub.subscribe("b", Arc::new(Plain), None);
+        hub.publish_ephemeral("b", "presence.join", data("ana"));
+        let got = drain(&live).await;
+        assert_eq!(got[1], "presence.join||ana");
+        let (late, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new(hub.epoch(), 0)),
+        );
+        assert_eq!(resume, Resume::Recovered { replayed: 0 });
+        assert_eq!(drain(&late).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_publishers_and_a_resubscribing_client_miss_nothing() {
+        // A client that reconnects repeatedly, resuming from its last position, must see
+        // every sequence number exactly once, while another task publishes.
+        let hub = Hub::new(HubLimits::default());
+        let publisher = {
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                for i in 0..500 {
+                    hub.publish("b", "n", data(&i.to_string()));
+                    if i % 50 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        };
+        let mut seen: Vec<u64> = Vec::new();
+        let mut last = StreamPosition::new(hub.epoch(), 0);
+        while seen.len() < 500 {
+            let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last));
+            assert!(matches!(resume, Resume::Recovered { .. }));
+            for msg in drain(&sub).await {
+                let mut parts = msg.split('|');
+                let (event, seq) = (parts.next().unwrap(), parts.next().unwrap());
+                let seq: u64 = seq.parse().unwrap();
+                if event == "n" {
+                    seen.push(seq);
+                }
+                last.seq = seq;
+            }
+            tokio::task::yield_now().await;
+        }
+        publisher.await.unwrap();
+        assert_eq!(seen, (1..=500).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,227 @@
+//! A connection's outbound queue: bounded **in bytes**, drained in batches.
+//!
+//! Fan-out means one producer (a board change) and many consumers (every open stream on
+//! that board), each draining at the speed of its own network. The naive design — an
+//! unbounded channel per connection — works in every demo and fails in production: one
+//! client on a bad train Wi-Fi stops reading, its channel grows by every event of the
+//! board, and the server's memory grows until it dies, taking every *other* client with it.
+//! This is "the silent lag of an unbounded queue".
+//!
+//! So each connection's queue has a byte budget (Centrifugo uses 1 MiB). When a push
+//! would exceed it, the connection is **cut, not buffered**: the queue drops what it holds
+//! (freeing the memory at once), remembers why ([`CloseCause::SlowConsumer`]) and wakes the
+//! consumer, which tells its client why it is being disconnected (an SSE comment, a
+//! WebSocket close frame) and ends. The client reconnects and resumes from its last event
+//! id, so a cut loses nothing.
+//!
+//! The consumer takes *everything* queued at once ([`OutboundQueue::next_batch`]): ten
+//! small events become one write and one flush — write coalescing — which is what keeps a
+//! busy room cheap.
+//!
+//! The queue knows nothing of SSE or WebSocket: it holds already-encoded [`Bytes`].
+
+use std::{collections::VecDeque, sync::Mutex};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+/// Why a queue was closed; the transport turns it into its own goodbye.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCause {
+    /// The consumer fell more than the byte budget behind.
+    SlowConsumer,
+    /// The server is shutting down; reconnect elsewhere or later.
+    Shutdown,
+    /// The server closed this connection on purpose (e.g. a policy).
+    Closed,
+}
+
+impl CloseCause {
+    /// A short explanation for logs and goodbye messages.
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCause::SlowConsumer => "slow consumer: fell too far behind the stream",
+            CloseCause::Shutdown => "server shutting down",
+            CloseCause::Closed => "closed by the server",
+        }
+    }
+}
+
+/// Why a push was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// This push would have exceeded the byte budget; the queue is now closed as
+    /// [`CloseCause::SlowConsumer`].
+    Overflow,
+    /// The queue was already closed.
+    Closed,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    items: VecDeque<Bytes>,
+    bytes: usize,
+    closed: Option<CloseCause>,
+}
+
+/// A single-consumer queue of encoded messages with a byte budget.
+#[derive(Debug)]
+pub struct OutboundQueue {
+    inner: Mutex<Inner>,
+    ready: Notify,
+    max_bytes: usize,
+}
+
+impl OutboundQueue {
+    /// A queue that holds at most `max_bytes` of pending messages.
+    ///
+    /// One message larger than the whole budget is still accepted into an *empty* queue:
+    /// the budget bounds how far a consumer may lag, not how big a message may be (message
+    /// size has its own limit where messages are made).
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            ready: Notify::new(),
+            max_bytes,
+        }
+    }
+
+    // ANCHOR: queue_push
+    /// Enqueues `bytes`, or cuts the consumer off if it is too far behind.
+    pub fn push(&self, bytes: Bytes) -> Result<(), PushError> {
+        let mut inner = self.lock();
+        if inner.closed.is_some() {
+            return Err(PushError::Closed);
+        }
+        if !inner.items.is_empty() && inner.bytes + bytes.len() > self.max_bytes {
+            inner.items.clear();
+            inner.bytes = 0;
+            inner.closed = Some(CloseCause::SlowConsumer);
+            drop(inner);
+            self.ready.notify_one();
+            return Err(PushError::Overflow);
+        }
+        inner.bytes += bytes.len();
+        inner.items.push_back(bytes);
+        drop(inner);
+        self.ready.notify_one();
+        Ok(())
+    }
+    // ANCHOR_END: queue_push
+
+    /// Closes the queue. What is already queued is still delivered first (unless the cause
+    /// is a slow consumer, whose backlog was already dropped). The first cause wins.
+    pub fn close(&self, cause: CloseCause) {
+        let mut inner = self.lock();
+        if inner.closed.is_none() {
+            inner.closed = Some(cause);
+        }
+        drop(inner);
+        self.ready.notify_one();
+    }
+
+    /// Whether the queue has been closed (for any cause).
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed.is_some()
+    }
+
+    /// Bytes waiting to be sent.
+    pub fn queued_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Waits until something is queued and moves **all** of it into `out` (returns `None`),
+    /// or until the queue is closed and empty (returns the cause).
+    pub async fn next_batch(&self, out: &mut Vec<Bytes>) -> Option<CloseCause> {
+        loop {
+            {
+                let mut inner = self.lock();
+                if !inner.items.is_empty() {
+                    out.extend(inner.items.drain(..));
+                    inner.bytes = 0;
+                    return None;
+                }
+                if let Some(cause) = inner.closed {
+                    return Some(cause);
+                }
+            }
+            // `notify_one` stores a permit when nobody waits, so a push between the check
+            // above and this await is not missed.
+            self.ready.notified().await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave `Inner` half-updated in a way that
+        // matters (each update is a few assignments), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_takes_everything_queued_in_order() {
+        let q = OutboundQueue::new(100);
+        q.push(Bytes::from_static(b"a")).unwrap();
+        q.push(Bytes::from_static(b"bc")).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(q.next_batch(&mut out).await, None);
+        assert_eq!(
+            out,
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"bc")]
+        );
+        assert_eq!(q.queued_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn exceeding_the_byte_budget_cuts_the_consumer_and_frees_the_backlog() {
+        let q = OutboundQueue::new(10);
+        q.push(Bytes::from(vec![0; 6])).unwrap();
+        assert_eq!(q.push(Bytes::from(vec![0; 6])), Err(PushError::Overflow));
+        assert_eq!(q.queued_bytes(), 0);
+        assert_eq!(q.push(Bytes::from_static(b"x")), Err(PushError::Closed));
+        let mut out = Vec::new();
+        assert_eq!(q.next_batch(&mut out).await, Some(CloseCause::SlowConsumer));
+        assert!(out.is_empty());
+    }
+
+    #[tokio::test]
+    async fn one_message_bigger_than_the_budget_fits_an_empty_queue() {
+        let q = OutboundQueue::new(4);
+        q.push(Bytes::from(vec![0; 10])).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_close_still_delivers_what_was_queued() {
+        let q = OutboundQueue::new(100);
+        q.push(Bytes::from_static(b"last")).unwrap();
+        q.close(CloseCause::Shutdown);
+        let mut out = Vec::new();
+        assert_eq!(q.next_batch(&mut out).await, None);
+        assert_eq!(out.len(), 1);
+        assert_eq!(q.next_batch(&mut out).await, Some(CloseCause::Shutdown));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_consumer_is_woken_by_a_push_from_another_task() {
+        let q = std::sync::Arc::new(OutboundQueue::new(100));
+        let consumer = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                q.next_batch(&mut out).await;
+                out
+            })
+        };
+        tokio::task::yield_now().await;
+        q.push(Bytes::from_static(b"wake")).unwrap();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
+            .await
+            .expect("consumer woke")
+            .unwrap();
+        assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+    }
+}

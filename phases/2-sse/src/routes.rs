@@ -1,0 +1,333 @@
+//! Phase 2's HTTP routes and the state they share.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /boards/:board/events` | the event stream (`text/event-stream`): replay or reset, then live events, presence, keep-alives |
+//! | `GET /boards/:board/presence` | who is on the board now, as JSON (with tab counts) |
+//! | `POST /boards/:board/messages` | `{"text"}` → publishes a `message` event, answers its position |
+//! | `GET /stats` | the hub's counters and the open streams |
+//!
+//! **Where a reconnecting client left off.** The browser sends `Last-Event-ID` on its own
+//! automatic reconnections. A page that opens a *new* `EventSource` (after a reset, or on a
+//! new board) cannot set headers, so it may put the id in the URL: `?lastEventId=`. When
+//! both are present the **header wins**: the URL was built when the page created the
+//! `EventSource`, and the browser's header carries the newer id of its last reconnection.
+//!
+//! **A malformed id is a `400 bad_last_event_id`.** Every id we send parses (its epoch tells
+//! a restarted server apart, and a foreign epoch gets a `reset`, not an error), so a value
+//! that does not parse was not issued by us: a client bug, reported loudly. `EventSource`
+//! treats a non-`200` answer as fatal and stops retrying, which is what a bug deserves;
+//! a page that wants to carry on drops the id and connects fresh.
+
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use phase_1_foundations::{body, json, ApiError, Params, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    board_name::BoardName,
+    config::SseConfig,
+    hub::{Hub, HubStats},
+    position::StreamPosition,
+    presence::{parse_name, Person, Presence, PresenceEntry},
+    query::Query,
+    queue::CloseCause,
+    slots::StreamSlots,
+    sse::SseFormat,
+    stream::{event_stream, StreamOptions},
+};
+
+/// Everything phase 2's handlers share. Build it once, pass it to [`routes`].
+pub struct SseState {
+    hub: Arc<Hub>,
+    presence: Arc<Presence>,
+    slots: Arc<StreamSlots>,
+    config: SseConfig,
+}
+
+impl SseState {
+    /// State with a hub of its own, sized by `config`.
+    pub fn new(config: SseConfig) -> Arc<Self> {
+        Self::with_hub(Hub::new(config.hub_limits()), config)
+    }
+
+    /// State publishing through an existing hub (the backend shares one hub between
+    /// SSE and WebSocket). The hub's own limits apply to its queues and history.
+    pub fn with_hub(hub: Arc<Hub>, config: SseConfig) -> Arc<Self> {
+        Arc::new(Self {
+            presence: Presence::new(hub.clone()),
+            slots: StreamSlots::new(config.max_streams, config.max_streams_per_board),
+            hub,
+            config,
+        })
+    }
+
+    /// The hub (publish board events through it).
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Presence on every board.
+    pub fn presence(&self) -> &Arc<Presence> {
+        &self.presence
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SseConfig {
+        &self.config
+    }
+
+    /// Ends every open stream with `: closed: server shutting down`, so that a graceful
+    /// shutdown can drain connections instead of waiting for never-ending bodies.
+    pub fn close_streams(&self) {
+        self.hub.close_all(CloseCause::Shutdown);
+    }
+}
+
+// ANCHOR: routes
+/// Phase 2's routes.
+pub fn routes(state: Arc<SseState>) -> Router {
+    let events = state.clone();
+    let presence = state.clone();
+    let messages = state.clone();
+    Router::new()
+        .get("/boards/:board/events", move |req, params| {
+            let state = events.clone();
+            async move { open_stream(&state, req, params) }
+        })
+        .get("/boards/:board/presence", move |_req, params| {
+            let state = presence.clone();
+            async move { presence_snapshot(&state, params) }
+        })
+        .post("/boards/:board/messages", move |req, params| {
+            let state = messages.clone();
+            async move { post_message(&state, req, params).await }
+        })
+        .get("/stats", move |_req, _params| {
+            let state = state.clone();
+            async move { Ok(stats(&state)) }
+        })
+}
+// ANCHOR_END: routes
+
+// ANCHOR: open_stream
+fn open_stream(
+    state: &Arc<SseState>,
+    req: Request<Incoming>,
+    params: Params,
+) -> Result<Response<body::Body>, ApiError> {
+    let board = BoardName::parse(params.require("board")?)?;
+    let query = Query::parse(req.uri().query())?;
+    let since = last_event_id(req.headers(), &query)?;
+    let person = Person::from_query(&query)?;
+    if req.method() == Method::HEAD {
+        // HEAD is GET without a body: answer the headers, but do not join the board (a
+        // HEAD must not make someone appear online and vanish).
+        return Ok(stream_response(body::empty()));
+    }
+    let slot = state.slots.acquire(board.as_str())?;
+    let (membership, resume) =
+        state
+            .presence
+            .connect(board.as_str(), Arc::new(SseFormat), since.as_ref(), person);
+    tracing::info!(%board, ?resume, subscriber = membership.subscription().id(), "stream opened");
+    let queue = membership.subscription().queue().clone();
+    let opts = StreamOptions {
+        keepalive: state.config.keepalive(),
+        retry_ms: Some(state.config.retry_ms),
+    };
+    Ok(stream_response(event_stream(
+        queue,
+        opts,
+        (membership, slot),
+    )))
+}
+
+fn stream_response(body: body::Body) -> Response<body::Body> {
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    // HTML §9.2: the MIME type that makes a response an event stream (always UTF-8).
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    // Every byte is news: no cache may store it or answer from it.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // nginx buffers proxied responses by default, which would hold events back until a
+    // buffer fills; this header turns that off for this response.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    res
+}
+// ANCHOR_END: open_stream
+
+// ANCHOR: last_event_id
+/// The position to resume from: the `Last-Event-ID` header, else `?lastEventId=`; empty
+/// means none; anything else that is not `<epoch>-<seq>` is a `400`.
+pub fn last_event_id(
+    headers: &HeaderMap,
+    query: &Query,
+) -> Result<Option<StreamPosition>, ApiError> {
+    let bad = |why: String| ApiError::bad_request("bad_last_event_id", why);
+    let from_header = match headers.get("last-event-id") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| bad("the Last-Event-ID header is not ASCII".into()))?,
+        ),
+        None => None,
+    };
+    let raw = from_header
+        .filter(|s| !s.is_empty())
+        .or_else(|| query.get("lastEventId").filter(|s| !s.is_empty()));
+    raw.map(|s| s.parse::<StreamPosition>().map_err(|e| bad(e.to_string())))
+        .transpose()
+}
+// ANCHOR_END: last_event_id
+
+#[derive(Serialize)]
+struct PresenceReply<'a> {
+    board: &'a str,
+    people: Vec<PresenceEntry>,
+}
+
+fn presence_snapshot(state: &SseState, params: Params) -> Result<Response<body::Body>, ApiError> {
+    let board = BoardName::parse(params.require("board")?)?;
+    Ok(json::json_response(
+        StatusCode::OK,
+        &PresenceReply {
+            board: board.as_str(),
+            people: state.presence.snapshot(board.as_str()),
+        },
+    ))
+}
+
+/// The body of `POST /boards/:board/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMessage {
+    text: String,
+    /// The sender's display name, shown beside the text (optional).
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageEvent<'a> {
+    text: &'a str,
+    name: Option<&'a str>,
+    /// Server time in milliseconds since the Unix epoch.
+    sent_at_ms: u64,
+}
+
+#[derive(Serialize)]
+struct Posted {
+    position: String,
+    delivered: usize,
+}
+
+// ANCHOR: post_message
+async fn post_message(
+    state: &SseState,
+    req: Request<Incoming>,
+    params: Params,
+) -> Result<Response<body::Body>, ApiError> {
+    let board = BoardName::parse(params.require("board")?)?;
+    let msg: NewMessage = json::read_json(req, state.config.max_message_body_bytes()).await?;
+    let chars = msg.text.chars().count();
+    if msg.text.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_text",
+            "text must not be empty",
+        ));
+    }
+    if chars > state.config.max_message_chars {
+        return Err(ApiError::bad_request(
+            "text_too_long",
+            format!(
+                "text has {chars} characters; the limit is {} (LIVEBOARD_SSE_MAX_MESSAGE_CHARS)",
+                state.config.max_message_chars
+            ),
+        ));
+    }
+    let name = msg.name.as_deref().map(parse_name).transpose()?;
+    let event = MessageEvent {
+        text: &msg.text,
+        name: name.as_deref(),
+        sent_at_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+    };
+    let data = serde_json::to_vec(&event).map_err(ApiError::internal)?;
+    let published = state.hub.publish(board.as_str(), "message", data.into());
+    let position = published
+        .position
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    Ok(json::json_response(
+        StatusCode::OK,
+        &Posted {
+            position,
+            delivered: published.delivered,
+        },
+    ))
+}
+// ANCHOR_END: post_message
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamStats {
+    open: usize,
+    max: usize,
+}
+
+#[derive(Serialize)]
+struct Stats {
+    hub: HubStats,
+    streams: StreamStats,
+}
+
+fn stats(state: &SseState) -> Response<body::Body> {
+    json::json_response(
+        StatusCode::OK,
+        &Stats {
+            hub: state.hub.stats(),
+            streams: StreamStats {
+                open: state.slots.open(),
+                max: state.slots.max_total(),
+            },
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(id: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("last-event-id", HeaderValue::from_str(id).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_header_wins_over_the_query_parameter() {
+        let q = Query::parse(Some("lastEventId=old-1")).unwrap();
+        let got = last_event_id(&headers("new-5"), &q).unwrap().unwrap();
+        assert_eq!(got, StreamPosition::new("new", 5));
+        let got = last_event_id(&HeaderMap::new(), &q).unwrap().unwrap();
+        assert_eq!(got, StreamPosition::new("old", 1));
+    }
+
+    #[test]
+    fn an_empty_id_means_none_and_a_malformed_one_is_400() {
+        let q = Query::parse(Some("lastEventId=")).unwrap();
+        assert_eq!(last_event_id(&headers(""), &q).unwrap(), None);
+        let err = last_event_id(&headers("garbage"), &Query::default()).unwrap_err();
+        assert_eq!(err.code, "bad_last_event_id");
+    }
+}

@@ -1,0 +1,202 @@
+//! The response body of an event stream: a body that never ends on its own.
+//!
+//! An SSE response is an ordinary `200 OK` whose body keeps coming. hyper asks the body
+//! for its next frame whenever the socket can take more; our body answers with:
+//!
+//! 1. first, the `retry:` hint (how long the browser waits before reconnecting);
+//! 2. then, whenever the subscriber's [`OutboundQueue`] has something, **everything** it
+//!    has, concatenated into one frame — one write, one chunk, however many events were
+//!    waiting (write coalescing);
+//! 3. after [`StreamOptions::keepalive`] without a write, a `: keep-alive` comment, so
+//!    proxies do not close an idle connection and a vanished client is noticed (the
+//!    write fails);
+//! 4. when the queue is closed (the client fell too far behind, or the server is
+//!    stopping), a last comment saying why — `: closed: slow consumer: …` — and the end
+//!    of the body. The browser reconnects after `retry` ms with `Last-Event-ID` and
+//!    resumes where it was.
+//!
+//! **Leaving.** Everything the stream holds (its hub subscription, its presence entry,
+//! its stream slot) lives inside the body. When the client goes away, hyper notices the
+//! closed socket and drops the body; the drops leave the room and announce the leave.
+//! No cleanup code path to forget.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{stream, FutureExt};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use phase_1_foundations::Body;
+
+use crate::{
+    queue::{CloseCause, OutboundQueue},
+    sse,
+};
+
+/// How a stream behaves; see [`crate::config::SseConfig`] for defaults and trade-offs.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamOptions {
+    /// Silence after which a keep-alive comment is sent.
+    pub keepalive: Duration,
+    /// The `retry:` hint sent first, in milliseconds (`None`: send none).
+    pub retry_ms: Option<u64>,
+}
+
+struct State<G> {
+    queue: Arc<OutboundQueue>,
+    batch: Vec<Bytes>,
+    keepalive: Duration,
+    finished: bool,
+    /// Held, never read: dropping the body drops it (subscription, presence, slot).
+    _guard: G,
+}
+
+impl<G> State<G> {
+    /// The queue is closed: the last write says why, then the body ends.
+    fn finish(&mut self, cause: CloseCause) {
+        self.finished = true;
+        self.batch
+            .push(sse::comment(&format!("closed: {}", cause.reason())));
+    }
+}
+
+// ANCHOR: event_stream
+/// A streaming body draining `queue`. `guard` is kept alive as long as the body is.
+pub fn event_stream<G: Send + 'static>(
+    queue: Arc<OutboundQueue>,
+    opts: StreamOptions,
+    guard: G,
+) -> Body {
+    let mut batch = Vec::new();
+    if let Some(ms) = opts.retry_ms {
+        batch.push(sse::retry_hint(ms));
+    }
+    let state = State {
+        queue,
+        batch,
+        keepalive: opts.keepalive,
+        finished: false,
+        _guard: guard,
+    };
+    let frames = stream::unfold(state, |mut st| async move {
+        if st.finished {
+            return None; // ends the body: hyper writes the last chunk
+        }
+        let chunk = if !st.batch.is_empty() {
+            // The retry hint is waiting: add whatever is queued already, without waiting.
+            if let Some(Some(cause)) = st.queue.next_batch(&mut st.batch).now_or_never() {
+                st.finish(cause);
+            }
+            concat(&mut st.batch)
+        } else {
+            tokio::select! {
+                // `next_batch` only takes items when it returns, so losing this race to
+                // the timer loses nothing: they are still queued for the next round.
+                closed = st.queue.next_batch(&mut st.batch) => {
+                    if let Some(cause) = closed {
+                        st.finish(cause);
+                    }
+                    concat(&mut st.batch)
+                }
+                () = tokio::time::sleep(st.keepalive) => sse::comment("keep-alive"),
+            }
+        };
+        Some((Ok::<_, Infallible>(Frame::data(chunk)), st))
+    });
+    StreamBody::new(frames).boxed_unsync()
+}
+// ANCHOR_END: event_stream
+
+/// One buffer from many: the batch becomes a single write.
+fn concat(batch: &mut Vec<Bytes>) -> Bytes {
+    if batch.len() == 1 {
+        return batch.pop().unwrap_or_default();
+    }
+    let mut buf = BytesMut::with_capacity(batch.iter().map(Bytes::len).sum());
+    for b in batch.drain(..) {
+        buf.extend_from_slice(&b);
+    }
+    buf.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    async fn next_chunk(body: &mut Body) -> Option<String> {
+        let frame = body.frame().await?.ok()?;
+        let data = frame.into_data().ok()?;
+        Some(String::from_utf8_lossy(&data).into_owned())
+    }
+
+    fn opts(retry_ms: Option<u64>) -> StreamOptions {
+        StreamOptions {
+            keepalive: Duration::from_secs(15),
+            retry_ms,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_retry_hint_and_everything_queued_leave_in_one_write() {
+        let q = Arc::new(OutboundQueue::new(1024));
+        q.push(Bytes::from_static(b"data: 1\n\n")).unwrap();
+        q.push(Bytes::from_static(b"data: 2\n\n")).unwrap();
+        let mut body = event_stream(q, opts(Some(2000)), ());
+        assert_eq!(
+            next_chunk(&mut body).await.unwrap(),
+            "retry: 2000\n\ndata: 1\n\ndata: 2\n\n"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keep_alive_comment_is_sent_after_exactly_the_idle_interval() {
+        let q = Arc::new(OutboundQueue::new(1024));
+        let mut body = event_stream(q.clone(), opts(None), ());
+        let started = tokio::time::Instant::now();
+        // Paused time jumps to the next timer: exactly 15 s of (virtual) silence.
+        assert_eq!(next_chunk(&mut body).await.unwrap(), ": keep-alive\n");
+        assert_eq!(started.elapsed(), Duration::from_secs(15));
+        // A write restarts the clock.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        q.push(Bytes::from_static(b"data: x\n\n")).unwrap();
+        assert_eq!(next_chunk(&mut body).await.unwrap(), "data: x\n\n");
+        let wrote = tokio::time::Instant::now();
+        assert_eq!(next_chunk(&mut body).await.unwrap(), ": keep-alive\n");
+        assert_eq!(wrote.elapsed(), Duration::from_secs(15));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cut_queue_ends_the_body_with_a_comment_saying_why() {
+        let q = Arc::new(OutboundQueue::new(4));
+        q.push(Bytes::from_static(b"1234")).unwrap();
+        let mut body = event_stream(q.clone(), opts(None), ());
+        assert_eq!(next_chunk(&mut body).await.unwrap(), "1234");
+        q.push(Bytes::from_static(b"12")).unwrap();
+        assert!(q.push(Bytes::from_static(b"345")).is_err()); // over budget: cut
+        assert_eq!(
+            next_chunk(&mut body).await.unwrap(),
+            format!(": closed: {}\n", CloseCause::SlowConsumer.reason())
+        );
+        assert!(body.frame().await.is_none(), "the body ends");
+    }
+
+    #[tokio::test]
+    async fn dropping_the_body_drops_the_guard() {
+        struct Flag(Arc<AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let dropped = Arc::new(AtomicBool::new(false));
+        let body = event_stream(
+            Arc::new(OutboundQueue::new(8)),
+            opts(None),
+            Flag(dropped.clone()),
+        );
+        assert!(!dropped.load(Ordering::SeqCst));
+        drop(body);
+        assert!(dropped.load(Ordering::SeqCst));
+    }
+}
