@@ -1,44 +1,30 @@
 //! `liveboard`: the production server. It owns no protocol code of its own — it parses
-//! the configuration of every phase, composes the phases' routers into one, and serves
-//! them. `cargo run` at the workspace root starts it.
+//! the configuration of every phase and starts the composition of the latest phase,
+//! which builds on the earlier ones. `cargo run` at the workspace root starts it.
 //!
 //! | phase | what it adds here |
 //! |---|---|
 //! | 1 Foundations | HTTP server, router, CORS, `/health` |
 //! | 2 Server-Sent Events | `/boards/:board/events` (SSE with replay), presence, `/stats` |
+//! | 3 WebSocket | `/ws` (the board protocol), `/ws/echo`, `/ws/stats`, one hub for both transports |
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use phase_1_foundations::{health, logging, server, PhaseInfo, ServerConfig};
-use phase_2_sse::{SseConfig, SseState};
+use phase_1_foundations::logging;
+use phase_3_websocket::app::{Phase3App, Phase3Config};
 
 /// Liveboard: a real-time collaborative board, built phase by phase.
 #[derive(Parser)]
 #[command(name = "liveboard", version, about)]
 struct Cli {
     #[command(flatten)]
-    server: ServerConfig,
-    #[command(flatten)]
-    sse: SseConfig,
-}
-
-/// The phases compiled into this binary, as `/health` lists them.
-fn phases() -> Vec<PhaseInfo> {
-    vec![phase_1_foundations::PHASE, phase_2_sse::PHASE]
+    config: Phase3Config,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(&cli.server.log);
-    let sse = SseState::new(cli.sse.clone());
-    let router = health::routes(phases()).merge(phase_2_sse::routes(sse.clone()));
-    // Long-lived responses do not end by themselves: on shutdown, end them (each stream
-    // gets a last comment) so the drain finishes instead of waiting out its deadline.
-    let shutdown = async move {
-        server::ctrl_c_or_term().await;
-        sse.close_streams();
-    };
-    server::run(&cli.server, router, shutdown).await
+    logging::init(&cli.config.server.log);
+    Phase3App::run(&cli.config).await
 }

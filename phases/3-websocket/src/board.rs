@@ -1,0 +1,326 @@
+//! `GET /ws`: the board protocol's [`Session`] — requests in, acks, errors and board
+//! events out.
+//!
+//! Rooms, history and fan-out are phase 2's hub: `subscribe` joins a board through
+//! phase 2's presence (which subscribes to the hub and keeps the who's-online list), with
+//! a [`WsFormat`] so the hub encodes each broadcast once as a WebSocket frame; `publish`
+//! is `Hub::publish`, exactly what phase 2's `POST /boards/:board/messages` does — so SSE
+//! readers and WebSocket readers of a board see the same events in the same order.
+//!
+//! **Extending the protocol without copying it.** Phase 4 adds note operations. Rather
+//! than a second copy of this session, it implements [`BoardExtension`]: its own request
+//! enum and handler. A message whose `type` is not one of [`ClientRequest`]'s is offered
+//! to the extension; only if neither knows it is it an `unknown_type` error.
+
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use bytes::Bytes;
+use phase_1_foundations::ApiError;
+use phase_2_sse::{
+    board_name::BoardName,
+    hub::Hub,
+    position::StreamPosition,
+    presence::{parse_name, Person, Presence},
+};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::{
+    config::WsConfig,
+    protocol::{
+        encode_event, parse_request, Ack, ClientRequest, ErrorCode, ErrorPayload, Pong,
+        PublishRequest, Rejected, ServerEvent, SubscribeRequest, Welcome,
+    },
+    session::{Feed, Outbox, Session},
+    ws_format::WsFormat,
+};
+
+/// What every board session shares: the hub, presence and the limits.
+pub struct BoardServices {
+    /// Rooms and fan-out (shared with SSE in the backend).
+    pub hub: Arc<Hub>,
+    /// Who is on each board (shared with SSE in the backend).
+    pub presence: Arc<Presence>,
+    /// Limits for requests.
+    pub config: WsConfig,
+}
+
+/// A protocol extension: more request types on the same connection (phase 4's notes).
+pub trait BoardExtension: Send + 'static {
+    /// The extension's requests, a `#[serde(tag = "type", content = "payload")]` enum.
+    type Request: DeserializeOwned;
+    /// Handles one request whose envelope carried `id`. `Some(Ok)` is sent as an `ack`,
+    /// `Some(Err)` as an `error`, both with `id`. `None`: the extension answers itself,
+    /// with `id` — at once through `out`, or later through
+    /// [`crate::ConnectionRegistry::send`] (phase 4 answers after a disk write, which must
+    /// not hold up the connection's task).
+    fn handle(
+        &mut self,
+        services: &BoardServices,
+        out: &mut Outbox,
+        id: Option<String>,
+        request: Self::Request,
+    ) -> Option<Result<Ack, ErrorPayload>>;
+}
+
+/// No extension: phase 3's protocol only.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoExtension;
+
+/// A request type with no variants: every `type` is unknown to it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum NoRequest {}
+
+impl BoardExtension for NoExtension {
+    type Request = NoRequest;
+    fn handle(
+        &mut self,
+        _: &BoardServices,
+        _: &mut Outbox,
+        _: Option<String>,
+        r: NoRequest,
+    ) -> Option<Result<Ack, ErrorPayload>> {
+        match r {}
+    }
+}
+
+/// One `/ws` connection's protocol state.
+pub struct BoardSession<E: BoardExtension = NoExtension> {
+    services: Arc<BoardServices>,
+    subprotocol: Option<&'static str>,
+    extension: E,
+}
+
+impl BoardSession<NoExtension> {
+    /// A session speaking phase 3's protocol.
+    pub fn new(services: Arc<BoardServices>, subprotocol: Option<&'static str>) -> Self {
+        Self::with_extension(services, subprotocol, NoExtension)
+    }
+}
+
+/// The JSON data of a `message` event, as phase 2's `POST /boards/:board/messages` makes
+/// it (the hub adds nothing; [`WsFormat`] adds `board` and `position`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageData<'a> {
+    text: &'a str,
+    name: Option<&'a str>,
+    sent_at_ms: u64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// An HTTP-style validation error (phase 2's helpers return them) as a protocol error.
+fn from_api(code: ErrorCode, err: ApiError) -> ErrorPayload {
+    ErrorPayload::new(code, err.message)
+}
+
+fn ack(request: &str, board: &str, position: Option<String>) -> Ack {
+    Ack {
+        request: request.into(),
+        board: Some(board.into()),
+        position,
+    }
+}
+
+impl<E: BoardExtension> BoardSession<E> {
+    /// A session speaking phase 3's protocol plus `extension`'s requests.
+    pub fn with_extension(
+        services: Arc<BoardServices>,
+        subprotocol: Option<&'static str>,
+        extension: E,
+    ) -> Self {
+        Self {
+            services,
+            subprotocol,
+            extension,
+        }
+    }
+
+    fn send(out: &mut Outbox, id: Option<String>, event: ServerEvent) {
+        out.send_text(encode_event(id, event));
+    }
+
+    // ANCHOR: dispatch
+    fn dispatch(&mut self, text: &str, out: &mut Outbox) {
+        let (id, result) = match parse_request::<ClientRequest>(text) {
+            Ok((id, request)) => (id, self.handle(request, out)),
+            Err(rejected) if rejected.error.code == ErrorCode::UnknownType => {
+                match parse_request::<E::Request>(text) {
+                    Ok((id, request)) => {
+                        match self
+                            .extension
+                            .handle(&self.services, out, id.clone(), request)
+                        {
+                            Some(result) => (id, result.map(ServerEvent::Ack)),
+                            None => return, // the extension answers itself
+                        }
+                    }
+                    // Unknown to both: report the core error (it lists the core types).
+                    Err(Rejected { error, .. }) if error.code == ErrorCode::UnknownType => {
+                        (rejected.id, Err(rejected.error))
+                    }
+                    Err(Rejected { id, error }) => (id, Err(error)),
+                }
+            }
+            Err(Rejected { id, error }) => (id, Err(error)),
+        };
+        let event = result.unwrap_or_else(ServerEvent::Error);
+        Self::send(out, id, event);
+    }
+
+    /// Handles a core request: the answer is an `ack` (or a `pong`) or an `error`.
+    fn handle(
+        &mut self,
+        request: ClientRequest,
+        out: &mut Outbox,
+    ) -> Result<ServerEvent, ErrorPayload> {
+        let ack = match request {
+            ClientRequest::Subscribe(req) => self.subscribe(req, out)?,
+            ClientRequest::Unsubscribe(req) => {
+                let board = board_name(&req.board)?;
+                if !out.remove_feed(board.as_str()) {
+                    return Err(ErrorPayload::new(
+                        ErrorCode::NotSubscribed,
+                        format!("this connection is not subscribed to board {board}"),
+                    ));
+                }
+                ack("unsubscribe", board.as_str(), None)
+            }
+            ClientRequest::Publish(req) => self.publish(req)?,
+            ClientRequest::Ping(_) => {
+                return Ok(ServerEvent::Pong(Pong {
+                    server_time_ms: now_ms(),
+                }))
+            }
+        };
+        Ok(ServerEvent::Ack(ack))
+    }
+    // ANCHOR_END: dispatch
+
+    // ANCHOR: subscribe
+    fn subscribe(&mut self, req: SubscribeRequest, out: &mut Outbox) -> Result<Ack, ErrorPayload> {
+        let board = board_name(&req.board)?;
+        let since = req
+            .since
+            .as_deref()
+            .map(str::parse::<StreamPosition>)
+            .transpose()
+            .map_err(|e| ErrorPayload::new(ErrorCode::BadPosition, e.to_string()))?;
+        let person = req
+            .person
+            .map(|p| Person::parse(&p.client_id, &p.name, &p.color))
+            .transpose()
+            .map_err(|e| from_api(ErrorCode::BadPerson, e))?;
+        if out.has_feed(board.as_str()) {
+            return Err(ErrorPayload::new(
+                ErrorCode::AlreadySubscribed,
+                format!("this connection is already subscribed to board {board}"),
+            ));
+        }
+        let max = self.services.config.max_boards_per_connection;
+        if out.feed_count() >= max {
+            return Err(ErrorPayload::new(
+                ErrorCode::TooManyBoards,
+                format!(
+                    "a connection may follow at most {max} boards \
+                     (LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION); unsubscribe from one first"
+                ),
+            ));
+        }
+        // Joins the hub room (queueing `ready` or `reset`, after any replay) and the
+        // presence list (queueing `presence.list`), under one lock: nothing falls between.
+        let (membership, resume) = self.services.presence.connect(
+            board.as_str(),
+            Arc::new(WsFormat::new(board.as_str())),
+            since.as_ref(),
+            person,
+        );
+        tracing::debug!(%board, ?resume, connection = out.connection_id(), "subscribed");
+        let queue = membership.subscription().queue().clone();
+        out.add_feed(Feed::new(board.as_str(), queue, membership));
+        Ok(ack("subscribe", board.as_str(), None))
+    }
+    // ANCHOR_END: subscribe
+
+    fn publish(&mut self, req: PublishRequest) -> Result<Ack, ErrorPayload> {
+        let board = board_name(&req.board)?;
+        if req.text.trim().is_empty() {
+            return Err(ErrorPayload::new(
+                ErrorCode::EmptyText,
+                "text must not be empty",
+            ));
+        }
+        let max = self.services.config.max_text_chars;
+        let chars = req.text.chars().count();
+        if chars > max {
+            return Err(ErrorPayload::new(
+                ErrorCode::TextTooLong,
+                format!(
+                    "text has {chars} characters; the limit is {max} (LIVEBOARD_WS_MAX_TEXT_CHARS)"
+                ),
+            ));
+        }
+        let name = req
+            .name
+            .as_deref()
+            .map(parse_name)
+            .transpose()
+            .map_err(|e| from_api(ErrorCode::InvalidPayload, e))?;
+        let data = serde_json::to_vec(&MessageData {
+            text: &req.text,
+            name: name.as_deref(),
+            sent_at_ms: now_ms(),
+        })
+        .map_err(|e| ErrorPayload::new(ErrorCode::InvalidPayload, e.to_string()))?;
+        let published = self
+            .services
+            .hub
+            .publish(board.as_str(), "message", Bytes::from(data));
+        Ok(ack(
+            "publish",
+            board.as_str(),
+            published.position.map(|p| p.to_string()),
+        ))
+    }
+}
+
+fn board_name(name: &str) -> Result<BoardName, ErrorPayload> {
+    BoardName::parse(name).map_err(|e| from_api(ErrorCode::BadBoardName, e))
+}
+
+impl<E: BoardExtension> Session for BoardSession<E> {
+    fn on_open(&mut self, out: &mut Outbox) {
+        let welcome = Welcome {
+            connection_id: out.connection_id(),
+            subprotocol: self.subprotocol.map(str::to_owned),
+            max_message_bytes: self.services.config.limits().max_message_size as u64,
+        };
+        Self::send(out, None, ServerEvent::Welcome(welcome));
+    }
+
+    fn on_text(&mut self, text: String, out: &mut Outbox) {
+        self.dispatch(&text, out);
+    }
+
+    fn on_binary(&mut self, data: Bytes, out: &mut Outbox) {
+        Self::send(
+            out,
+            None,
+            ServerEvent::Error(ErrorPayload::new(
+                ErrorCode::UnsupportedBinary,
+                format!(
+                    "received a {}-byte binary message; this protocol is JSON in text messages",
+                    data.len()
+                ),
+            )),
+        );
+    }
+}

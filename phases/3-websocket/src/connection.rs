@@ -1,0 +1,542 @@
+//! One WebSocket connection: a socket, a codec, a session, and the rules of RFC 6455 §5–§7.
+//!
+//! # One task, one loop
+//!
+//! Each connection is **one tokio task** running one loop:
+//!
+//! ```text
+//!   ┌──────────────▶ gather: this client's replies, direct frames, every ready hub batch
+//!   │                  │
+//!   │                write them all: one vectored write, one flush (write coalescing)
+//!   │                  │
+//!   │                wait for the first of:  close request │ bytes from the peer │
+//!   │                                        a direct frame │ a hub batch
+//!   └──────────────────┘
+//! ```
+//!
+//! Why not a reader task and a writer task? Two tasks need a channel between them for
+//! pongs and replies, and a second place where the close handshake's state lives. One
+//! task keeps every decision (what to send, when to close) in one `match`. The price is
+//! that while a write is blocked (the peer stopped reading) we do not read either — which
+//! is fine: a peer that does not read our frames is not owed prompt pongs, the hub cuts
+//! its queue at the byte budget, and the send deadline frees the socket.
+//!
+//! # Backpressure and write coalescing
+//!
+//! Broadcasts reach a connection through the hub's per-subscriber [`OutboundQueue`]
+//! (bounded in bytes, already-encoded frames). When the loop wakes it takes *everything*
+//! queued — from every board, plus replies — and writes it with one vectored write and one
+//! flush: 50 events queued while we were writing become one system call, not 50. A
+//! connection that falls more than the budget behind is cut by the hub, and this loop
+//! turns that into a Close frame **1013 (try again later)** with the reason
+//! `"slow consumer: …"`: a reconnect-with-backoff verdict, since the client did nothing
+//! wrong and can resume from its last position.
+//!
+//! # Closing (§7)
+//!
+//! * **The peer closes.** RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did
+//!   not previously send a Close frame, the endpoint MUST send a Close frame in response",
+//!   typically echoing the code. We echo it (1000 when the peer sent none) and close TCP:
+//!   §7.1.1 wants the server to close the TCP connection first.
+//! * **We close** (1002 protocol error, 1007 bad UTF-8, 1009 too big, 1013 slow consumer,
+//!   1001 shutdown, or a session's request): send Close with code and reason, stop sending
+//!   data (§5.5.1), read and discard until the peer's Close arrives or the close deadline
+//!   passes (so its answer is not lost to a TCP reset), then close TCP.
+//! * **The transport dies** (EOF without Close, I/O error, a write past the send deadline):
+//!   nothing can be sent; the client sees 1006. Codes 1005, 1006 and 1015 are never sent.
+
+use std::{collections::VecDeque, io::IoSlice, sync::Arc, time::Duration};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::FutureExt;
+use phase_2_sse::queue::{CloseCause, OutboundQueue};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::{
+    close::{CloseCode, CloseFrame},
+    codec::FrameCodec,
+    error::ProtocolError,
+    frame::Frame,
+    limits::Limits,
+    message::{Message, MessageAssembler},
+    opcode::OpCode,
+    registry::{CloseRequest, Registration},
+    session::{Feed, Outbox, Session},
+    stats::WsStats,
+};
+
+/// Spare read-buffer room we make before each read, in bytes. 4 KiB: one small message
+/// per system call without growing idle connections (a larger frame reserves its own
+/// exact size in the decoder).
+const READ_CHUNK: usize = 4 * 1024;
+
+/// How a connection behaves; built from [`crate::WsConfig`].
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionOptions {
+    /// Frame and message size limits for what the peer sends.
+    pub limits: Limits,
+    /// How long we wait for the peer's Close after sending ours.
+    pub close_timeout: Duration,
+    /// How long one write may take before the peer is declared dead.
+    pub send_timeout: Duration,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            close_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How the main loop ended.
+#[derive(Debug)]
+enum Ending {
+    /// We start the closing handshake. `framing_intact`: whether the bytes after the
+    /// failure can still be split into frames (false after a decoder error).
+    WeClose {
+        request: CloseRequest,
+        framing_intact: bool,
+    },
+    /// The peer sent Close (with this code and reason, or none).
+    PeerClosed(Option<CloseFrame>),
+    /// The transport is gone; nothing more can be sent.
+    Dropped(String),
+}
+
+enum Wake {
+    CloseRequested,
+    Read(std::io::Result<usize>),
+    Direct(Bytes),
+    Feed(Option<CloseCause>),
+}
+
+struct Connection<IO> {
+    io: IO,
+    codec: FrameCodec,
+    assembler: MessageAssembler,
+    read_buf: BytesMut,
+    outbox: Outbox,
+    /// Frames to write, in order, and how many.
+    out: VecDeque<Bytes>,
+    out_frames: usize,
+    /// Filled by the wait on the hub queues.
+    batch: Vec<Bytes>,
+    stats: Arc<WsStats>,
+    opts: ConnectionOptions,
+}
+
+// ANCHOR: serve
+/// Runs one connection over `io` (the upgraded socket) until it closes.
+pub async fn serve<IO, S>(
+    io: IO,
+    mut session: S,
+    mut registration: Registration,
+    stats: Arc<WsStats>,
+    opts: ConnectionOptions,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send,
+    S: Session,
+{
+    let id = registration.id();
+    let mut conn = Connection {
+        io,
+        codec: FrameCodec::server(opts.limits),
+        assembler: MessageAssembler::new(opts.limits),
+        read_buf: BytesMut::new(),
+        outbox: Outbox::new(id),
+        out: VecDeque::new(),
+        out_frames: 0,
+        batch: Vec::new(),
+        stats,
+        opts,
+    };
+    session.on_open(&mut conn.outbox);
+    let ending = conn.run(&mut session, &mut registration).await;
+    tracing::debug!(connection = id, ?ending, "websocket ending");
+    conn.finish(ending).await;
+    // Dropping `conn` drops its feeds (leaving every board); dropping `registration`
+    // frees the connection's slot.
+}
+// ANCHOR_END: serve
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
+    // ANCHOR: main_loop
+    async fn run<S: Session>(&mut self, session: &mut S, reg: &mut Registration) -> Ending {
+        let mut feed_closed: Option<CloseCause> = None;
+        loop {
+            feed_closed = feed_closed.or(self.gather(reg));
+            if let Err(ending) = self.write_out().await {
+                return ending;
+            }
+            if let Some(request) = self.outbox.close.take() {
+                return Ending::WeClose {
+                    request,
+                    framing_intact: true,
+                };
+            }
+            if let Some(cause) = feed_closed {
+                return Ending::WeClose {
+                    request: close_request_for(cause),
+                    framing_intact: true,
+                };
+            }
+            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+                self.read_buf.reserve(READ_CHUNK);
+            }
+            let wake = tokio::select! {
+                biased;
+                Ok(()) = reg.close.changed() => Wake::CloseRequested,
+                read = self.io.read_buf(&mut self.read_buf) => Wake::Read(read),
+                Some(frame) = reg.direct.recv() => Wake::Direct(frame),
+                cause = next_from_feeds(&self.outbox.feeds, &mut self.batch) => Wake::Feed(cause),
+            };
+            match wake {
+                Wake::CloseRequested => {
+                    if let Some(request) = reg.close.borrow_and_update().clone() {
+                        self.outbox.close(request.code, request.reason);
+                    }
+                }
+                Wake::Read(Ok(0)) => {
+                    return Ending::Dropped("the peer closed TCP without a Close frame".into())
+                }
+                Wake::Read(Ok(n)) => {
+                    self.stats.received(n);
+                    if let Some(ending) = self.process_input(session) {
+                        return ending;
+                    }
+                }
+                Wake::Read(Err(e)) => return Ending::Dropped(format!("read failed: {e}")),
+                Wake::Direct(frame) => self.push_out(frame),
+                Wake::Feed(cause) => feed_closed = cause,
+            }
+        }
+    }
+    // ANCHOR_END: main_loop
+
+    // ANCHOR: process_input
+    /// Decodes every complete frame in the read buffer and acts on each message.
+    fn process_input<S: Session>(&mut self, session: &mut S) -> Option<Ending> {
+        loop {
+            let frame = match self.codec.decode(&mut self.read_buf) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return None,
+                // The byte stream can no longer be split into frames.
+                Err(e) => return Some(self.fail(e, false)),
+            };
+            match self.assembler.push(frame) {
+                Ok(None) => {} // a fragment; the message is not complete yet
+                Ok(Some(Message::Text(text))) => {
+                    self.stats.message_in();
+                    session.on_text(text, &mut self.outbox);
+                }
+                Ok(Some(Message::Binary(data))) => {
+                    self.stats.message_in();
+                    session.on_binary(data, &mut self.outbox);
+                }
+                // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
+                // Pong frame in response ... The Pong frame sent in response to a Ping frame
+                // must have identical Application data as found in the message body of the
+                // Ping frame being replied to."
+                Ok(Some(Message::Ping(payload))) => self.outbox.send(Frame::pong(payload)),
+                // §5.5.3: an unsolicited Pong is a heartbeat; "a response to an unsolicited
+                // Pong frame is not expected."
+                Ok(Some(Message::Pong(_))) => {}
+                Ok(Some(Message::Close(frame))) => return Some(Ending::PeerClosed(frame)),
+                // Frames are still well delimited: only the message was wrong.
+                Err(e) => return Some(self.fail(e, true)),
+            }
+            if self.outbox.close.is_some() {
+                return None; // the session asked to close: stop acting on input
+            }
+        }
+    }
+    // ANCHOR_END: process_input
+
+    /// RFC 6455 §7.1.7, _Fail the WebSocket Connection_: send the Close frame the error
+    /// calls for (if the transport still works), then close.
+    fn fail(&mut self, err: ProtocolError, framing_intact: bool) -> Ending {
+        let code = err.close_code();
+        tracing::debug!(error = %err, code = code.code(), "failing the websocket connection");
+        if !code.is_sendable() {
+            return Ending::Dropped(err.to_string());
+        }
+        self.stats.protocol_error();
+        Ending::WeClose {
+            request: CloseRequest::from_code(code),
+            framing_intact,
+        }
+    }
+
+    fn push_out(&mut self, frame: Bytes) {
+        self.out.push_back(frame);
+        self.out_frames += 1;
+    }
+
+    // ANCHOR: gather
+    /// Moves everything ready to go into `self.out`: replies first (in the order the
+    /// session made them), then direct frames, then each board's queued broadcasts.
+    /// Returns the cause if a board's queue was closed (cut or shutdown).
+    fn gather(&mut self, reg: &mut Registration) -> Option<CloseCause> {
+        if let Some((bytes, frames)) = self.outbox.take_replies() {
+            self.out.push_back(bytes);
+            self.out_frames += frames;
+        }
+        while let Ok(frame) = reg.direct.try_recv() {
+            self.push_out(frame);
+        }
+        let mut closed = None;
+        for feed in &self.outbox.feeds {
+            // `now_or_never`: take what is queued without waiting for more.
+            if let Some(Some(cause)) = feed.queue().next_batch(&mut self.batch).now_or_never() {
+                closed = closed.or(Some(cause));
+            }
+        }
+        for frame in std::mem::take(&mut self.batch) {
+            self.push_out(frame);
+        }
+        closed
+    }
+    // ANCHOR_END: gather
+
+    /// Writes `self.out` with vectored writes and one flush, within the send deadline.
+    async fn write_out(&mut self) -> Result<(), Ending> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let bytes: usize = self.out.iter().map(Bytes::len).sum();
+        let frames = std::mem::take(&mut self.out_frames);
+        match tokio::time::timeout(
+            self.opts.send_timeout,
+            write_all_vectored(&mut self.io, &mut self.out),
+        )
+        .await
+        {
+            Ok(Ok(())) => {
+                self.stats.sent(frames, bytes);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(Ending::Dropped(format!("write failed: {e}"))),
+            Err(_) => {
+                self.stats.slow_consumer();
+                Err(Ending::Dropped(format!(
+                    "a write did not finish within {} ms: the peer is not reading",
+                    self.opts.send_timeout.as_millis()
+                )))
+            }
+        }
+    }
+
+    /// Sends one Close frame (alone: replies not yet written are dropped, §5.5.1).
+    async fn send_close(&mut self, code: u16, reason: &str) -> Result<(), Ending> {
+        self.out.clear();
+        self.out_frames = 0;
+        let mut buf = BytesMut::new();
+        if self
+            .codec
+            .encode(Frame::close(code, reason), &mut buf)
+            .is_ok()
+        {
+            self.push_out(buf.freeze());
+        }
+        self.write_out().await
+    }
+
+    // ANCHOR: finish
+    async fn finish(&mut self, ending: Ending) {
+        match ending {
+            Ending::Dropped(why) => {
+                tracing::debug!(%why, "websocket dropped without a closing handshake");
+                return;
+            }
+            Ending::PeerClosed(frame) => {
+                // RFC 6455 §5.5.1: "When sending a Close frame in response, the endpoint
+                // typically echos the status code it received." No code received → 1000.
+                // We echo the reason too (it was validated as UTF-8 and fits, §5.5), so
+                // the peer's logs show both sides agreeing on why.
+                let (code, reason) = frame.map_or((CloseCode::Normal.code(), String::new()), |f| {
+                    (f.code, f.reason)
+                });
+                if self.send_close(code, &reason).await.is_err() {
+                    return;
+                }
+            }
+            Ending::WeClose {
+                request,
+                framing_intact,
+            } => {
+                if self
+                    .send_close(request.code, &request.reason)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                if !framing_intact {
+                    // We could not recognise the peer's Close among bytes we can no longer
+                    // frame: send FIN now, then drain until the peer closes its side.
+                    let _ = tokio::time::timeout(self.opts.close_timeout, self.io.shutdown()).await;
+                }
+                self.await_peer_close(framing_intact).await;
+            }
+        }
+        // RFC 6455 §7.1.1: "the server SHOULD close the underlying TCP connection first".
+        let _ = tokio::time::timeout(self.opts.close_timeout, self.io.shutdown()).await;
+    }
+    // ANCHOR_END: finish
+
+    /// After our Close: reads (and discards) until the peer's Close, EOF or the deadline.
+    async fn await_peer_close(&mut self, mut framing_intact: bool) {
+        let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
+        loop {
+            if framing_intact {
+                loop {
+                    match self.codec.decode(&mut self.read_buf) {
+                        Ok(Some(frame)) if frame.opcode == OpCode::Close => return,
+                        Ok(Some(_)) => {} // data after our Close is discarded (§7.1.2)
+                        Ok(None) => break,
+                        Err(_) => {
+                            framing_intact = false;
+                            break;
+                        }
+                    }
+                }
+            }
+            if !framing_intact {
+                self.read_buf.clear();
+            }
+            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+                self.read_buf.reserve(READ_CHUNK);
+            }
+            match tokio::time::timeout_at(deadline, self.io.read_buf(&mut self.read_buf)).await {
+                Err(_) => {
+                    self.stats.close_timeout();
+                    return;
+                }
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(n)) => self.stats.received(n),
+            }
+        }
+    }
+}
+
+/// The Close to send when the hub closed a board's queue.
+fn close_request_for(cause: CloseCause) -> CloseRequest {
+    let code = match cause {
+        // Not the client's fault and not permanent: 1013 says "come back later" (with
+        // backoff), and the client resumes from its last position without loss.
+        CloseCause::SlowConsumer => CloseCode::TryAgainLater,
+        CloseCause::Shutdown => CloseCode::GoingAway,
+        CloseCause::Closed => CloseCode::Normal,
+    };
+    // The slow-consumer reason says what happened to *this* client; for the others the
+    // close-code table's reason is the one the client's table explains, so use it.
+    let reason = match cause {
+        CloseCause::SlowConsumer => cause.reason(),
+        CloseCause::Shutdown | CloseCause::Closed => code.reason(),
+    };
+    CloseRequest {
+        code: code.code(),
+        reason: reason.to_owned(),
+    }
+}
+
+// ANCHOR: next_from_feeds
+/// Waits until any board's queue has frames (moved into `out`) or is closed (its cause).
+/// With no board joined it never resolves, and the `select!` waits on the other branches.
+async fn next_from_feeds(feeds: &[Feed], out: &mut Vec<Bytes>) -> Option<CloseCause> {
+    match feeds {
+        [] => std::future::pending().await,
+        // The common case: one board, no allocation.
+        [one] => one.queue().next_batch(out).await,
+        many => {
+            let waits = many.iter().map(|feed| {
+                Box::pin(async move {
+                    let mut got = Vec::new();
+                    let cause = wait_batch(feed.queue(), &mut got).await;
+                    (got, cause)
+                })
+            });
+            let ((got, cause), _, _) = futures_util::future::select_all(waits).await;
+            out.extend(got);
+            cause
+        }
+    }
+}
+// ANCHOR_END: next_from_feeds
+
+async fn wait_batch(queue: &OutboundQueue, out: &mut Vec<Bytes>) -> Option<CloseCause> {
+    queue.next_batch(out).await
+}
+
+/// Writes every buffer in `bufs`, front to back, as few system calls as the OS allows
+/// (`writev`), then flushes once.
+pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    bufs: &mut VecDeque<Bytes>,
+) -> std::io::Result<()> {
+    /// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
+    const MAX_SLICES: usize = 64;
+    while !bufs.is_empty() {
+        let slices: Vec<IoSlice<'_>> = bufs
+            .iter()
+            .take(MAX_SLICES)
+            .map(|b| IoSlice::new(b))
+            .collect();
+        let mut written = w.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let Some(front) = bufs.front_mut() else { break };
+            if written >= front.len() {
+                written -= front.len();
+                bufs.pop_front();
+            } else {
+                front.advance(written);
+                written = 0;
+            }
+        }
+    }
+    w.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_vectored_write_delivers_every_buffer_in_order() {
+        let (mut a, mut b) = tokio::io::duplex(8); // tiny: forces many partial writes
+        let writer = tokio::spawn(async move {
+            let mut bufs: VecDeque<Bytes> = ["hello, ", "", "board", "!".repeat(40).as_str()]
+                .iter()
+                .map(|s| Bytes::from(s.to_string()))
+                .collect();
+            write_all_vectored(&mut a, &mut bufs).await.unwrap();
+            assert!(bufs.is_empty());
+        });
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 64];
+        while got.len() < 52 {
+            let n = tokio::time::timeout(Duration::from_secs(5), b.read(&mut chunk))
+                .await
+                .expect("data within 5 s")
+                .unwrap();
+            got.extend_from_slice(&chunk[..n]);
+        }
+        writer.await.unwrap();
+        assert_eq!(got, format!("hello, board{}", "!".repeat(40)).into_bytes());
+    }
+
+    #[test]
+    fn a_cut_queue_closes_with_1013_and_a_shutdown_with_1001() {
+        let slow = close_request_for(CloseCause::SlowConsumer);
+        assert_eq!(slow.code, 1013);
+        assert!(slow.reason.starts_with("slow consumer"));
+        assert_eq!(close_request_for(CloseCause::Shutdown).code, 1001);
+    }
+}

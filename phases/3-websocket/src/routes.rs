@@ -1,0 +1,235 @@
+//! Phase 3's HTTP routes and the state they share.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /ws` | the board protocol ([`crate::protocol`]), subprotocol `liveboard.v1` |
+//! | `GET /ws/echo` | echoes every message (interop and conformance tests, the inspector's playground) |
+//! | `GET /ws/stats` | connection counters and the hub's, as JSON |
+//!
+//! Each upgrade is: check the handshake (a JSON 4xx if anything is wrong), take a slot in
+//! the registry (`503` if full) — both *before* answering 101 — then return the 101 and
+//! spawn the connection's task, which awaits hyper's upgrade and runs
+//! [`connection::serve`]. The tasks are tracked, so a shutdown can close every socket with
+//! 1001 and wait for the closing handshakes, under a deadline.
+
+use std::{sync::Arc, time::Duration};
+
+use http::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use phase_1_foundations::{
+    app::PeerAddr, cors::CorsPolicy, json::json_response, router::HandlerResult, Router,
+};
+use phase_2_sse::{
+    hub::{Hub, HubStats},
+    presence::Presence,
+};
+use serde::Serialize;
+use tokio_util::task::TaskTracker;
+
+use crate::{
+    board::{BoardExtension, BoardServices, BoardSession, NoExtension},
+    close::CloseCode,
+    config::WsConfig,
+    connection::{self, ConnectionOptions},
+    echo::EchoSession,
+    handshake,
+    limits::Limits,
+    protocol::SUBPROTOCOL,
+    registry::ConnectionRegistry,
+    session::Session,
+    stats::{WsStats, WsStatsSnapshot},
+};
+
+/// Subprotocols `/ws` speaks, newest first.
+pub const BOARD_SUBPROTOCOLS: &[&str] = &[SUBPROTOCOL];
+
+/// Everything phase 3's handlers share. Build it once, pass it to [`routes`].
+pub struct WsState {
+    config: WsConfig,
+    origins: CorsPolicy,
+    services: Arc<BoardServices>,
+    registry: Arc<ConnectionRegistry>,
+    stats: Arc<WsStats>,
+    tasks: TaskTracker,
+}
+
+impl WsState {
+    /// State with a hub and presence of its own.
+    pub fn new(config: WsConfig, origins: CorsPolicy) -> Arc<Self> {
+        let hub = Hub::new(config.hub_limits());
+        let presence = Presence::new(hub.clone());
+        Self::with_hub(config, origins, hub, presence)
+    }
+
+    /// State sharing an existing hub and presence (the backend shares phase 2's, so SSE
+    /// and WebSocket clients of a board see the same events and the same people).
+    /// `origins` is the server's allow-list (the one CORS uses).
+    pub fn with_hub(
+        config: WsConfig,
+        origins: CorsPolicy,
+        hub: Arc<Hub>,
+        presence: Arc<Presence>,
+    ) -> Arc<Self> {
+        let stats = Arc::new(WsStats::default());
+        Arc::new(Self {
+            registry: ConnectionRegistry::new(config.max_connections, stats.clone()),
+            services: Arc::new(BoardServices {
+                hub,
+                presence,
+                config: config.clone(),
+            }),
+            origins,
+            config,
+            stats,
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    /// The hub boards are published through.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.services.hub
+    }
+
+    /// The open connections.
+    pub fn registry(&self) -> &Arc<ConnectionRegistry> {
+        &self.registry
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> WsStatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WsConfig {
+        &self.config
+    }
+
+    // ANCHOR: shutdown
+    /// Closes every WebSocket with 1001 (going away) and waits, at most `deadline`, for
+    /// their closing handshakes to finish. Returns whether all finished in time.
+    pub async fn shutdown(&self, deadline: Duration) -> bool {
+        let n = self.registry.close_all(CloseCode::GoingAway);
+        tracing::info!(open = n, "closing websockets with 1001");
+        self.tasks.close();
+        tokio::time::timeout(deadline, self.tasks.wait())
+            .await
+            .is_ok()
+    }
+    // ANCHOR_END: shutdown
+
+    fn options(&self, limits: Limits) -> ConnectionOptions {
+        ConnectionOptions {
+            limits,
+            close_timeout: self.config.close_timeout(),
+            send_timeout: self.config.send_timeout(),
+        }
+    }
+}
+
+// ANCHOR: routes
+/// Phase 3's routes: `/ws`, `/ws/echo`, `/ws/stats`.
+pub fn routes(state: Arc<WsState>) -> Router {
+    routes_with_extension(state, || NoExtension)
+}
+
+/// The same routes, with `/ws` also speaking an extension's requests (phase 4's notes);
+/// `make_extension` builds one extension per connection.
+pub fn routes_with_extension<E, F>(state: Arc<WsState>, make_extension: F) -> Router
+where
+    E: BoardExtension,
+    F: Fn() -> E + Send + Sync + 'static,
+{
+    let make_extension = Arc::new(make_extension);
+    let board = state.clone();
+    let echo = state.clone();
+    Router::new()
+        .get("/ws", move |req, _params| {
+            let state = board.clone();
+            let make_extension = make_extension.clone();
+            async move {
+                let services = state.services.clone();
+                let limits = state.config.limits();
+                upgrade(
+                    &state,
+                    req,
+                    BOARD_SUBPROTOCOLS,
+                    limits,
+                    move |subprotocol| {
+                        BoardSession::with_extension(services, subprotocol, make_extension())
+                    },
+                )
+            }
+        })
+        .get("/ws/echo", move |req, _params| {
+            let state = echo.clone();
+            async move {
+                let limits = state.config.echo_limits();
+                upgrade(&state, req, &[], limits, |_| EchoSession)
+            }
+        })
+        .get("/ws/stats", move |_req, _params| {
+            let state = state.clone();
+            async move { Ok(stats(&state)) }
+        })
+}
+// ANCHOR_END: routes
+
+// ANCHOR: upgrade
+/// The handshake, then the connection's task.
+fn upgrade<B, S>(
+    state: &Arc<WsState>,
+    mut req: Request<B>,
+    subprotocols: &[&'static str],
+    limits: Limits,
+    make_session: impl FnOnce(Option<&'static str>) -> S,
+) -> HandlerResult
+where
+    B: Send + 'static,
+    S: Session,
+{
+    let up = handshake::accept(&mut req, &state.origins, subprotocols)?;
+    let registration = state.registry.register()?;
+    let session = make_session(up.subprotocol);
+    let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
+    let stats = state.stats.clone();
+    let opts = state.options(limits);
+    let id = registration.id();
+    tracing::info!(
+        connection = id,
+        ?peer,
+        path = req.uri().path(),
+        "websocket accepted"
+    );
+    let on_upgrade = up.on_upgrade;
+    state.tasks.spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                connection::serve(TokioIo::new(upgraded), session, registration, stats, opts).await
+            }
+            Err(e) => tracing::debug!(connection = id, error = %e, "upgrade did not complete"),
+        }
+        tracing::info!(connection = id, "websocket closed");
+    });
+    Ok(up.response)
+}
+// ANCHOR_END: upgrade
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stats {
+    websockets: WsStatsSnapshot,
+    max_connections: usize,
+    hub: HubStats,
+}
+
+fn stats(state: &WsState) -> http::Response<phase_1_foundations::Body> {
+    json_response(
+        StatusCode::OK,
+        &Stats {
+            websockets: state.stats.snapshot(),
+            max_connections: state.registry.max(),
+            hub: state.services.hub.stats(),
+        },
+    )
+}

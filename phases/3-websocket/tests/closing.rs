@@ -1,0 +1,211 @@
+//! Every close path over a real socket (RFC 6455 §5.5, §7): the frames the server sends
+//! are asserted as raw bytes, and so is the TCP close that follows.
+
+mod common;
+
+use common::{quick_config, RawClient, Server};
+use phase_3_websocket::{Frame, OpCode, WsConfig};
+
+fn masked(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+    // A hand-built client frame with the masking key 0 (masking is then the identity,
+    // which keeps the payload readable in the test; the MASK bit is still set).
+    assert!(payload.len() < 126);
+    let mut out = vec![
+        (u8::from(fin) << 7) | opcode,
+        0x80 | payload.len() as u8,
+        0,
+        0,
+        0,
+        0,
+    ];
+    out.extend_from_slice(payload);
+    out
+}
+
+#[tokio::test]
+async fn an_unmasked_frame_gets_close_1002_then_tcp_close() {
+    let server = Server::start(quick_config()).await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    // RFC 6455 §5.7's unmasked "Hello", which only a server may send.
+    client
+        .send_raw(&[0x81, 0x05, b'H', b'e', b'l', b'l', b'o'])
+        .await;
+    let frame = client.recv().await;
+    let mut expected = vec![0x88, 16, 0x03, 0xea];
+    expected.extend_from_slice(b"protocol error");
+    assert_eq!(frame.opcode, OpCode::Close);
+    assert_eq!(
+        [&[0x88, frame.payload.len() as u8][..], &frame.payload[..]].concat(),
+        expected
+    );
+    client.send(Frame::close(1002u16, "")).await;
+    client.expect_eof().await;
+    assert_eq!(server.state.stats().protocol_errors, 1);
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_text_message_gets_close_1007() {
+    let server = Server::start(quick_config()).await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    client
+        .send_raw(&masked(0x1, true, &[b'o', b'k', 0xff]))
+        .await;
+    let (code, reason) = client.recv_close().await;
+    assert_eq!(code, 1007);
+    assert!(reason.contains("UTF-8"), "{reason}");
+    client.send(Frame::close(1007u16, "")).await;
+    client.expect_eof().await;
+}
+
+#[tokio::test]
+async fn a_code_point_split_across_fragments_is_valid() {
+    let server = Server::start(quick_config()).await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    let euro = "€".as_bytes(); // e2 82 ac
+    client.send_raw(&masked(0x1, false, &euro[..1])).await;
+    client.send_raw(&masked(0x0, true, &euro[1..])).await;
+    let frame = client.recv().await;
+    assert_eq!((frame.opcode, &frame.payload[..]), (OpCode::Text, euro));
+}
+
+#[tokio::test]
+async fn a_frame_over_the_frame_limit_gets_close_1009_from_its_header_alone() {
+    let server = Server::start(WsConfig {
+        max_frame_bytes: 1024,
+        ..quick_config()
+    })
+    .await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    // Only the header: a masked binary frame announcing 2048 bytes (16-bit length).
+    client
+        .send_raw(&[0x82, 0x80 | 126, 0x08, 0x00, 1, 2, 3, 4])
+        .await;
+    let (code, reason) = client.recv_close().await;
+    assert_eq!((code, reason.as_str()), (1009, "message too big"));
+}
+
+#[tokio::test]
+async fn a_fragmented_message_over_the_message_limit_gets_close_1009() {
+    let server = Server::start(WsConfig {
+        max_frame_bytes: 100,
+        max_message_bytes: 150,
+        ..quick_config()
+    })
+    .await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    client
+        .send(Frame::new(false, OpCode::Binary, vec![0u8; 100]))
+        .await;
+    client
+        .send(Frame::new(true, OpCode::Continuation, vec![0u8; 100]))
+        .await;
+    assert_eq!(client.recv_close().await.0, 1009);
+}
+
+#[tokio::test]
+async fn a_client_close_is_echoed_with_its_code_then_tcp_closes() {
+    let server = Server::start(quick_config()).await;
+    for (sent, echoed) in [(Some(1000u16), 1000u16), (Some(4321), 4321), (None, 1000)] {
+        let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+        match sent {
+            Some(code) => client.send(Frame::close(code, "bye")).await,
+            None => client.send(Frame::close_empty()).await,
+        }
+        let (code, _) = client.recv_close().await;
+        assert_eq!(code, echoed, "after a close with {sent:?}");
+        client.expect_eof().await;
+    }
+}
+
+#[tokio::test]
+async fn a_close_with_a_code_that_must_not_be_sent_gets_1002() {
+    let server = Server::start(quick_config()).await;
+    for bad in [1005u16, 1006, 999, 2000] {
+        let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+        client
+            .send_raw(&masked(0x8, true, &bad.to_be_bytes()))
+            .await;
+        assert_eq!(client.recv_close().await.0, 1002, "close code {bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_one_byte_close_payload_gets_1002() {
+    let server = Server::start(quick_config()).await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    client.send_raw(&masked(0x8, true, &[0x03])).await;
+    assert_eq!(client.recv_close().await.0, 1002);
+}
+
+#[tokio::test]
+async fn a_ping_is_answered_by_a_pong_with_the_same_payload() {
+    let server = Server::start(quick_config()).await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    client.send_raw(&masked(0x9, true, b"are you there?")).await;
+    // Raw bytes: FIN + pong, unmasked, 14 bytes, the same payload.
+    let frame = client.recv().await;
+    assert_eq!(frame.opcode, OpCode::Pong);
+    assert_eq!(&frame.payload[..], b"are you there?");
+    let mut raw = vec![0x8a, 14];
+    raw.extend_from_slice(b"are you there?");
+    let mut encoded = bytes::BytesMut::new();
+    tokio_util::codec::Encoder::encode(
+        &mut phase_3_websocket::FrameCodec::server(Default::default()),
+        frame,
+        &mut encoded,
+    )
+    .unwrap();
+    assert_eq!(&encoded[..], &raw[..]);
+}
+
+#[tokio::test]
+async fn a_ping_between_fragments_is_answered_before_the_message_completes() {
+    let server = Server::start(quick_config()).await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    client.send_raw(&masked(0x1, false, b"Hel")).await;
+    client.send_raw(&masked(0x9, true, b"p")).await;
+    let pong = client.recv().await;
+    assert_eq!((pong.opcode, &pong.payload[..]), (OpCode::Pong, &b"p"[..]));
+    client.send_raw(&masked(0x0, true, b"lo")).await;
+    let text = client.recv().await;
+    assert_eq!(
+        (text.opcode, &text.payload[..]),
+        (OpCode::Text, &b"Hello"[..])
+    );
+}
+
+#[tokio::test]
+async fn a_peer_that_never_answers_our_close_is_dropped_at_the_close_deadline() {
+    let server = Server::start(WsConfig {
+        close_timeout_ms: 200,
+        ..WsConfig::default()
+    })
+    .await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    client.send_raw(&masked(0x1, true, &[0xc0])).await; // invalid UTF-8
+    assert_eq!(client.recv_close().await.0, 1007);
+    // We do not answer; the server gives up after 200 ms and closes TCP.
+    client.expect_eof().await;
+    assert_eq!(server.state.stats().close_timeouts, 1);
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_connection_with_1001() {
+    let server = Server::start(quick_config()).await;
+    let mut a = RawClient::connect(server.addr(), "/ws/echo").await;
+    let mut b = RawClient::connect(server.addr(), "/ws").await;
+    let _welcome = b.recv_json().await;
+    let state = server.state.clone();
+    let shutdown =
+        tokio::spawn(async move { state.shutdown(std::time::Duration::from_secs(5)).await });
+    for client in [&mut a, &mut b] {
+        let (code, reason) = client.recv_close().await;
+        assert_eq!((code, reason.as_str()), (1001, "server going away"));
+        client.send(Frame::close(1001u16, "")).await;
+        client.expect_eof().await;
+    }
+    assert!(
+        shutdown.await.unwrap(),
+        "every closing handshake finished in time"
+    );
+}
