@@ -7,24 +7,86 @@
 //! | 1 Foundations | HTTP server, router, CORS, `/health` |
 //! | 2 Server-Sent Events | `/boards/:board/events` (SSE with replay), presence, `/stats` |
 //! | 3 WebSocket | `/ws` (the board protocol), `/ws/echo`, `/ws/stats`, one hub for both transports |
+//! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use phase_1_foundations::logging;
-use phase_3_websocket::app::{Phase3App, Phase3Config};
+use phase_4_board::app::{Phase4App, Phase4Config};
 
 /// Liveboard: a real-time collaborative board, built phase by phase.
 #[derive(Parser)]
 #[command(name = "liveboard", version, about)]
 struct Cli {
     #[command(flatten)]
-    config: Phase3Config,
+    config: Phase4Config,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(&cli.config.server.log);
-    Phase3App::run(&cli.config).await
+    logging::init(&cli.config.base.server.log);
+    Phase4App::run(&cli.config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// The configuration table of `docs/src/running.md`, rendered from the command line.
+    fn flags_table() -> String {
+        let mut out = String::from(
+            "| flag | environment variable | default | meaning |\n|---|---|---|---|\n",
+        );
+        for arg in Cli::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" || long == "version" {
+                continue;
+            }
+            let env = arg
+                .get_env()
+                .map(|e| format!("`{}`", e.to_string_lossy()))
+                .unwrap_or_default();
+            let default = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(",");
+            let default = if default.is_empty() {
+                "—".to_owned()
+            } else {
+                format!("`{default}`")
+            };
+            let help = arg
+                .get_long_help()
+                .or_else(|| arg.get_help())
+                .map(|h| h.to_string().replace('\n', " ").replace('|', "\\|"))
+                .unwrap_or_default();
+            out.push_str(&format!("| `--{long}` | {env} | {default} | {help} |\n"));
+        }
+        out
+    }
+
+    #[test]
+    fn the_book_lists_every_flag_with_its_current_default() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/running.md");
+        let doc = std::fs::read_to_string(path).expect("docs/src/running.md exists");
+        let (begin, end) = ("<!-- flags:begin -->\n", "<!-- flags:end -->");
+        let start = doc.find(begin).expect("flags:begin marker") + begin.len();
+        let stop = doc.find(end).expect("flags:end marker");
+        let table = flags_table();
+        if std::env::var("LIVEBOARD_UPDATE_GENERATED").is_ok_and(|v| v == "1") {
+            let updated = format!("{}{}{}", &doc[..start], table, &doc[stop..]);
+            std::fs::write(path, updated).expect("write docs/src/running.md");
+            return;
+        }
+        assert_eq!(
+            &doc[start..stop],
+            table,
+            "docs/src/running.md's flag table is stale: LIVEBOARD_UPDATE_GENERATED=1 cargo test -p liveboard"
+        );
+    }
 }

@@ -1,26 +1,33 @@
 import Link from "next/link";
 
+import { Board } from "@/components/Board";
+import { boardFromQuery } from "@/lib/boardList";
 import { PHASES } from "@/lib/phases";
 
-export default function HomePage() {
+export default async function HomePage({ searchParams }: PageProps<"/">) {
+  const board = boardFromQuery((await searchParams).board);
   return (
     <div className="space-y-8">
-      <section className="space-y-3">
-        <h1 className="text-3xl font-bold tracking-tight">Real-time web communication, by running it</h1>
-        <p className="max-w-2xl text-lg text-slate-600">
-          Liveboard is a shared board built step by step. Each phase adds one way for a server and a
-          browser to talk (polling, Server-Sent Events, WebSocket, webhooks), with a hand-written Rust
-          backend and a page here that shows the protocol at work.
-        </p>
+      <section className="space-y-2">
+        <h1 className="text-3xl font-bold tracking-tight">The board</h1>
         <p className="max-w-2xl text-slate-600">
-          Start the backend (<code>cargo run</code> in the repository root), then open a phase.
+          Notes that several people edit at once. Open this page in two windows side by side: add a note, edit it,
+          drag it to another column, and watch the other window follow. Your changes show at once and are marked{" "}
+          <em>saving…</em> until the server confirms them; <Link href="/phases/4" className="text-indigo-700 underline">phase 4</Link>{" "}
+          shows how.
         </p>
       </section>
 
+      <Board initialBoard={board} />
+
       <section aria-labelledby="phases-heading" className="space-y-3">
         <h2 id="phases-heading" className="text-xl font-semibold">
-          Phases
+          How it is built, phase by phase
         </h2>
+        <p className="max-w-2xl text-sm text-slate-600">
+          Liveboard is built step by step: each phase adds one way for a server and a browser to talk, with a
+          hand-written Rust backend and a page that shows the protocol at work.
+        </p>
         <ol className="grid gap-3 sm:grid-cols-2">
           {PHASES.map((phase) => (
             <li key={phase.number}>

@@ -25,10 +25,18 @@
 //                          paths are resolved from web/)
 //   LIVEBOARD_CHROMIUM     browser executable; default /usr/bin/chromium
 //   LIVEBOARD_E2E_HEADED   set to 1 to watch the browser (needs a display)
+//
+// The backend's store: every `Backend` gets a fresh temporary data directory
+// (`LIVEBOARD_DATA_DIR`, which binaries without a store simply ignore) unless its `env`
+// names one, kept across `restart()` so a restarted backend finds its boards again, and
+// removed by `dispose()` (the stack's `close()`) or, at the latest, when the process exits.
+// Nothing is ever written in the work tree. Extra flags and environment:
+// `setupStack({ backendArgs, backendEnv })`.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { after, before } from "node:test";
@@ -124,6 +132,13 @@ class OutputTail {
 
 /** Every process spawned and not yet known to have exited: the exit safety net's list. */
 const live = new Set();
+/** Temporary data directories created and not yet removed. */
+const tempDirs = new Set();
+
+function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
 
 function killGroupNow(child) {
   try {
@@ -136,6 +151,13 @@ function killGroupNow(child) {
 // Safety net for paths that skip `after` (an uncaught error, Ctrl-C): kill what we started.
 process.once("exit", () => {
   for (const child of live) killGroupNow(child);
+  for (const dir of tempDirs) {
+    try {
+      removeDir(dir);
+    } catch {
+      // best effort: it is under the system's temporary directory anyway
+    }
+  }
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, () => {
@@ -233,12 +255,26 @@ export class Backend {
   #bind;
   #allowedOrigins;
   #bin;
+  #args;
+  #env;
+  /** The temporary data directory this backend created (and will remove), if any. */
+  #ownDataDir = null;
   /** Base URL, e.g. `http://127.0.0.1:40123`; set by the first successful `start()`. */
   url = null;
   port = null;
 
-  constructor({ bin = BACKEND_BIN, allowedOrigins, bind = "127.0.0.1:0" }) {
+  /**
+   * @param {object} options
+   * @param {string} [options.bin] the binary
+   * @param {string} options.allowedOrigins `LIVEBOARD_ALLOWED_ORIGINS`
+   * @param {string} [options.bind] first bind address (port 0: any)
+   * @param {string[]} [options.args] extra command-line arguments, after `--bind`
+   * @param {Record<string, string>} [options.env] extra environment variables
+   */
+  constructor({ bin = BACKEND_BIN, allowedOrigins, bind = "127.0.0.1:0", args = [], env = {} }) {
     this.#bin = bin;
+    this.#args = args;
+    this.#env = env;
     this.#allowedOrigins = allowedOrigins;
     this.#bind = bind;
   }
@@ -260,8 +296,14 @@ export class Backend {
           "Build it first (`cargo build -p liveboard` in the repository root) or set LIVEBOARD_BACKEND_BIN.",
       );
     }
-    const proc = new ManagedProcess("backend", this.#bin, ["--bind", this.#bind], {
-      env: { ...process.env, LIVEBOARD_ALLOWED_ORIGINS: this.#allowedOrigins },
+    if (!this.#env.LIVEBOARD_DATA_DIR && !this.#ownDataDir) {
+      // A store of its own, outside the work tree, that survives `restart()`.
+      this.#ownDataDir = mkdtempSync(path.join(os.tmpdir(), "liveboard-e2e-"));
+      tempDirs.add(this.#ownDataDir);
+    }
+    const store = this.#ownDataDir ? { LIVEBOARD_DATA_DIR: this.#ownDataDir } : {};
+    const proc = new ManagedProcess("backend", this.#bin, ["--bind", this.#bind, ...this.#args], {
+      env: { ...process.env, LIVEBOARD_ALLOWED_ORIGINS: this.#allowedOrigins, ...store, ...this.#env },
     });
     this.#process = proc;
 
@@ -299,6 +341,20 @@ export class Backend {
   /** Stops the backend this harness started (SIGTERM, then SIGKILL after a timeout). */
   async stop(timeoutMs) {
     await this.#process?.stop(timeoutMs);
+  }
+
+  /** The backend's data directory (`LIVEBOARD_DATA_DIR`), once started. */
+  get dataDir() {
+    return this.#env.LIVEBOARD_DATA_DIR ?? this.#ownDataDir;
+  }
+
+  /** Stops the backend and removes the temporary data directory it created. */
+  async dispose(timeoutMs) {
+    await this.stop(timeoutMs);
+    if (this.#ownDataDir) {
+      removeDir(this.#ownDataDir);
+      this.#ownDataDir = null;
+    }
   }
 
   /**
@@ -404,6 +460,18 @@ export class Stack {
   browser = null;
   /** Uncaught errors thrown in any page, collected for assertions. */
   pageErrors = [];
+  #backendArgs;
+  #backendEnv;
+
+  /**
+   * @param {object} [options]
+   * @param {string[]} [options.backendArgs] extra backend flags (after `--bind`)
+   * @param {Record<string, string>} [options.backendEnv] extra backend environment
+   */
+  constructor({ backendArgs = [], backendEnv = {} } = {}) {
+    this.#backendArgs = backendArgs;
+    this.#backendEnv = backendEnv;
+  }
 
   async start() {
     // The backend must know the web app's origin (CORS) before the web app knows the
@@ -411,7 +479,7 @@ export class Stack {
     const webPort = await freePort();
     const webOrigin = `http://127.0.0.1:${webPort}`;
 
-    this.backend = new Backend({ allowedOrigins: webOrigin });
+    this.backend = new Backend({ allowedOrigins: webOrigin, args: this.#backendArgs, env: this.#backendEnv });
     await this.backend.start();
 
     this.web = new WebApp({ port: webPort, backendUrl: this.backend.url });
@@ -448,7 +516,7 @@ export class Stack {
     const results = await Promise.allSettled([
       this.browser?.close(),
       this.web?.stop(),
-      this.backend?.stop(),
+      this.backend?.dispose(),
     ]);
     const failures = results.filter((r) => r.status === "rejected").map((r) => r.reason);
     if (failures.length) throw new AggregateError(failures, "cleanup failed");
@@ -458,9 +526,10 @@ export class Stack {
 /**
  * Starts a {@link Stack} in a `before` hook and closes it in an `after` hook (which
  * node:test runs even when `before` or a test failed). Call at the top of a test file.
+ * `options` go to the {@link Stack} constructor (`backendArgs`, `backendEnv`).
  */
-export function setupStack() {
-  const stack = new Stack();
+export function setupStack(options = {}) {
+  const stack = new Stack(options);
   before(() => stack.start(), { timeout: TIMEOUTS.backendStart + TIMEOUTS.webStart + 30_000 });
   after(() => stack.close(), { timeout: 3 * TIMEOUTS.stop + 10_000 });
   return stack;

@@ -7,7 +7,9 @@ import { test } from "node:test";
 
 import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
 
-const stack = setupStack();
+// An in-memory store: this file's restart test needs history to be lost on restart (a new
+// epoch → `reset`). With phase 4's store on disk the epoch survives restarts by design.
+const stack = setupStack({ backendEnv: { LIVEBOARD_DATA_DIR: ":memory:" } });
 
 /** Opens /phases/2 in a fresh context, joins as `name`, waits for the stream to open. */
 async function join(name) {

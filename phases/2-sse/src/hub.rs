@@ -23,6 +23,14 @@
 //! than the history holds, it gets a `reset` event and must reload its state; it never
 //! gets a partial replay that looks complete. Otherwise it gets every missed event, then a
 //! `ready` event saying `recovered: true`.
+//!
+//! **A history longer than memory (phase 4).** On its own the hub numbers events itself and
+//! forgets all but the last [`HubLimits::history`]. A hub built with
+//! [`Hub::with_history`] is given a [`HistorySource`] — phase 4's persistent event log —
+//! and then: the epoch is the log's (so it survives a restart); a room starts at the log's
+//! head; events are numbered by the log and published with [`Hub::publish_at`], in log
+//! order, after they are durable; and a resume from a position older than memory is
+//! replayed from the log. Memory becomes a cache of the log's tail.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -51,6 +59,26 @@ pub struct Message {
     /// The payload as JSON text.
     pub data: Bytes,
 }
+
+// ANCHOR: history_source
+/// A room's history beyond memory: where a hub built with [`Hub::with_history`] numbers
+/// and replays from (phase 4's event log).
+///
+/// The hub calls it **under the room's lock** (so that no publish can slip between the
+/// replay and the registration), from whichever thread subscribes: implementations must
+/// answer from data already durable, without waiting for the code that publishes (that
+/// code waits for this lock: a deadlock). Calls are rare — when a room is first used, and
+/// when a resume reaches further back than memory.
+pub trait HistorySource: Send + Sync + 'static {
+    /// The epoch of this history; the same after a restart as long as the history is.
+    fn epoch(&self) -> String;
+    /// The room's last sequence number (0: no event yet).
+    fn head(&self, room: &str) -> Result<u64, String>;
+    /// Every event of `room` with `after < seq <= through`, in order, each with its
+    /// position — all of them, or an error saying why not (the client then gets a reset).
+    fn events(&self, room: &str, after: u64, through: u64) -> Result<Vec<Message>, String>;
+}
+// ANCHOR_END: history_source
 
 // ANCHOR: wire_format
 /// Turns a [`Message`] into the bytes one transport writes.
@@ -136,6 +164,8 @@ struct RoomState {
     /// Set when the room was removed from the hub's map; whoever finds it set must look
     /// the room up again (a new, live one will be created).
     retired: bool,
+    /// Whether `seq` has been read from the history source (always true without one).
+    loaded: bool,
     seq: u64,
     history: VecDeque<Arc<Message>>,
     members: HashMap<u64, Member>,
@@ -164,6 +194,7 @@ struct Counters {
 pub struct Hub {
     epoch: String,
     limits: HubLimits,
+    source: Option<Arc<dyn HistorySource>>,
     rooms: Mutex<HashMap<String, Arc<Room>>>,
     next_id: AtomicU64,
     counters: Counters,
@@ -175,13 +206,30 @@ impl Hub {
         Arc::new(Self {
             epoch: new_epoch(),
             limits,
+            source: None,
             rooms: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             counters: Counters::default(),
         })
     }
 
-    /// This hub's epoch (changes at every restart: the history is in memory).
+    /// A hub whose rooms are numbered and replayed by `source` (phase 4's event log):
+    /// its epoch is the source's, each room starts at the source's head, positions older
+    /// than memory are replayed from the source. Publish numbered events with
+    /// [`Hub::publish_at`]; [`Hub::publish`] becomes live-only (see there).
+    pub fn with_history(limits: HubLimits, source: Arc<dyn HistorySource>) -> Arc<Self> {
+        Arc::new(Self {
+            epoch: source.epoch(),
+            limits,
+            source: Some(source),
+            rooms: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            counters: Counters::default(),
+        })
+    }
+
+    /// This hub's epoch (changes at every restart when the history is in memory; the
+    /// source's, which survives restarts, with [`Hub::with_history`]).
     pub fn epoch(&self) -> &str {
         &self.epoch
     }
@@ -193,7 +241,20 @@ impl Hub {
 
     /// The room's current position (the last published sequence).
     pub fn position(&self, room: &str) -> StreamPosition {
-        let seq = self.existing_room(room).map_or(0, |r| r.lock().seq);
+        let seq = match self.existing_room(room) {
+            Some(r) => {
+                let mut state = r.lock();
+                self.load(room, &mut state);
+                state.seq
+            }
+            None => match &self.source {
+                Some(source) => source.head(room).unwrap_or_else(|e| {
+                    tracing::warn!(room, error = %e, "history source has no head");
+                    0
+                }),
+                None => 0,
+            },
+        };
         StreamPosition::new(self.epoch.clone(), seq)
     }
 
@@ -220,7 +281,7 @@ impl Hub {
             let current = StreamPosition::new(self.epoch.clone(), state.seq);
             let (missed, resume) = match since {
                 None => (Vec::new(), Resume::Fresh),
-                Some(p) => match self.replay(state, p, format.as_ref()) {
+                Some(p) => match self.replay(&room.name, state, p, format.as_ref()) {
                     Ok(missed) => {
                         let replayed = missed.len();
                         (missed, Resume::Recovered { replayed })
@@ -279,6 +340,7 @@ impl Hub {
     /// The encoded events after `since`, or the reset that replaces them.
     fn replay(
         &self,
+        room: &str,
         state: &RoomState,
         since: &StreamPosition,
         format: &dyn WireFormat,
@@ -300,6 +362,9 @@ impl Hub {
             m.position.as_ref().map_or(state.seq + 1, |p| p.seq)
         });
         if since.seq + 1 < oldest {
+            if let Some(source) = &self.source {
+                return self.replay_from_source(source.as_ref(), room, state, since, format);
+            }
             return Err(Resume::Reset {
                 reason: format!(
                     "position {since} is older than the history kept ({} events, oldest {oldest})",
@@ -315,9 +380,49 @@ impl Hub {
             .collect())
     }
 
+    // ANCHOR: replay_from_source
+    /// Memory does not reach back to `since`: the events `(since, head]` from the source,
+    /// every one of them, or a reset.
+    fn replay_from_source(
+        &self,
+        source: &dyn HistorySource,
+        room: &str,
+        state: &RoomState,
+        since: &StreamPosition,
+        format: &dyn WireFormat,
+    ) -> Result<Vec<Bytes>, Resume> {
+        let reset = |reason: String| Resume::Reset { reason };
+        let events = source
+            .events(room, since.seq, state.seq)
+            .map_err(|e| reset(format!("cannot replay from {since}: {e}")))?;
+        // All or nothing: exactly the numbers since+1 ..= head, in order, or a reset.
+        let complete = events.len() as u64 == state.seq - since.seq
+            && events.iter().zip(since.seq + 1..).all(|(msg, want)| {
+                msg.position
+                    .as_ref()
+                    .is_some_and(|p| p.seq == want && p.epoch == self.epoch)
+            });
+        if !complete {
+            return Err(reset(format!(
+                "the log does not hold every event after {since} (up to {})",
+                state.seq
+            )));
+        }
+        Ok(events.iter().map(|msg| format.encode(msg)).collect())
+    }
+    // ANCHOR_END: replay_from_source
+
     /// Numbers `event`, records it in the room's history and queues it for every
     /// subscriber.
+    ///
+    /// In a hub with a [`HistorySource`] the source numbers the room, so this cannot: the
+    /// event is delivered **live only** — not numbered, not recorded, not replayed —
+    /// carrying the room's current position (resuming from it loses nothing numbered).
+    /// Phase 3's chat lines on a phase-4 board are such events: not board changes.
     pub fn publish(&self, room: &str, event: &str, data: Bytes) -> Published {
+        if self.source.is_some() {
+            return self.publish_live(room, event, data);
+        }
         self.with_live_room(room, |_, state| {
             state.seq += 1;
             let msg = Arc::new(Message {
@@ -332,6 +437,99 @@ impl Hub {
             self.fan_out(state, &msg)
         })
     }
+
+    fn publish_live(&self, room: &str, event: &str, data: Bytes) -> Published {
+        let Some(found) = self.existing_room(room) else {
+            return Published {
+                position: Some(self.position(room)),
+                delivered: 0,
+                cut: 0,
+            };
+        };
+        let mut state = found.lock();
+        self.load(room, &mut state);
+        let msg = Message {
+            position: Some(StreamPosition::new(self.epoch.clone(), state.seq)),
+            event: event.to_owned(),
+            data,
+        };
+        self.fan_out(&mut state, &msg)
+    }
+
+    // ANCHOR: publish_at
+    /// Publishes an event numbered elsewhere — by the [`HistorySource`], which must already
+    /// hold it durably — at sequence `seq`. Calls must come in sequence order (phase 4 has
+    /// one writer, which commits, then publishes, one event at a time).
+    ///
+    /// Two cases need no delivery, because the source already has the event:
+    /// * the room is not in memory: nobody is subscribed, and whoever subscribes next
+    ///   loads the room's head from the source — this event included;
+    /// * the event is at or below the room's position: the room was loaded after the
+    ///   event was committed, so everyone here has it (in a replay or in the state they
+    ///   loaded); delivering it now would deliver it twice.
+    pub fn publish_at(&self, room: &str, seq: u64, event: &str, data: Bytes) -> Published {
+        let position = StreamPosition::new(self.epoch.clone(), seq);
+        let nothing = Published {
+            position: Some(position.clone()),
+            delivered: 0,
+            cut: 0,
+        };
+        if self.source.is_none() {
+            // Without a source, memory is the only history: record it in any case.
+            return self.with_live_room(room, |_, state| {
+                if seq <= state.seq {
+                    return nothing;
+                }
+                self.record_at(state, room, position, event, data)
+            });
+        }
+        let Some(found) = self.existing_room(room) else {
+            return nothing;
+        };
+        let mut state = found.lock();
+        if state.retired {
+            return nothing; // removed meanwhile: as if not in memory
+        }
+        self.load(room, &mut state);
+        if seq <= state.seq {
+            return nothing;
+        }
+        self.record_at(&mut state, room, position, event, data)
+    }
+
+    fn record_at(
+        &self,
+        state: &mut RoomState,
+        room: &str,
+        position: StreamPosition,
+        event: &str,
+        data: Bytes,
+    ) -> Published {
+        let seq = position.seq;
+        if seq != state.seq + 1 {
+            // A hole in what memory saw: it no longer holds a contiguous tail, so forget
+            // it (replays then come from the source, which has everything).
+            tracing::warn!(
+                room,
+                seq,
+                at = state.seq,
+                "publish_at skipped sequence numbers"
+            );
+            state.history.clear();
+        }
+        state.seq = seq;
+        let msg = Arc::new(Message {
+            position: Some(position),
+            event: event.to_owned(),
+            data,
+        });
+        state.history.push_back(msg.clone());
+        while state.history.len() > self.limits.history {
+            state.history.pop_front();
+        }
+        self.fan_out(state, &msg)
+    }
+    // ANCHOR_END: publish_at
 
     /// Queues `event` for every subscriber without numbering or recording it (presence:
     /// state, not history — a reconnecting client gets a fresh snapshot instead).
@@ -445,8 +643,27 @@ impl Hub {
             let room = self.room(name);
             let mut state = room.lock();
             if !state.retired {
+                self.load(name, &mut state);
                 return f(&room, &mut state);
             }
+        }
+    }
+
+    /// Reads a room's head from the source the first time the room is used. A failure is
+    /// logged and retried next time; meanwhile the room counts from what memory knows.
+    fn load(&self, name: &str, state: &mut RoomState) {
+        if state.loaded {
+            return;
+        }
+        match &self.source {
+            None => state.loaded = true,
+            Some(source) => match source.head(name) {
+                Ok(head) => {
+                    state.seq = state.seq.max(head);
+                    state.loaded = true;
+                }
+                Err(e) => tracing::warn!(room = name, error = %e, "history source has no head"),
+            },
         }
     }
 
@@ -459,8 +676,11 @@ impl Hub {
         if state.members.remove(&id).is_some() {
             self.counters.subscribers.fetch_sub(1, Ordering::Relaxed);
         }
-        // A room with nobody in it and nothing to replay costs memory for nothing.
-        let empty = state.members.is_empty() && state.history.is_empty();
+        // A room with nobody in it and nothing to replay costs memory for nothing. With a
+        // history source, memory only caches the source's tail: an empty room can go.
+        let forgettable =
+            |s: &RoomState| s.members.is_empty() && (s.history.is_empty() || self.source.is_some());
+        let empty = forgettable(&state);
         drop(state);
         if empty {
             let mut rooms = self.rooms_lock();
@@ -468,7 +688,7 @@ impl Hub {
                 // Re-check under both locks: someone may have joined meanwhile.
                 if Arc::ptr_eq(r, room) {
                     let mut state = room.lock();
-                    if state.members.is_empty() && state.history.is_empty() {
+                    if forgettable(&state) {
                         state.retired = true;
                         drop(state);
                         rooms.remove(&room.name);
@@ -770,6 +990,254 @@ mod tests {
         );
         assert_eq!(resume, Resume::Recovered { replayed: 0 });
         assert_eq!(drain(&late).await.len(), 1);
+    }
+
+    /// A history source in memory: what phase 4's event log is to the hub.
+    #[derive(Default)]
+    struct Log {
+        rooms: Mutex<HashMap<String, Vec<Message>>>,
+        fail: std::sync::atomic::AtomicBool,
+    }
+
+    impl Log {
+        /// Appends an event, returning its sequence number (what a commit does).
+        fn append(&self, room: &str, data: &str) -> u64 {
+            let mut rooms = self.rooms.lock().unwrap();
+            let events = rooms.entry(room.to_owned()).or_default();
+            let seq = events.len() as u64 + 1;
+            events.push(Message {
+                position: Some(StreamPosition::new("logepoch", seq)),
+                event: "note".into(),
+                data: Bytes::from(data.to_owned()),
+            });
+            seq
+        }
+    }
+
+    impl HistorySource for Log {
+        fn epoch(&self) -> String {
+            "logepoch".into()
+        }
+        fn head(&self, room: &str) -> Result<u64, String> {
+            Ok(self
+                .rooms
+                .lock()
+                .unwrap()
+                .get(room)
+                .map_or(0, |e| e.len() as u64))
+        }
+        fn events(&self, room: &str, after: u64, through: u64) -> Result<Vec<Message>, String> {
+            if self.fail.load(Ordering::SeqCst) {
+                return Err("the disk is on fire".into());
+            }
+            let rooms = self.rooms.lock().unwrap();
+            Ok(rooms
+                .get(room)
+                .map(|events| {
+                    events
+                        .iter()
+                        .filter(|m| {
+                            let seq = m.position.as_ref().map_or(0, |p| p.seq);
+                            seq > after && seq <= through
+                        })
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default())
+        }
+    }
+
+    /// Appends to the log, then publishes at the sequence the log gave (phase 4's order).
+    fn commit_and_publish(hub: &Hub, log: &Log, room: &str, data: &str) -> u64 {
+        let seq = log.append(room, data);
+        hub.publish_at(room, seq, "note", Bytes::from(data.to_owned()));
+        seq
+    }
+
+    #[tokio::test]
+    async fn a_hub_with_a_history_source_takes_its_epoch_and_each_rooms_head_from_it() {
+        let log = Arc::new(Log::default());
+        for i in 1..=3 {
+            log.append("b", &i.to_string());
+        }
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        assert_eq!(hub.epoch(), "logepoch");
+        assert_eq!(hub.position("b"), StreamPosition::new("logepoch", 3));
+        assert_eq!(hub.position("empty"), StreamPosition::new("logepoch", 0));
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), None);
+        assert_eq!(resume, Resume::Fresh);
+        assert!(drain(&sub).await[0].starts_with("ready|3|"));
+    }
+
+    #[tokio::test]
+    async fn publish_at_delivers_the_event_with_the_sequence_the_log_gave_it() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        commit_and_publish(&hub, &log, "b", "x");
+        commit_and_publish(&hub, &log, "b", "y");
+        let got = drain(&sub).await;
+        assert_eq!(&got[1..], ["note|1|x", "note|2|y"]);
+    }
+
+    #[tokio::test]
+    async fn a_position_older_than_memory_is_replayed_from_the_source_in_full() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(
+            HubLimits {
+                history: 2,
+                ..HubLimits::default()
+            },
+            log.clone(),
+        );
+        for i in 1..=6 {
+            commit_and_publish(&hub, &log, "b", &i.to_string());
+        }
+        let since = StreamPosition::new("logepoch", 1);
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since));
+        assert_eq!(resume, Resume::Recovered { replayed: 5 });
+        let got = drain(&sub).await;
+        assert_eq!(
+            &got[..5],
+            ["note|2|2", "note|3|3", "note|4|4", "note|5|5", "note|6|6"]
+        );
+    }
+
+    #[tokio::test]
+    async fn after_a_restart_an_old_position_is_still_resumed_from_the_source() {
+        // The "restart": a new hub over the same log. The position stays valid.
+        let log = Arc::new(Log::default());
+        let before = Hub::with_history(HubLimits::default(), log.clone());
+        commit_and_publish(&before, &log, "b", "1");
+        let position = before.position("b");
+        commit_and_publish(&before, &log, "b", "2");
+        drop(before);
+        let after = Hub::with_history(HubLimits::default(), log.clone());
+        let (sub, resume) = after.subscribe("b", Arc::new(Plain), Some(&position));
+        assert_eq!(resume, Resume::Recovered { replayed: 1 });
+        assert_eq!(drain(&sub).await[0], "note|2|2");
+    }
+
+    #[tokio::test]
+    async fn an_event_the_room_was_loaded_after_is_not_delivered_twice() {
+        // Committed, then the room is loaded (head 1), then the publish arrives: skipped,
+        // because whoever is in the room already has event 1.
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let seq = log.append("b", "late");
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let p = hub.publish_at("b", seq, "note", data("late"));
+        assert_eq!(p.delivered, 0);
+        commit_and_publish(&hub, &log, "b", "next");
+        let got = drain(&sub).await;
+        assert!(got[0].starts_with("ready|1|"), "{got:?}");
+        assert_eq!(&got[1..], ["note|2|next"]);
+    }
+
+    #[tokio::test]
+    async fn a_logged_room_nobody_watches_costs_no_memory() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        commit_and_publish(&hub, &log, "b", "1");
+        assert_eq!(hub.stats().rooms, 0, "the log has it; memory need not");
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        commit_and_publish(&hub, &log, "b", "2");
+        assert_eq!(hub.stats().rooms, 1);
+        drop(sub);
+        assert_eq!(hub.stats().rooms, 0, "forgotten once empty, history or not");
+        assert_eq!(hub.position("b").seq, 2);
+    }
+
+    #[tokio::test]
+    async fn an_unnumbered_publish_on_a_logged_room_is_live_only_at_the_current_position() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        commit_and_publish(&hub, &log, "b", "n");
+        let p = hub.publish("b", "message", data("chat"));
+        assert_eq!(p.position, Some(StreamPosition::new("logepoch", 1)));
+        commit_and_publish(&hub, &log, "b", "m");
+        assert_eq!(
+            &drain(&sub).await[1..],
+            ["note|1|n", "message|1|chat", "note|2|m"]
+        );
+        // Not replayed: the log numbers the room, and the chat line is not in it.
+        let (late, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new("logepoch", 0)),
+        );
+        assert_eq!(resume, Resume::Recovered { replayed: 2 });
+        assert_eq!(&drain(&late).await[..2], ["note|1|n", "note|2|m"]);
+    }
+
+    #[tokio::test]
+    async fn a_source_that_cannot_replay_gives_a_reset_never_a_partial_replay() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(
+            HubLimits {
+                history: 1,
+                ..HubLimits::default()
+            },
+            log.clone(),
+        );
+        for i in 1..=3 {
+            commit_and_publish(&hub, &log, "b", &i.to_string());
+        }
+        log.fail.store(true, Ordering::SeqCst);
+        let (sub, resume) = hub.subscribe(
+            "b",
+            Arc::new(Plain),
+            Some(&StreamPosition::new("logepoch", 0)),
+        );
+        assert!(
+            matches!(&resume, Resume::Reset { reason } if reason.contains("on fire")),
+            "{resume:?}"
+        );
+        let got = drain(&sub).await;
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("reset|3|"));
+    }
+
+    #[tokio::test]
+    async fn a_client_resubscribing_while_the_log_grows_sees_every_event_once() {
+        // As the in-memory test below, but memory holds 4 events: most resumes reach
+        // past it into the source, while the writer commits and publishes.
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(
+            HubLimits {
+                history: 4,
+                ..HubLimits::default()
+            },
+            log.clone(),
+        );
+        let writer = {
+            let (hub, log) = (hub.clone(), log.clone());
+            std::thread::spawn(move || {
+                for i in 0..300 {
+                    commit_and_publish(&hub, &log, "b", &i.to_string());
+                }
+            })
+        };
+        let mut seen: Vec<u64> = Vec::new();
+        let mut last = StreamPosition::new("logepoch", 0);
+        while seen.len() < 300 {
+            let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last));
+            assert!(matches!(resume, Resume::Recovered { .. }), "{resume:?}");
+            for msg in drain(&sub).await {
+                let mut parts = msg.split('|');
+                let (event, seq) = (parts.next().unwrap(), parts.next().unwrap());
+                let seq: u64 = seq.parse().unwrap();
+                if event == "note" {
+                    seen.push(seq);
+                }
+                last.seq = seq;
+            }
+            drop(sub);
+            tokio::task::yield_now().await;
+        }
+        writer.join().unwrap();
+        assert_eq!(seen, (1..=300).collect::<Vec<_>>());
     }
 
     #[tokio::test]

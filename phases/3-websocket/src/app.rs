@@ -6,7 +6,7 @@
 use std::{process::ExitCode, sync::Arc};
 
 use phase_1_foundations::{cors::CorsPolicy, health, server, PhaseInfo, Router, ServerConfig};
-use phase_2_sse::{SseConfig, SseState};
+use phase_2_sse::{Hub, SseConfig, SseState};
 
 use crate::{routes, CloseCode, WsConfig, WsState};
 
@@ -37,9 +37,15 @@ impl Phase3App {
     pub const PHASES: [PhaseInfo; 3] =
         [phase_1_foundations::PHASE, phase_2_sse::PHASE, crate::PHASE];
 
-    /// Builds the shared state: one hub for both transports.
+    /// Builds the shared state: one in-memory hub for both transports.
     pub fn new(config: &Phase3Config) -> Self {
-        let sse = SseState::new(config.sse.clone());
+        Self::with_hub(config, Hub::new(config.sse.hub_limits()))
+    }
+
+    /// Builds the shared state on an existing hub (phase 4's hub is numbered by its
+    /// event log on disk).
+    pub fn with_hub(config: &Phase3Config, hub: Arc<Hub>) -> Self {
+        let sse = SseState::with_hub(hub, config.sse.clone());
         let ws = WsState::with_hub(
             config.ws.clone(),
             CorsPolicy::new(config.server.allowed_origins.clone()),

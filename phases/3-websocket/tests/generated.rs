@@ -15,21 +15,8 @@ fn workspace_root() -> PathBuf {
 
 #[test]
 fn generated_typescript_is_up_to_date() {
-    let update = std::env::var("LIVEBOARD_UPDATE_GENERATED").is_ok_and(|v| v == "1");
-    let mut stale = Vec::new();
-    for (path, content) in generated_files() {
-        let full = workspace_root().join(&path);
-        if update {
-            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-            std::fs::write(&full, &content).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&full) {
-            Ok(committed) if committed == content => {}
-            Ok(_) => stale.push(format!("{path} differs from what the Rust types generate")),
-            Err(e) => stale.push(format!("{path} cannot be read: {e}")),
-        }
-    }
+    let stale =
+        phase_3_websocket::generated::stale_generated_files(&workspace_root(), generated_files());
     assert!(
         stale.is_empty(),
         "stale generated TypeScript:\n  {}\nregenerate with:\n  \

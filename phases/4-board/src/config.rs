@@ -1,0 +1,177 @@
+//! Phase 4's settings in one place: where the data lives, and every limit, as flags with
+//! environment variables (`LIVEBOARD_DATA_DIR`, `LIVEBOARD_BOARD_*`).
+//!
+//! Every value says its default, its unit and what it trades; `--help` prints them too.
+
+use std::time::Duration;
+
+use crate::rules::RuleLimits;
+
+/// The `--data-dir` value that keeps boards in memory (nothing survives a restart).
+pub const IN_MEMORY: &str = ":memory:";
+
+// ANCHOR: board_config
+/// Where boards are stored and the limits that protect the server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BoardConfig {
+    /// Directory of the board database (`liveboard.sqlite3`), created if missing. Default
+    /// `./data`. `:memory:` keeps boards in memory only: fine for a demo, gone on restart.
+    #[arg(
+        long = "data-dir",
+        env = "LIVEBOARD_DATA_DIR",
+        default_value = "./data"
+    )]
+    pub data_dir: String,
+
+    /// Longest note text, in characters. Default 2 000: a sticky note, not a document;
+    /// every change of a note re-sends its whole text to every viewer and into the log.
+    #[arg(
+        long = "board-max-text-chars",
+        env = "LIVEBOARD_BOARD_MAX_TEXT_CHARS",
+        default_value_t = 2_000
+    )]
+    pub max_text_chars: usize,
+
+    /// Most notes on one board. Default 500. A snapshot carries every note (500 × ~300
+    /// bytes ≈ 150 KB); more makes joining a board slow and the board unreadable anyway.
+    #[arg(
+        long = "board-max-notes",
+        env = "LIVEBOARD_BOARD_MAX_NOTES",
+        default_value_t = 500
+    )]
+    pub max_notes: u64,
+
+    /// Note requests per second one connection may sustain (token bucket refill rate).
+    /// Default 20: a person dragging notes makes a few per second; a runaway script makes
+    /// thousands. Over it: `rate_limited` with a `retryAfterMs`, the connection stays.
+    #[arg(
+        long = "board-rate-per-sec",
+        env = "LIVEBOARD_BOARD_RATE_PER_SEC",
+        default_value_t = 20
+    )]
+    pub rate_per_sec: u32,
+
+    /// Note requests one connection may send in a burst (token bucket size). Default 40:
+    /// a client replaying its pending ops after a reconnect is not punished for it.
+    #[arg(
+        long = "board-rate-burst",
+        env = "LIVEBOARD_BOARD_RATE_BURST",
+        default_value_t = 40
+    )]
+    pub rate_burst: u32,
+
+    /// Changes waiting for the store's writer thread, across all connections. Default
+    /// 1 024. A full queue answers `unavailable` at once (retry later with the same opId)
+    /// instead of letting waiting work — and memory — grow without bound when the disk
+    /// is slower than the clients.
+    #[arg(
+        long = "board-write-queue",
+        env = "LIVEBOARD_BOARD_WRITE_QUEUE",
+        default_value_t = 1_024
+    )]
+    pub write_queue: usize,
+
+    /// Most events one resume may replay from the on-disk log. Default 10 000. A client
+    /// further behind gets a `reset` and loads a snapshot, which is cheaper than 10 000
+    /// events. (The hub's per-connection queue budget also bounds a replay, in bytes.)
+    #[arg(
+        long = "board-max-replay-events",
+        env = "LIVEBOARD_BOARD_MAX_REPLAY_EVENTS",
+        default_value_t = 10_000
+    )]
+    pub max_replay_events: u64,
+}
+// ANCHOR_END: board_config
+
+impl Default for BoardConfig {
+    /// The command line's defaults.
+    fn default() -> Self {
+        Self {
+            data_dir: "./data".to_owned(),
+            max_text_chars: 2_000,
+            max_notes: 500,
+            rate_per_sec: 20,
+            rate_burst: 40,
+            write_queue: 1_024,
+            max_replay_events: 10_000,
+        }
+    }
+}
+
+impl BoardConfig {
+    /// The defaults, with boards kept in memory (tests).
+    pub fn in_memory() -> Self {
+        Self {
+            data_dir: IN_MEMORY.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// The defaults, with the database in `dir`.
+    pub fn in_dir(dir: impl AsRef<std::path::Path>) -> Self {
+        Self {
+            data_dir: dir.as_ref().display().to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// The limits the change rules enforce.
+    pub fn rule_limits(&self) -> RuleLimits {
+        RuleLimits {
+            max_text_chars: self.max_text_chars,
+            max_notes: self.max_notes,
+        }
+    }
+
+    /// Time for one token to come back at the configured rate.
+    pub fn token_interval(&self) -> Duration {
+        Duration::from_secs(1) / self.rate_per_sec.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        board: BoardConfig,
+    }
+
+    #[test]
+    fn the_default_impl_matches_the_command_line_defaults() {
+        if std::env::vars()
+            .any(|(k, _)| k.starts_with("LIVEBOARD_BOARD_") || k == "LIVEBOARD_DATA_DIR")
+        {
+            return; // a developer's environment overrides the defaults
+        }
+        let parsed = Cli::parse_from(["test"]).board;
+        let default = BoardConfig::default();
+        assert_eq!(parsed.data_dir, default.data_dir);
+        assert_eq!(parsed.max_text_chars, default.max_text_chars);
+        assert_eq!(parsed.max_notes, default.max_notes);
+        assert_eq!(parsed.rate_per_sec, default.rate_per_sec);
+        assert_eq!(parsed.rate_burst, default.rate_burst);
+        assert_eq!(parsed.write_queue, default.write_queue);
+        assert_eq!(parsed.max_replay_events, default.max_replay_events);
+    }
+
+    #[test]
+    fn flags_set_the_data_dir_and_each_limit() {
+        let c = Cli::parse_from([
+            "test",
+            "--data-dir",
+            ":memory:",
+            "--board-max-notes",
+            "3",
+            "--board-rate-per-sec",
+            "4",
+        ])
+        .board;
+        assert_eq!(c.data_dir, IN_MEMORY);
+        assert_eq!(c.rule_limits().max_notes, 3);
+        assert_eq!(c.token_interval(), Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,75 @@
+//! The event log as the hub's history: [`LogHistory`] implements phase 2's
+//! [`HistorySource`] over a [`BoardStore`].
+//!
+//! This is how "the event log is the spine" reaches every transport. The hub numbers a
+//! board's room from the log's head, publishes each event at the sequence number the log
+//! gave it, and — when a client resumes from further back than the hub's in-memory tail
+//! (after a restart, or a long absence) — replays from the log. SSE's `Last-Event-ID` and
+//! WebSocket's `subscribe { since }` resume from the same numbers, across restarts.
+//!
+//! The hub calls these methods under a room's lock, on the subscribing task's thread:
+//! they read through the store's *reader* connection (SQLite WAL: never waits for the
+//! writer) and never wait for the writer thread, which is what publishes into that room —
+//! waiting for it there could deadlock. A replay is bounded by
+//! `LIVEBOARD_BOARD_MAX_REPLAY_EVENTS`; beyond it, the client is told to reload.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use phase_2_sse::{
+    hub::{HistorySource, Message},
+    position::StreamPosition,
+};
+
+use crate::store::BoardStore;
+
+/// A board store, seen by the hub as the history of its rooms.
+pub struct LogHistory {
+    store: Arc<dyn BoardStore>,
+    max_replay_events: u64,
+}
+
+impl LogHistory {
+    /// The history of `store`'s boards; replays longer than `max_replay_events` are refused.
+    pub fn new(store: Arc<dyn BoardStore>, max_replay_events: u64) -> Self {
+        Self {
+            store,
+            max_replay_events,
+        }
+    }
+}
+
+// ANCHOR: log_history
+impl HistorySource for LogHistory {
+    fn epoch(&self) -> String {
+        self.store.epoch().to_owned()
+    }
+
+    fn head(&self, room: &str) -> Result<u64, String> {
+        self.store.head(room).map_err(|e| e.to_string())
+    }
+
+    fn events(&self, room: &str, after: u64, through: u64) -> Result<Vec<Message>, String> {
+        let missed = through.saturating_sub(after);
+        if missed > self.max_replay_events {
+            return Err(format!(
+                "{missed} events were missed, more than the {} a resume may replay \
+                 (LIVEBOARD_BOARD_MAX_REPLAY_EVENTS): load a snapshot",
+                self.max_replay_events
+            ));
+        }
+        let epoch = self.store.epoch();
+        Ok(self
+            .store
+            .events(room, after, through)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|e| Message {
+                position: Some(StreamPosition::new(epoch, e.seq)),
+                event: e.event,
+                data: Bytes::from(e.data),
+            })
+            .collect())
+    }
+}
+// ANCHOR_END: log_history

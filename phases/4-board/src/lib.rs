@@ -1,0 +1,91 @@
+//! # Phase 4 — The board
+//!
+//! The product the phases exist for: a board of notes several people edit at once. Phase 3
+//! gave us a connection and a protocol; this phase gives the board **state**, and with
+//! state come the three questions every collaborative app must answer:
+//!
+//! * **Ordering** — in which order did the changes happen? Every accepted change gets the
+//!   board's next **sequence number** in an **event log**, and everybody sees the changes
+//!   in that order, live or replayed, over WebSocket or SSE, before or after a restart.
+//! * **Idempotency** — a client that lost an ack cannot know whether its change was
+//!   applied. It sends it again with the same **op id**; the server answers with the
+//!   first ack and applies nothing twice.
+//! * **Conflicts** — two people change the same note at once. A change names the version
+//!   it was based on, and a **per-field rule** decides ([`rules`]).
+//!
+//! Then it makes the answers durable: SQLite, `fsync` before every ack.
+//!
+//! ## What this crate teaches
+//! | concept | file |
+//! |---|---|
+//! | a note, client-chosen ids, fractional order | [`note`] |
+//! | the protocol: requests, acks, typed errors, events (TypeScript generated) | [`protocol`], [`generated`] |
+//! | validation and the conflict rule, as pure functions | [`rules`] |
+//! | the event as logged and broadcast, with a human summary | [`events`] |
+//! | the store trait; one change = one transaction | [`store`] |
+//! | SQLite: WAL, `synchronous=FULL`, what fsync buys | [`sqlite`] |
+//! | the same store in memory | [`memory`] |
+//! | the log as the hub's history: replays across restarts | [`history`] |
+//! | one writer thread: commit, publish, answer — in order | [`writer`] |
+//! | note requests on phase 3's `/ws`, answered after the commit | [`extension`] |
+//! | a per-connection token bucket | [`rate`] |
+//! | every limit with default and trade-off | [`config`] |
+//! | `GET /boards`, `GET /boards/:board`, `/ws` with notes | [`routes`] |
+//!
+//! ## What it deliberately leaves out
+//! Authentication (a note's author is the name the client sends), rich text and
+//! character-level merging (CRDTs/OT: a text edit here replaces the text, and concurrent
+//! edits of one text conflict), group commit, expiring op-id records, and sharing a board
+//! between servers (phase 7 puts a shared store behind [`store::BoardStore`]).
+//!
+//! ## Using it
+//! ```no_run
+//! # fn demo() -> Result<(), phase_4_board::store::StoreError> {
+//! use phase_1_foundations::cors::CorsPolicy;
+//! use phase_2_sse::{SseConfig, SseState};
+//! use phase_3_websocket::{WsConfig, WsState};
+//! use phase_4_board::{BoardConfig, BoardState};
+//!
+//! let sse_config = SseConfig::default();
+//! let board = BoardState::open(BoardConfig::default(), sse_config.hub_limits())?;
+//! let sse = SseState::with_hub(board.hub().clone(), sse_config);
+//! let ws = WsState::with_hub(WsConfig::default(), CorsPolicy::new(["http://localhost:3000"]),
+//!                            board.hub().clone(), sse.presence().clone());
+//! let router = phase_2_sse::routes(sse).merge(phase_4_board::routes(board, ws));
+//! # let _ = router;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod app;
+pub mod config;
+pub mod events;
+pub mod extension;
+pub mod generated;
+pub mod history;
+pub mod memory;
+pub mod note;
+pub mod protocol;
+pub mod rate;
+pub mod routes;
+pub mod rules;
+pub mod sqlite;
+pub mod state;
+pub mod store;
+pub mod writer;
+
+pub use config::BoardConfig;
+pub use extension::NotesExtension;
+pub use note::Note;
+pub use routes::routes;
+pub use state::BoardState;
+pub use store::BoardStore;
+
+use phase_1_foundations::PhaseInfo;
+
+/// This phase, as `/health` lists it.
+pub const PHASE: PhaseInfo = PhaseInfo {
+    number: 4,
+    slug: "board",
+    title: "The board",
+};

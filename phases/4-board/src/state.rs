@@ -1,0 +1,135 @@
+//! [`BoardState`]: the store, the hub that numbers boards from the store's log, and the
+//! writer — built once, shared by the HTTP routes and every `/ws` connection.
+
+use std::sync::Arc;
+
+use phase_2_sse::{
+    hub::{Hub, HubLimits},
+    position::StreamPosition,
+};
+
+use crate::{
+    config::{BoardConfig, IN_MEMORY},
+    history::LogHistory,
+    memory::MemoryStore,
+    protocol::{BoardList, BoardSnapshot, BoardSummary},
+    sqlite::SqliteStore,
+    store::{BoardStore, StoreError},
+    writer::Writer,
+};
+
+/// Everything phase 4's handlers share. Build it with [`BoardState::open`].
+pub struct BoardState {
+    config: BoardConfig,
+    store: Arc<dyn BoardStore>,
+    hub: Arc<Hub>,
+    writer: Writer,
+}
+
+// ANCHOR: open_state
+impl BoardState {
+    /// Opens the store `config.data_dir` names (SQLite, or memory for `:memory:`), and
+    /// builds a hub whose rooms are numbered and replayed by the store's event log. Share
+    /// that hub with phase 2 (`SseState::with_hub`) and phase 3 (`WsState::with_hub`) so
+    /// every transport sees the log.
+    pub fn open(config: BoardConfig, hub_limits: HubLimits) -> Result<Arc<Self>, StoreError> {
+        let store: Arc<dyn BoardStore> = if config.data_dir == IN_MEMORY {
+            Arc::new(MemoryStore::new())
+        } else {
+            Arc::new(SqliteStore::open(&config.data_dir)?)
+        };
+        Ok(Self::with_store(config, hub_limits, store))
+    }
+
+    /// The same, over a store of your choosing (phase 7's shared store, tests).
+    pub fn with_store(
+        config: BoardConfig,
+        hub_limits: HubLimits,
+        store: Arc<dyn BoardStore>,
+    ) -> Arc<Self> {
+        let history = LogHistory::new(store.clone(), config.max_replay_events);
+        let hub = Hub::with_history(hub_limits, Arc::new(history));
+        let writer = Writer::spawn(
+            store.clone(),
+            hub.clone(),
+            config.rule_limits(),
+            config.write_queue,
+        );
+        Arc::new(Self {
+            config,
+            store,
+            hub,
+            writer,
+        })
+    }
+}
+// ANCHOR_END: open_state
+
+impl BoardState {
+    /// The hub (to share with SSE and WebSocket).
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn BoardStore> {
+        &self.store
+    }
+
+    /// The writer thread's handle.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BoardConfig {
+        &self.config
+    }
+
+    /// Stops taking changes and waits until those queued are committed and published.
+    /// Blocks: call it at shutdown, once the server has stopped.
+    pub fn close(&self) {
+        self.writer.close();
+    }
+
+    /// `board`'s snapshot (read on a blocking thread).
+    pub async fn snapshot(&self, board: &str) -> Result<BoardSnapshot, StoreError> {
+        let store = self.store.clone();
+        let name = board.to_owned();
+        let snap = blocking(move || store.snapshot(&name)).await?;
+        Ok(BoardSnapshot {
+            board: board.to_owned(),
+            position: StreamPosition::new(self.store.epoch(), snap.seq).to_string(),
+            seq: snap.seq,
+            notes: snap.notes,
+        })
+    }
+
+    /// Every board with its note count (read on a blocking thread).
+    pub async fn boards(&self) -> Result<BoardList, StoreError> {
+        let store = self.store.clone();
+        let rows = blocking(move || store.boards()).await?;
+        let epoch = self.store.epoch();
+        Ok(BoardList {
+            boards: rows
+                .into_iter()
+                .map(|r| BoardSummary {
+                    position: StreamPosition::new(epoch, r.head).to_string(),
+                    board: r.name,
+                    notes: r.notes,
+                    seq: r.head,
+                    updated_at_ms: r.updated_at_ms,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Runs a blocking store call on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+}

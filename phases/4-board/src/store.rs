@@ -1,0 +1,229 @@
+//! The store behind a trait: boards, notes, the event log and the op-id records.
+//!
+//! [`BoardStore`] is what the rest of the phase talks to. This phase has two
+//! implementations — [`crate::sqlite::SqliteStore`] (the default: a file, durable) and
+//! [`crate::memory::MemoryStore`] (tests, `--data-dir :memory:`) — and phase 7 adds a
+//! shared one so that several servers serve the same boards.
+//!
+//! ## One change, one transaction
+//!
+//! Every change runs the same steps, [`apply_op`], inside **one** transaction of the
+//! store, over the small set of reads and writes a store provides ([`LogTx`]):
+//!
+//! 1. **Was this op applied before?** Look its `opId` up. If it was, answer with the ack
+//!    recorded then (same `seq`), apply nothing: a retry after a lost ack is harmless.
+//! 2. **Decide**: read the note and the board's note count, run the pure rules
+//!    ([`crate::rules`]). A refusal writes nothing.
+//! 3. **Write**, all or nothing: the note's new state, the event at `head + 1`, the op-id
+//!    record (holding the ack), the board's new head.
+//!
+//! Because steps 1–3 are one transaction, there is no moment when the note changed but
+//! the event is missing (a client replaying the log would never see the change), or the
+//! event exists but the op-id record does not (a retry would apply it twice). And because
+//! the ack is sent only after the commit returns, an acknowledged change is on disk.
+//!
+//! The trait is synchronous: SQLite is a blocking library, and the callers
+//! ([`crate::writer`], and `spawn_blocking` for reads) keep it off the async threads. A
+//! network store for phase 7 can implement it by blocking on its client, or the trait can
+//! grow `async` methods then.
+
+use std::fmt;
+
+use crate::{
+    events::{self, LoggedEvent},
+    note::Note,
+    protocol::{NoteAck, NoteErrorCode},
+    rules::{self, NoteOp, Rejection, RuleLimits, StoredNote},
+};
+
+/// A failure of the store itself (not a refused change): disk, corruption, a bug.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A file or directory could not be created or opened.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Stored data that does not read back (a bug, or a file edited by hand).
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+}
+
+/// What [`BoardStore::apply`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The change was committed as `event`; answer with `ack`, then publish `event`.
+    Applied {
+        /// The answer for the client.
+        ack: NoteAck,
+        /// The event appended to the board's log.
+        event: LoggedEvent,
+    },
+    /// The op had been applied before: its first ack (`duplicate: true`); nothing changed.
+    Duplicate(NoteAck),
+    /// The change was refused; nothing changed.
+    Rejected(Rejection),
+}
+
+/// One board, for `GET /boards`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardRow {
+    /// Its name.
+    pub name: String,
+    /// Live (not deleted) notes.
+    pub notes: u64,
+    /// Its last sequence number.
+    pub head: u64,
+    /// When it last changed, ms since the Unix epoch.
+    pub updated_at_ms: u64,
+}
+
+/// A board's notes and the sequence number they reflect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The head, read in the same read transaction as, and before, the notes.
+    pub seq: u64,
+    /// Live notes by column, order, id.
+    pub notes: Vec<Note>,
+}
+
+// ANCHOR: board_store
+/// Boards, notes, their event logs and op-id records. Share as `Arc<dyn BoardStore>`.
+pub trait BoardStore: Send + Sync + 'static {
+    /// The log's epoch: created with the store, the same after every restart. A client's
+    /// position `<epoch>-<seq>` stays valid as long as the data does.
+    fn epoch(&self) -> &str;
+
+    /// Applies one change atomically (see [`apply_op`]): op-id check, rules, then the
+    /// note, the event at the next sequence number and the op-id record — or nothing.
+    fn apply(&self, op: &NoteOp, limits: &RuleLimits, now_ms: u64) -> Result<Outcome, StoreError>;
+
+    /// The board's last sequence number (0: never changed).
+    fn head(&self, board: &str) -> Result<u64, StoreError>;
+
+    /// The board's events with `after < seq <= through`, in order.
+    fn events(&self, board: &str, after: u64, through: u64)
+        -> Result<Vec<LoggedEvent>, StoreError>;
+
+    /// The board's live notes and the head they reflect, read consistently.
+    fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError>;
+
+    /// Every board that has changed at least once, by name.
+    fn boards(&self) -> Result<Vec<BoardRow>, StoreError>;
+
+    /// The ack recorded for `op_id` on `board`, if that op was applied.
+    fn find_op(&self, board: &str, op_id: &str) -> Result<Option<NoteAck>, StoreError>;
+}
+// ANCHOR_END: board_store
+
+/// What an op-id record holds: the request it was for and the ack it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpRecord {
+    /// [`NoteOp::fingerprint`] of the request.
+    pub request: String,
+    /// The ack as JSON.
+    pub ack: String,
+}
+
+// ANCHOR: log_tx
+/// The reads and writes of one store transaction — all a store must provide for
+/// [`apply_op`] to run in it.
+pub trait LogTx {
+    /// The board's head (0 if it does not exist yet).
+    fn head(&mut self, board: &str) -> Result<u64, StoreError>;
+    /// The op-id record of `op_id` on `board`.
+    fn op(&mut self, board: &str, op_id: &str) -> Result<Option<OpRecord>, StoreError>;
+    /// The note `id` (tombstones included).
+    fn note(&mut self, board: &str, id: &str) -> Result<Option<StoredNote>, StoreError>;
+    /// How many live notes the board has.
+    fn live_notes(&mut self, board: &str) -> Result<u64, StoreError>;
+    /// Writes the note's new state (insert or replace).
+    fn put_note(&mut self, note: &StoredNote) -> Result<(), StoreError>;
+    /// Appends `event` to the board's log.
+    fn append_event(&mut self, board: &str, event: &LoggedEvent) -> Result<(), StoreError>;
+    /// Records that `op_id` was applied, with its ack.
+    fn record_op(&mut self, board: &str, op_id: &str, record: &OpRecord) -> Result<(), StoreError>;
+    /// Sets the board's head (creating the board on its first change).
+    fn set_head(&mut self, board: &str, seq: u64, now_ms: u64) -> Result<(), StoreError>;
+}
+// ANCHOR_END: log_tx
+
+// ANCHOR: apply_op
+/// One change, in one transaction `tx`: idempotency, rules, then every write. The caller
+/// commits if this returns [`Outcome::Applied`] and rolls back otherwise.
+pub fn apply_op(
+    tx: &mut impl LogTx,
+    epoch: &str,
+    op: &NoteOp,
+    limits: &RuleLimits,
+    now_ms: u64,
+) -> Result<Outcome, StoreError> {
+    let board = op.board();
+    // 1. A retry of an applied op gets the first answer again.
+    if let Some(record) = tx.op(board, op.op_id())? {
+        if record.request != op.fingerprint() {
+            return Ok(Outcome::Rejected(Rejection::new(
+                NoteErrorCode::Validation,
+                format!(
+                    "opId {} was already used for a different request: use a new opId per operation",
+                    op.op_id()
+                ),
+            )));
+        }
+        let mut ack: NoteAck = serde_json::from_str(&record.ack)
+            .map_err(|e| StoreError::Corrupt(format!("op record {}: {e}", op.op_id())))?;
+        ack.duplicate = true;
+        return Ok(Outcome::Duplicate(ack));
+    }
+    // 2. Decide, from the note as stored and the board's size.
+    if let Err(rejection) = rules::validate(op, limits) {
+        return Ok(Outcome::Rejected(rejection));
+    }
+    let current = tx.note(board, op.note_id())?;
+    let live = tx.live_notes(board)?;
+    let decision = match rules::decide(op, current.as_ref(), live, limits, now_ms) {
+        Ok(decision) => decision,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
+    // 3. Write: the note, the event at the next sequence number, the op record, the head.
+    let seq = tx.head(board)? + 1;
+    let event = events::logged_event(epoch, seq, op, &decision);
+    let ack = events::ack(epoch, seq, op, &decision);
+    let record = OpRecord {
+        request: op.fingerprint(),
+        ack: serde_json::to_string(&ack)
+            .map_err(|e| StoreError::Corrupt(format!("encoding an ack: {e}")))?,
+    };
+    tx.put_note(&decision.stored)?;
+    tx.append_event(board, &event)?;
+    tx.record_op(board, op.op_id(), &record)?;
+    tx.set_head(board, seq, now_ms)?;
+    Ok(Outcome::Applied { ack, event })
+}
+// ANCHOR_END: apply_op
+
+/// Notes in display order: column, then order, then id (ties).
+pub fn sort_notes(notes: &mut [Note]) {
+    notes.sort_by(|a, b| {
+        a.column
+            .cmp(&b.column)
+            .then(a.order.total_cmp(&b.order))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Applied { ack, .. } => write!(f, "applied at seq {}", ack.seq),
+            Outcome::Duplicate(ack) => write!(f, "duplicate of seq {}", ack.seq),
+            Outcome::Rejected(r) => write!(f, "rejected: {:?}", r.code),
+        }
+    }
+}

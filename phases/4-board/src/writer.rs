@@ -1,0 +1,269 @@
+//! The writer: one dedicated thread that applies every change, in order, then publishes it.
+//!
+//! ```text
+//!  connection tasks ──submit(op)──▶ bounded queue ──▶ writer thread
+//!                                                     │ store.apply(op): one transaction, fsync
+//!                                                     │ hub.publish_at(board, seq, event)
+//!                                                     └ reply(outcome) ──▶ the client's ack
+//! ```
+//!
+//! **Why a thread, not `spawn_blocking` per change.** SQLite is a blocking library and a
+//! commit waits for an `fsync` (milliseconds): it must not run on the async worker threads,
+//! where it would stall every other connection that worker serves. `spawn_blocking` would
+//! move it off them, but many changes would then run at once on many threads, queueing on
+//! SQLite's single write lock in no particular order. One thread that owns all writes gives
+//! us, for free, the property the whole phase rests on: **changes are committed and
+//! published in the same order, one at a time**. Sequence numbers are handed out in commit
+//! order, and `Hub::publish_at` sees them in that order, so every subscriber — live or
+//! replaying — sees one history. (Reads — snapshots, board lists — do use
+//! `spawn_blocking`: they can run side by side on SQLite's reader connection.)
+//!
+//! **Commit, then publish, then answer.** The event is published only after it is durable,
+//! so a client that saw it can always find it again in the log; the ack is sent last, so
+//! an acknowledged change is on disk. A client may receive its own broadcast before its
+//! ack: both carry the `opId`.
+//!
+//! **Bounded.** The queue holds `LIVEBOARD_BOARD_WRITE_QUEUE` changes; when the disk falls
+//! behind, further changes are refused at once (`unavailable`, retry with the same opId)
+//! rather than piling up in memory. Production would also batch commits (group commit:
+//! one fsync for every change waiting), which this one-at-a-time loop leaves out.
+
+use std::{
+    sync::{
+        mpsc::{self, Receiver, SyncSender, TrySendError},
+        Arc, Mutex, MutexGuard,
+    },
+    thread::JoinHandle,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use bytes::Bytes;
+use phase_2_sse::hub::Hub;
+
+use crate::{
+    rules::{NoteOp, RuleLimits},
+    store::{BoardStore, Outcome, StoreError},
+};
+
+/// What to do with a change's outcome (send the client its answer).
+pub type Reply = Box<dyn FnOnce(Result<Outcome, StoreError>) + Send>;
+
+struct Job {
+    op: NoteOp,
+    reply: Reply,
+}
+
+/// Why a change could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The queue is full: the store is behind.
+    #[error("the store is busy ({0} changes waiting)")]
+    Busy(usize),
+    /// The writer has stopped (shutdown, or it failed).
+    #[error("the store has stopped accepting changes")]
+    Stopped,
+}
+
+/// The handle to the writer thread.
+pub struct Writer {
+    jobs: Mutex<Option<SyncSender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    capacity: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Writer {
+    /// Starts the writer thread: changes are applied to `store` and published on `hub`.
+    pub fn spawn(
+        store: Arc<dyn BoardStore>,
+        hub: Arc<Hub>,
+        limits: RuleLimits,
+        capacity: usize,
+    ) -> Self {
+        let capacity = capacity.max(1);
+        let (jobs, queue) = mpsc::sync_channel(capacity);
+        let thread = std::thread::Builder::new()
+            .name("liveboard-writer".into())
+            .spawn(move || run(store, hub, limits, queue))
+            .map_err(|e| tracing::error!(error = %e, "cannot start the writer thread"))
+            .ok();
+        Self {
+            jobs: Mutex::new(thread.as_ref().map(|_| jobs)),
+            thread: Mutex::new(thread),
+            capacity,
+        }
+    }
+
+    /// Queues a change; `reply` is called with its outcome, on the writer thread.
+    pub fn submit(&self, op: NoteOp, reply: Reply) -> Result<(), SubmitError> {
+        let jobs = lock(&self.jobs);
+        let Some(jobs) = jobs.as_ref() else {
+            return Err(SubmitError::Stopped);
+        };
+        match jobs.try_send(Job { op, reply }) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(SubmitError::Busy(self.capacity)),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
+        }
+    }
+
+    /// Stops accepting changes, lets the writer finish those queued, and waits for it.
+    /// Blocks: call it at shutdown, after the server has stopped.
+    pub fn close(&self) {
+        drop(lock(&self.jobs).take());
+        if let Some(thread) = lock(&self.thread).take() {
+            if thread.join().is_err() {
+                tracing::error!("the writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Without joining: dropping may happen on an async thread. The thread ends once
+        // the queue is drained.
+        drop(lock(&self.jobs).take());
+    }
+}
+
+// ANCHOR: writer_loop
+fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Receiver<Job>) {
+    for Job { op, reply } in queue {
+        let outcome = store.apply(&op, &limits, now_ms());
+        match &outcome {
+            Ok(Outcome::Applied { event, .. }) => {
+                // Durable now. Publish before answering, in commit order (this thread is
+                // the only writer), at the sequence number the log gave the event.
+                hub.publish_at(
+                    op.board(),
+                    event.seq,
+                    &event.event,
+                    Bytes::from(event.data.clone()),
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(board = op.board(), op = op.op_id(), error = %e, "store failed")
+            }
+        }
+        reply(outcome);
+    }
+    tracing::debug!("writer stopped: no more changes");
+}
+// ANCHOR_END: writer_loop
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{channel, Receiver, Sender};
+
+    use phase_2_sse::hub::HubLimits;
+
+    use super::*;
+    use crate::{
+        events::LoggedEvent,
+        history::LogHistory,
+        memory::MemoryStore,
+        protocol::{CreateNote, NoteAck},
+        store::{BoardRow, Snapshot},
+    };
+
+    /// A memory store whose writes wait for a permit, and say when one is waiting.
+    struct Gated {
+        inner: MemoryStore,
+        entered: Mutex<Sender<()>>,
+        permits: Mutex<Receiver<()>>,
+    }
+
+    impl BoardStore for Gated {
+        fn epoch(&self) -> &str {
+            self.inner.epoch()
+        }
+        fn apply(&self, op: &NoteOp, l: &RuleLimits, now: u64) -> Result<Outcome, StoreError> {
+            let _ = lock(&self.entered).send(());
+            let _ = lock(&self.permits).recv();
+            self.inner.apply(op, l, now)
+        }
+        fn head(&self, board: &str) -> Result<u64, StoreError> {
+            self.inner.head(board)
+        }
+        fn events(&self, b: &str, a: u64, t: u64) -> Result<Vec<LoggedEvent>, StoreError> {
+            self.inner.events(b, a, t)
+        }
+        fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError> {
+            self.inner.snapshot(board)
+        }
+        fn boards(&self) -> Result<Vec<BoardRow>, StoreError> {
+            self.inner.boards()
+        }
+        fn find_op(&self, b: &str, o: &str) -> Result<Option<NoteAck>, StoreError> {
+            self.inner.find_op(b, o)
+        }
+    }
+
+    fn create(op: &str) -> NoteOp {
+        NoteOp::NoteCreate(CreateNote {
+            board: "b".into(),
+            op_id: op.into(),
+            note_id: op.into(),
+            text: String::new(),
+            color: "#ffffff".into(),
+            column: "Todo".into(),
+            order: 0.0,
+            author: "Ana".into(),
+        })
+    }
+
+    #[test]
+    fn a_full_queue_refuses_at_once_and_close_finishes_what_was_queued_in_order() {
+        let (entered_tx, entered) = channel();
+        let (permit, permits) = channel();
+        let store = Arc::new(Gated {
+            inner: MemoryStore::new(),
+            entered: Mutex::new(entered_tx),
+            permits: Mutex::new(permits),
+        });
+        let hub = Hub::with_history(
+            HubLimits::default(),
+            Arc::new(LogHistory::new(store.clone(), 100)),
+        );
+        let limits = RuleLimits {
+            max_text_chars: 10,
+            max_notes: 10,
+        };
+        let writer = Writer::spawn(store, hub.clone(), limits, 1);
+        let (done_tx, done) = channel::<u64>();
+        let reply = |tx: Sender<u64>| -> Reply {
+            Box::new(move |outcome| {
+                if let Ok(Outcome::Applied { ack, .. }) = outcome {
+                    let _ = tx.send(ack.seq);
+                }
+            })
+        };
+        writer.submit(create("a"), reply(done_tx.clone())).unwrap();
+        entered.recv().unwrap(); // the writer holds "a", waiting on the disk
+        writer.submit(create("b"), reply(done_tx.clone())).unwrap(); // queued
+        assert_eq!(
+            writer.submit(create("c"), reply(done_tx.clone())),
+            Err(SubmitError::Busy(1))
+        );
+        permit.send(()).unwrap();
+        permit.send(()).unwrap();
+        writer.close();
+        assert_eq!(done.try_iter().collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(hub.position("b").seq, 2, "both were published");
+        assert_eq!(
+            writer.submit(create("d"), reply(done_tx)),
+            Err(SubmitError::Stopped)
+        );
+    }
+}

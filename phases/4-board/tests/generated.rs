@@ -1,0 +1,37 @@
+//! `web/lib/generated/board.ts` is generated from the Rust types; this test fails when the
+//! committed file is stale. To regenerate:
+//!
+//! ```text
+//! LIVEBOARD_UPDATE_GENERATED=1 cargo test -p phase-4-board --test generated
+//! ```
+
+use std::path::PathBuf;
+
+use phase_4_board::generated::{board_dependencies, board_type_names, generated_files};
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn generated_typescript_is_up_to_date() {
+    let stale =
+        phase_3_websocket::generated::stale_generated_files(&workspace_root(), generated_files());
+    assert!(
+        stale.is_empty(),
+        "stale generated TypeScript:\n  {}\nregenerate with:\n  \
+         LIVEBOARD_UPDATE_GENERATED=1 cargo test -p phase-4-board --test generated",
+        stale.join("\n  ")
+    );
+}
+
+#[test]
+fn every_type_the_protocol_refers_to_is_declared_in_the_generated_file() {
+    let declared = board_type_names();
+    for dep in board_dependencies() {
+        assert!(
+            declared.contains(&dep),
+            "{dep} is used but not declared in board.ts"
+        );
+    }
+}

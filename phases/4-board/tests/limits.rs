@@ -1,0 +1,79 @@
+//! Limits answer with clear errors and keep the connection: the request rate per
+//! connection, text length and notes per board.
+
+mod common;
+
+use common::{create, rejected, Server};
+use phase_4_board::BoardConfig;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_connection_over_its_request_rate_is_told_when_to_retry_and_keeps_working() {
+    let server = Server::start(BoardConfig {
+        rate_per_sec: 1,
+        rate_burst: 3,
+        ..BoardConfig::in_memory()
+    })
+    .await;
+    let mut ana = server.client().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            ana.request(
+                "note_create",
+                create("demo", &format!("c{i}"), &format!("n{i}"), "Todo", i as f64),
+            )
+            .await,
+        );
+    }
+    let mut answers = Vec::new();
+    for id in &ids {
+        answers.push(ana.answer(id).await);
+    }
+    let kinds: Vec<&str> = answers
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["ack", "ack", "ack", "error", "error"]);
+    let p = rejected(&answers[3], "rate_limited");
+    assert_eq!(p["opId"], "c3");
+    let wait = p["retryAfterMs"].as_u64().unwrap();
+    assert!((1..=1_000).contains(&wait), "{p}");
+    // The connection lives; phase 3's requests are not counted against the budget.
+    assert_eq!(ana.call("ping", json!({})).await["type"], "pong");
+    // Another connection has its own budget.
+    let mut bo = server.client().await;
+    let ok = bo
+        .call("note_create", create("demo", "b0", "b0", "Todo", 9.0))
+        .await;
+    assert_eq!(ok["type"], "ack", "{ok}");
+}
+
+#[tokio::test]
+async fn text_over_the_limit_and_notes_over_the_board_limit_are_refused_with_the_setting_named() {
+    let server = Server::start(BoardConfig {
+        max_text_chars: 5,
+        max_notes: 1,
+        ..BoardConfig::in_memory()
+    })
+    .await;
+    let mut ana = server.client().await;
+    let mut long = create("demo", "c0", "n0", "Todo", 0.0);
+    long["text"] = json!("123456");
+    let p = rejected(&ana.call("note_create", long).await, "validation").clone();
+    assert!(p["message"]
+        .as_str()
+        .unwrap()
+        .contains("LIVEBOARD_BOARD_MAX_TEXT_CHARS"));
+    let mut ok = create("demo", "c1", "n1", "Todo", 0.0);
+    ok["text"] = json!("12345");
+    assert_eq!(ana.call("note_create", ok).await["type"], "ack");
+    let mut more = create("demo", "c2", "n2", "Todo", 1.0);
+    more["text"] = json!("hi");
+    let full = ana.call("note_create", more).await;
+    let p = rejected(&full, "too_many_notes");
+    assert!(p["message"]
+        .as_str()
+        .unwrap()
+        .contains("LIVEBOARD_BOARD_MAX_NOTES"));
+}

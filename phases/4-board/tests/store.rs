@@ -1,0 +1,221 @@
+//! The store contract, run against both stores: SQLite (including closing and reopening
+//! the file, i.e. a restart) and memory.
+
+use std::sync::Arc;
+
+use phase_4_board::{
+    memory::MemoryStore,
+    protocol::{CreateNote, MoveNote, NoteErrorCode, UpdateNote},
+    rules::{NoteOp, RuleLimits},
+    sqlite::SqliteStore,
+    store::{BoardStore, Outcome},
+};
+
+const LIMITS: RuleLimits = RuleLimits {
+    max_text_chars: 100,
+    max_notes: 3,
+};
+
+fn create(board: &str, op: &str, note: &str) -> NoteOp {
+    NoteOp::NoteCreate(CreateNote {
+        board: board.into(),
+        op_id: op.into(),
+        note_id: note.into(),
+        text: format!("text of {note}"),
+        color: "#fde68a".into(),
+        column: "Todo".into(),
+        order: 1.0,
+        author: "Ana".into(),
+    })
+}
+
+fn mv(op: &str, note: &str, base: u64, column: &str) -> NoteOp {
+    NoteOp::NoteMove(MoveNote {
+        board: "b".into(),
+        op_id: op.into(),
+        note_id: note.into(),
+        base_version: base,
+        column: column.into(),
+        order: 2.0,
+        author: "Bo".into(),
+    })
+}
+
+fn applied_seq(outcome: Outcome) -> u64 {
+    match outcome {
+        Outcome::Applied { ack, event } => {
+            assert_eq!(ack.seq, event.seq);
+            ack.seq
+        }
+        other => panic!("expected applied, got {other:?}"),
+    }
+}
+
+/// The contract every store must keep.
+fn contract(store: &dyn BoardStore) {
+    assert_eq!(store.head("b").unwrap(), 0);
+    assert_eq!(
+        applied_seq(store.apply(&create("b", "o1", "n1"), &LIMITS, 10).unwrap()),
+        1
+    );
+    assert_eq!(
+        applied_seq(store.apply(&create("b", "o2", "n2"), &LIMITS, 11).unwrap()),
+        2
+    );
+    assert_eq!(
+        applied_seq(
+            store
+                .apply(&mv("o3", "n1", 1, "Done"), &LIMITS, 12)
+                .unwrap()
+        ),
+        3
+    );
+    // Another board has its own sequence.
+    assert_eq!(
+        applied_seq(
+            store
+                .apply(&create("other", "o1", "x"), &LIMITS, 13)
+                .unwrap()
+        ),
+        1
+    );
+
+    // A retry: the first ack again, nothing applied.
+    match store.apply(&create("b", "o1", "n1"), &LIMITS, 99).unwrap() {
+        Outcome::Duplicate(ack) => {
+            assert!(ack.duplicate);
+            assert_eq!(ack.seq, 1);
+            assert_eq!(ack.note.unwrap().created_at_ms, 10);
+        }
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    // A refusal writes nothing: no event, no op record.
+    match store
+        .apply(&mv("o4", "n1", 1, "Todo"), &LIMITS, 14)
+        .unwrap()
+    {
+        Outcome::Rejected(r) => assert_eq!(r.code, NoteErrorCode::VersionConflict),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(store.find_op("b", "o4").unwrap().is_none());
+    assert_eq!(store.head("b").unwrap(), 3);
+
+    let events = store.events("b", 0, 3).unwrap();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(events[2].event, "note.moved");
+    assert_eq!(store.events("b", 1, 2).unwrap().len(), 1);
+    assert!(store.events("nope", 0, 10).unwrap().is_empty());
+
+    let snap = store.snapshot("b").unwrap();
+    assert_eq!(snap.seq, 3);
+    let ids: Vec<&str> = snap.notes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["n1", "n2"], "Done before Todo");
+    assert_eq!(snap.notes[0].version, 2);
+
+    assert_eq!(store.find_op("b", "o3").unwrap().unwrap().seq, 3);
+    let boards = store.boards().unwrap();
+    let rows: Vec<(&str, u64, u64)> = boards
+        .iter()
+        .map(|r| (r.name.as_str(), r.notes, r.head))
+        .collect();
+    assert_eq!(rows, [("b", 2, 3), ("other", 1, 1)]);
+}
+
+#[test]
+fn the_memory_store_keeps_the_contract() {
+    contract(&MemoryStore::new());
+}
+
+#[test]
+fn the_sqlite_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    contract(&SqliteStore::open(dir.path()).unwrap());
+}
+
+#[test]
+fn a_reopened_sqlite_store_has_the_same_epoch_boards_notes_log_and_op_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (epoch, before) = {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        contract(&store);
+        (store.epoch().to_owned(), store.snapshot("b").unwrap())
+    }; // closed here: both connections dropped
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.epoch(),
+        epoch,
+        "positions stay valid across a restart"
+    );
+    assert_eq!(store.snapshot("b").unwrap(), before);
+    assert_eq!(store.events("b", 0, 3).unwrap().len(), 3);
+    match store.apply(&create("b", "o2", "n2"), &LIMITS, 0).unwrap() {
+        Outcome::Duplicate(ack) => assert_eq!(ack.seq, 2),
+        other => panic!("a retry after a restart must be a duplicate, got {other:?}"),
+    }
+    assert_eq!(
+        applied_seq(store.apply(&mv("o5", "n2", 1, "Done"), &LIMITS, 0).unwrap()),
+        4
+    );
+}
+
+#[test]
+fn a_fresh_data_directory_gets_a_new_epoch() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sa = SqliteStore::open(a.path()).unwrap();
+    let sb = SqliteStore::open(b.path()).unwrap();
+    assert_ne!(sa.epoch(), sb.epoch());
+}
+
+#[test]
+fn the_sqlite_file_is_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let conn = rusqlite_connection(store.path());
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+fn rusqlite_connection(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn the_board_limit_counts_live_notes_only() {
+    let store: Arc<dyn BoardStore> = Arc::new(MemoryStore::new());
+    for i in 0..3 {
+        applied_seq(
+            store
+                .apply(&create("b", &format!("c{i}"), &format!("n{i}")), &LIMITS, 0)
+                .unwrap(),
+        );
+    }
+    match store.apply(&create("b", "c3", "n3"), &LIMITS, 0).unwrap() {
+        Outcome::Rejected(r) => assert_eq!(r.code, NoteErrorCode::TooManyNotes),
+        other => panic!("{other:?}"),
+    }
+    let delete = NoteOp::NoteDelete(phase_4_board::protocol::DeleteNote {
+        board: "b".into(),
+        op_id: "d".into(),
+        note_id: "n0".into(),
+        base_version: 1,
+        author: "Ana".into(),
+    });
+    applied_seq(store.apply(&delete, &LIMITS, 0).unwrap());
+    applied_seq(store.apply(&create("b", "c4", "n4"), &LIMITS, 0).unwrap());
+    let update = NoteOp::NoteUpdate(UpdateNote {
+        board: "b".into(),
+        op_id: "u".into(),
+        note_id: "n0".into(),
+        base_version: 1,
+        text: Some("back?".into()),
+        color: None,
+        author: "Ana".into(),
+    });
+    match store.apply(&update, &LIMITS, 0).unwrap() {
+        Outcome::Rejected(r) => assert_eq!(r.code, NoteErrorCode::NotFound),
+        other => panic!("{other:?}"),
+    }
+}

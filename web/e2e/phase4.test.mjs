@@ -1,0 +1,199 @@
+// Phase 4 end to end: two people (two browser contexts) on one board. A note created in one
+// window appears in the other; an edit and a move travel both ways; a refused change rolls
+// back visibly; the backend restarts on the same data directory and the board is still there.
+//
+// Needs the phase-4 backend (or later): LIVEBOARD_BACKEND_BIN=../target/debug/phase-4-board.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { TIMEOUTS, screenshot, setupStack, waitForTestIdText } from "./harness.mjs";
+
+const stack = setupStack();
+const BOARD = "e2e-board";
+
+/** Opens the board at `/` in a fresh context, joins as `name`, waits until it is live. */
+async function join(name) {
+  const page = await stack.newPage();
+  await page.goto(`${stack.web.url}/?board=${BOARD}`);
+  await page.getByTestId("sse-name-input").fill(name);
+  await page.getByTestId("sse-join").click();
+  await waitForTestIdText(page, "board-me", name);
+  await waitForTestIdText(page, "board-connection", "live");
+  return page;
+}
+
+function column(page, name) {
+  return page.locator(`[data-testid="board-column"][data-column="${name}"]`);
+}
+
+/** The note showing `text` (in `columnName`, if given). */
+function note(page, text, columnName) {
+  const scope = columnName ? column(page, columnName) : page;
+  return scope.getByTestId("note").filter({ has: page.getByTestId("note-text").getByText(text, { exact: true }) });
+}
+
+/** Waits until the note showing `text` is confirmed (no pending marker). */
+async function confirmed(page, text, columnName) {
+  await note(page, text, columnName).and(page.locator('[data-pending="false"]')).waitFor();
+}
+
+async function editText(page, from, to) {
+  const card = note(page, from);
+  await card.getByTestId("note-edit").click();
+  await page.getByTestId("note-edit-text").fill(to);
+  await page.getByTestId("note-save").click();
+}
+
+/** Runs `body`; on failure, saves a screenshot of each page and adds the backend's logs. */
+async function withEvidence(name, pages, body) {
+  try {
+    await body();
+  } catch (error) {
+    const shots = await Promise.all(pages.map((p, i) => screenshot(p, `phase4-${name}-${i}`)));
+    error.message += `\nscreenshots: ${shots.join(", ")}\n${stack.backend.logs()}`;
+    throw error;
+  }
+}
+
+test("the landing page is the board, and links to the phase 4 page", async () => {
+  const page = await stack.newPage();
+  await page.goto(`${stack.web.url}/`);
+  await page.getByRole("heading", { level: 1, name: "The board" }).waitFor();
+  await waitForTestIdText(page, "board-name", "demo");
+  await page.getByRole("navigation", { name: "Phases" }).getByRole("link", { name: /The board/ }).click();
+  await page.waitForURL(`${stack.web.url}/phases/4`, { timeout: TIMEOUTS.ui });
+  await page.getByRole("heading", { level: 1, name: /optimistic UI/ }).waitFor();
+  await page.context().close();
+});
+
+test("two people edit one board: each sees the other's changes, a refused change rolls back, a restart keeps the board", async (t) => {
+  const ana = await join("Ana");
+  const bo = await join("Bo");
+  const pages = [ana, bo];
+
+  await t.test("each sees the other online", () =>
+    withEvidence("presence", pages, async () => {
+      await ana.locator('[data-testid="presence-avatar"][data-name="Bo"]').waitFor();
+      await bo.locator('[data-testid="presence-avatar"][data-name="Ana"]').waitFor();
+    }),
+  );
+
+  await t.test("a note created in one window appears in the other, with a notification", () =>
+    withEvidence("create", pages, async () => {
+      await column(ana, "To do").getByTestId("note-composer-input").fill("Buy milk");
+      await column(ana, "To do").getByTestId("note-composer-input").press("Enter");
+      // Optimistic: it is there at once; confirmed once the server answered.
+      await note(ana, "Buy milk", "To do").waitFor();
+      await confirmed(ana, "Buy milk", "To do");
+      await confirmed(bo, "Buy milk", "To do");
+      await bo.getByTestId("toast").filter({ hasText: "Ana added a note to To do" }).waitFor();
+    }),
+  );
+
+  await t.test("an edit in the other window appears in the first", () =>
+    withEvidence("edit", pages, async () => {
+      await editText(bo, "Buy milk", "Buy oat milk");
+      await confirmed(bo, "Buy oat milk");
+      await confirmed(ana, "Buy oat milk", "To do");
+      await ana.getByTestId("toast").filter({ hasText: "Bo edited a note in To do" }).waitFor();
+    }),
+  );
+
+  await t.test("a move shows in both windows (drag and drop, then the keyboard)", () =>
+    withEvidence("move", pages, async () => {
+      await note(ana, "Buy oat milk", "To do").dragTo(column(ana, "Doing"));
+      await confirmed(ana, "Buy oat milk", "Doing");
+      await confirmed(bo, "Buy oat milk", "Doing");
+      // The keyboard alternative: focus the note, Alt+→.
+      await note(bo, "Buy oat milk").focus();
+      await bo.keyboard.press("Alt+ArrowRight");
+      await confirmed(bo, "Buy oat milk", "Done");
+      await confirmed(ana, "Buy oat milk", "Done");
+      await ana.getByTestId("toast").filter({ hasText: "Bo moved a note to Done" }).waitFor();
+      assert.equal(await column(ana, "To do").getByTestId("note").count(), 0);
+    }),
+  );
+
+  await t.test("a conflicting edit is refused: it rolls back to the other person's text, with a message", () =>
+    withEvidence("conflict", pages, async () => {
+      // Ana holds her changes: her edit shows at once, marked pending, and is not sent.
+      await ana.getByTestId("board-hold").check();
+      await editText(ana, "Buy oat milk", "Ana's words");
+      const anaNote = note(ana, "Ana's words", "Done");
+      await anaNote.getByTestId("note-pending").waitFor();
+      // Meanwhile Bo edits the same text, and the server accepts his change first.
+      await editText(bo, "Buy oat milk", "Bo's words");
+      await confirmed(bo, "Bo's words", "Done");
+      // Ana receives Bo's change; her pending edit stays on top of it (rebased).
+      await ana.getByTestId("toast").filter({ hasText: "Bo edited a note in Done" }).waitFor();
+      await anaNote.getByTestId("note-pending").waitFor();
+      // Release: her op was based on the old version, so the server refuses it.
+      await ana.getByTestId("board-hold").uncheck();
+      await ana.getByTestId("board-rejection").filter({ hasText: "Your edit was undone" }).waitFor();
+      assert.equal(await ana.getByTestId("board-rejection").last().getAttribute("data-code"), "version_conflict");
+      await confirmed(ana, "Bo's words", "Done");
+      assert.equal(await note(ana, "Ana's words").count(), 0);
+      await confirmed(bo, "Bo's words", "Done");
+    }),
+  );
+
+  await t.test("a text over the server's limit is refused and rolled back, with the server's reason", () =>
+    withEvidence("too-long", pages, async () => {
+      await editText(ana, "Bo's words", "x".repeat(2001));
+      await ana.getByTestId("board-rejection").filter({ hasText: "the limit is 2000" }).waitFor();
+      await confirmed(ana, "Bo's words", "Done");
+      await confirmed(bo, "Bo's words", "Done");
+    }),
+  );
+
+  await t.test("the backend restarts on the same data directory: the board is still there", () =>
+    withEvidence("restart", pages, async () => {
+      await stack.backend.stop();
+      await ana.locator('[data-testid="board-connection"][data-state="offline"]').waitFor();
+      // A change made offline waits in the queue, shown at once and marked pending.
+      await column(ana, "To do").getByTestId("note-composer-input").fill("Made offline");
+      await column(ana, "To do").getByTestId("note-composer-input").press("Enter");
+      await note(ana, "Made offline", "To do").getByTestId("note-pending").waitFor();
+      await stack.backend.restart();
+      // Ana's page reconnects by itself, resumes from its last position, sends the queued op.
+      await waitForTestIdText(ana, "board-connection", "live", { timeout: 30_000 });
+      await confirmed(ana, "Bo's words", "Done");
+      await confirmed(ana, "Made offline", "To do");
+      // Bo reloads: the board comes from the store, by snapshot.
+      await bo.reload();
+      await waitForTestIdText(bo, "board-connection", "live");
+      await confirmed(bo, "Bo's words", "Done");
+      await confirmed(bo, "Made offline", "To do");
+      // And it keeps working: a change after the restart reaches the other window.
+      await column(bo, "Doing").getByTestId("note-composer-input").fill("After the restart");
+      await column(bo, "Doing").getByTestId("note-composer-input").press("Enter");
+      await confirmed(ana, "After the restart", "Doing");
+      // The HTTP snapshot agrees.
+      const snapshot = await (await fetch(`${stack.backend.url}/boards/${BOARD}`)).json();
+      assert.deepEqual(snapshot.notes.map((n) => n.text).sort(), ["After the restart", "Bo's words", "Made offline"]);
+    }),
+  );
+
+  assert.deepEqual(stack.pageErrors.map(String), [], "the pages threw uncaught errors");
+  await ana.context().close();
+  await bo.context().close();
+});
+
+test("the phase 4 page shows the pending ops queue and the reconciliation log", async () => {
+  const page = await stack.newPage();
+  await page.goto(`${stack.web.url}/phases/4?board=${BOARD}`);
+  await page.getByTestId("sse-name-input").fill("Cy");
+  await page.getByTestId("sse-join").click();
+  await waitForTestIdText(page, "board-connection", "live");
+  await page.getByTestId("board-hold").check();
+  await column(page, "To do").getByTestId("note-composer-input").fill("Held back");
+  await column(page, "To do").getByTestId("note-composer-input").press("Enter");
+  await page.locator('[data-testid="inspector-pending-op"][data-status="queued"]').waitFor();
+  await page.getByTestId("board-hold").uncheck();
+  await page.getByTestId("inspector-pending-op").waitFor({ state: "detached" });
+  await page.locator('[data-testid="inspector-log"] [data-kind="confirmed"]').first().waitFor();
+  await confirmed(page, "Held back", "To do");
+  assert.deepEqual(stack.pageErrors.map(String), [], "the page threw uncaught errors");
+  await page.context().close();
+});

@@ -1,0 +1,192 @@
+/**
+ * The board's messages on the wire: phase 3's session envelopes (`welcome`, `ready`,
+ * `presence.*`, …) and phase 4's note envelopes (`ack` of a note op, `error`, `snapshot`,
+ * `note.*`) share one `/ws` connection and one envelope, `{ type, id?, payload }`.
+ *
+ * The types come from the Rust code (`lib/generated/protocol.ts`, `lib/generated/board.ts`);
+ * what no type can do is check what actually arrives, so {@link parseBoardMessage} checks
+ * every field the optimistic reducer relies on before the app trusts a message, and sorts
+ * it into what the reducer needs: a note `ack`, an `error`, a `snapshot`, a board event, or
+ * anything else of the session.
+ *
+ * Pure (boardMessages.test.ts).
+ */
+
+import { parseServerEnvelope } from "./boardProtocol";
+import type { NoteEvent, NoteOpRequest, RequestError } from "./boardState";
+import type {
+  BoardSnapshot,
+  Note,
+  NoteAck,
+  NoteClientEnvelope,
+  NoteErrorCode,
+  NoteRequest,
+  NoteServerEvent,
+} from "./generated/board";
+import type { ErrorCode, ServerEnvelope } from "./generated/protocol";
+import type { FrameLogEntry } from "./wsFrames";
+
+/** The `type`s of board events. */
+export const NOTE_EVENT_TYPES = ["note.created", "note.updated", "note.moved", "note.deleted"] as const satisfies readonly NoteEvent["type"][];
+
+// If the Rust side adds an event, this stops compiling until the list above has it.
+type UnlistedEvent = Exclude<NoteEvent["type"], (typeof NOTE_EVENT_TYPES)[number]>;
+const _everyEventListed: [UnlistedEvent] extends [never] ? true : UnlistedEvent = true;
+void _everyEventListed;
+
+/** Every `type` phase 4 sends (`ack` and `error` are shared with phase 3); the same guard follows. */
+export const NOTE_SERVER_TYPES = ["ack", "error", "snapshot", ...NOTE_EVENT_TYPES] as const satisfies readonly NoteServerEvent["type"][];
+type UnlistedServer = Exclude<NoteServerEvent["type"], (typeof NOTE_SERVER_TYPES)[number]>;
+const _everyServerTypeListed: [UnlistedServer] extends [never] ? true : UnlistedServer = true;
+void _everyServerTypeListed;
+
+const NOTE_ERROR_CODES = [
+  "validation",
+  "not_found",
+  "version_conflict",
+  "rate_limited",
+  "too_many_notes",
+  "unavailable",
+] as const satisfies readonly NoteErrorCode[];
+type UnlistedCode = Exclude<NoteErrorCode, (typeof NOTE_ERROR_CODES)[number]>;
+const _everyCodeListed: [UnlistedCode] extends [never] ? true : UnlistedCode = true;
+void _everyCodeListed;
+
+/** A server message, sorted by what the board does with it. */
+export type BoardMessage =
+  | { readonly kind: "ack"; readonly id?: string; readonly ack: NoteAck }
+  | { readonly kind: "error"; readonly id?: string; readonly error: RequestError }
+  | { readonly kind: "snapshot"; readonly id?: string; readonly snapshot: BoardSnapshot }
+  | { readonly kind: "event"; readonly event: NoteEvent }
+  /** Everything else: phase 3's session messages (welcome, subscribe's ack, ready, reset, presence, …). */
+  | { readonly kind: "session"; readonly envelope: ServerEnvelope };
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const str = (v: unknown): v is string => typeof v === "string";
+const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** A note from untrusted JSON, or `null` when a field is missing or of the wrong type. */
+export function toNote(value: unknown): Note | null {
+  if (!isRecord(value)) return null;
+  const { id, board, text, color, column, order, author, createdAtMs, updatedAtMs, version } = value;
+  if (!str(id) || !str(board) || !str(text) || !str(color) || !str(column) || !str(author)) return null;
+  if (!num(order) || !num(createdAtMs) || !num(updatedAtMs) || !num(version)) return null;
+  return { id, board, text, color, column, order, author, createdAtMs, updatedAtMs, version };
+}
+
+function toAck(p: Json): NoteAck | null {
+  const { request, board, position, seq, opId, noteId, version, duplicate } = p;
+  if (!str(request) || !str(board) || !str(position) || !num(seq) || !str(opId) || !str(noteId) || !num(version)) return null;
+  const note = p.note === null ? null : toNote(p.note);
+  if (p.note !== null && note === null) return null;
+  return { request, board, position, seq, opId, noteId, version, note, duplicate: duplicate === true };
+}
+
+function toError(p: Json): RequestError | null {
+  const { code, message } = p;
+  if (!str(code) || !str(message)) return null;
+  if (!(NOTE_ERROR_CODES as readonly string[]).includes(code)) {
+    // One of phase 3's codes (e.g. `invalid_payload`): only `code` and `message`.
+    return { code: code as ErrorCode, message };
+  }
+  const current = p.current === undefined ? undefined : toNote(p.current);
+  return {
+    code: code as NoteErrorCode,
+    message,
+    ...(str(p.opId) ? { opId: p.opId } : {}),
+    ...(current ? { current } : {}),
+    ...(num(p.retryAfterMs) ? { retryAfterMs: p.retryAfterMs } : {}),
+  };
+}
+
+function toSnapshot(p: Json): BoardSnapshot | null {
+  const { board, position, seq, notes } = p;
+  if (!str(board) || !str(position) || !num(seq) || !Array.isArray(notes)) return null;
+  const parsed = notes.map(toNote);
+  if (parsed.some((n) => n === null)) return null;
+  return { board, position, seq, notes: parsed as Note[] };
+}
+
+function toEvent(type: string, p: Json): NoteEvent | null {
+  const { board, position, seq, opId, author, summary } = p;
+  if (!str(board) || !str(position) || !num(seq) || !str(opId) || !str(author) || !str(summary)) return null;
+  const common = { board, position, seq, opId, author, summary };
+  if (type === "note.deleted") {
+    return str(p.noteId) && num(p.version) ? { type, payload: { ...common, noteId: p.noteId, version: p.version } } : null;
+  }
+  const note = toNote(p.note);
+  if (!note) return null;
+  switch (type) {
+    case "note.created":
+      return { type, payload: { ...common, note } };
+    case "note.updated": {
+      const changed = Array.isArray(p.changed) ? p.changed.filter((f): f is "text" | "color" => f === "text" || f === "color") : [];
+      return { type, payload: { ...common, changed, note } };
+    }
+    case "note.moved":
+      return str(p.fromColumn) ? { type, payload: { ...common, fromColumn: p.fromColumn, note } } : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * One text message from `/ws`, sorted for the board; `null` when it is not JSON, not an
+ * envelope, of an unknown type, or missing a field the board needs (a bad message must
+ * not break the page).
+ */
+export function parseBoardMessage(text: string): BoardMessage | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(json) || !str(json.type) || !isRecord(json.payload)) return null;
+  if (json.id !== undefined && !str(json.id)) return null;
+  const { type, payload } = json;
+  const id = str(json.id) ? { id: json.id } : {};
+  if (type === "ack" && str(payload.opId)) {
+    const ack = toAck(payload);
+    return ack && { kind: "ack", ...id, ack };
+  }
+  if (type === "error") {
+    const error = toError(payload);
+    return error && { kind: "error", ...id, error };
+  }
+  if (type === "snapshot") {
+    const snapshot = toSnapshot(payload);
+    return snapshot && { kind: "snapshot", ...id, snapshot };
+  }
+  if ((NOTE_EVENT_TYPES as readonly string[]).includes(type)) {
+    const event = toEvent(type, payload);
+    return event && { kind: "event", event };
+  }
+  const envelope = parseServerEnvelope(text);
+  return envelope && { kind: "session", envelope };
+}
+
+/** The JSON text of a note request with envelope id `id`. */
+export function encodeNoteRequest(request: NoteOpRequest | Extract<NoteRequest, { type: "board_snapshot" }>, id: string): string {
+  const envelope: NoteClientEnvelope = { id, ...request };
+  return JSON.stringify(envelope);
+}
+
+/**
+ * The entries of a frame log (numbered 1, 2, … without gaps, oldest dropped first) after
+ * entry number `seen`, and whether some were dropped before they could be read.
+ */
+export function unreadFrames(
+  log: readonly FrameLogEntry[],
+  seen: number,
+): { readonly entries: readonly FrameLogEntry[]; readonly missed: boolean } {
+  const first = log[0];
+  if (!first) return { entries: [], missed: false };
+  const start = Math.max(0, seen + 1 - first.n);
+  return { entries: log.slice(start), missed: seen > 0 && first.n > seen + 1 };
+}

@@ -1,0 +1,473 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  boardReducer,
+  boardView,
+  buildRequest,
+  initialBoardState,
+  MAX_LOG,
+  nextRetryAt,
+  sendableOps,
+  SNAPSHOT_RETRY_MS,
+  snapshotWanted,
+  type BoardAction,
+  type BoardState,
+  type NoteEvent,
+  type NoteIntent,
+} from "./boardState";
+import { ModelServer, type ModelOutcome } from "./boardTestServer";
+import type { Note } from "./generated/board";
+
+const BOARD = "demo";
+
+/** One client (the reducer) and the model server, wired by hand so each test picks the interleaving. */
+class Scene {
+  state: BoardState = initialBoardState(BOARD);
+  readonly server = new ModelServer(BOARD);
+  #ops = 0;
+  #requests = 0;
+  at = 100;
+
+  dispatch(action: BoardAction): this {
+    this.state = boardReducer(this.state, action);
+    return this;
+  }
+
+  /** Starts synced on the server's current board. */
+  sync(): this {
+    return this.dispatch({ type: "snapshot", snapshot: this.server.snapshot(), at: this.tick() });
+  }
+
+  tick(): number {
+    this.at += 1;
+    return this.at;
+  }
+
+  /** The person does something; returns the op id. */
+  act(intent: NoteIntent): string {
+    this.#ops += 1;
+    const opId = `op-${this.#ops}`;
+    this.dispatch({ type: "local", opId, intent, author: "Ana", at: this.tick() });
+    return opId;
+  }
+
+  /** Sends every sendable op; the server handles them in order; answers come back to the test. */
+  send(): { requestId: string; outcome: ModelOutcome }[] {
+    return sendableOps(this.state, this.at).map((op) => {
+      this.#requests += 1;
+      const requestId = `r${this.#requests}`;
+      const request = buildRequest(BOARD, op);
+      this.dispatch({ type: "sent", opId: op.opId, requestId, request, at: this.tick() });
+      return { requestId, outcome: this.server.handle(request) };
+    });
+  }
+
+  answer({ requestId, outcome }: { requestId: string; outcome: ModelOutcome }): this {
+    const { answer } = outcome;
+    return answer.type === "ack"
+      ? this.dispatch({ type: "ack", requestId, ack: answer.payload, at: this.tick() })
+      : this.dispatch({ type: "error", requestId, error: answer.payload, at: this.tick() });
+  }
+
+  event(event: NoteEvent | null): this {
+    if (!event) throw new Error("no event");
+    return this.dispatch({ type: "event", event, at: this.tick() });
+  }
+
+  /** Someone else changes the board directly on the server; returns the broadcast. */
+  remote(request: Parameters<ModelServer["handle"]>[0]): NoteEvent {
+    const { event, answer } = this.server.handle(request);
+    if (!event) throw new Error(`remote op refused: ${JSON.stringify(answer)}`);
+    return event;
+  }
+
+  view() {
+    return boardView(this.state);
+  }
+}
+
+const create = (noteId: string, text = "hello", column = "To do", order = 1): NoteIntent => ({
+  kind: "create",
+  noteId,
+  text,
+  color: "#fde68a",
+  column,
+  order,
+});
+
+function bo(noteId: string, opId: string, baseVersion: number, change: { text?: string; color?: string; column?: string; delete?: true }) {
+  const common = { board: BOARD, opId, noteId, baseVersion, author: "Bo" };
+  if (change.delete) return { type: "note_delete", payload: common } as const;
+  if (change.column !== undefined) return { type: "note_move", payload: { ...common, column: change.column, order: 5 } } as const;
+  return { type: "note_update", payload: { ...common, ...change } } as const;
+}
+
+function boCreate(noteId: string, text = "from Bo") {
+  return {
+    type: "note_create",
+    payload: { board: BOARD, opId: `bo-${noteId}`, noteId, text, color: "#bfdbfe", column: "To do", order: 2, author: "Bo" },
+  } as const;
+}
+
+const strip = (notes: readonly Note[]) =>
+  [...notes].map(({ id, text, color, column, order, version }) => ({ id, text, color, column, order, version })).sort((a, b) => (a.id < b.id ? -1 : 1));
+
+describe("local ops apply at once", () => {
+  it("shows a created note before any answer, marked pending", () => {
+    const s = new Scene().sync();
+    s.act(create("n1"));
+    expect(s.view().notes).toMatchObject([{ id: "n1", text: "hello", pending: true, version: 1 }]);
+    expect(s.state.confirmed.notes).toEqual({});
+  });
+
+  it("ack before the event: the note stays, unmarked, and leaves pending when its event arrives", () => {
+    const s = new Scene().sync();
+    s.act(create("n1"));
+    const [sent] = s.send();
+    s.answer(sent!);
+    expect(s.state.pending).toHaveLength(1);
+    expect(s.state.pending[0]?.status).toBe("acked");
+    expect(s.view().notes).toMatchObject([{ id: "n1", pending: false, version: 1 }]);
+    s.event(sent!.outcome.event);
+    expect(s.state.pending).toEqual([]);
+    expect(s.state.confirmed.seq).toBe(1);
+    expect(s.view().notes).toMatchObject([{ id: "n1", pending: false }]);
+  });
+
+  it("event before the ack: the event confirms the op, the late ack is ignored", () => {
+    const s = new Scene().sync();
+    s.act(create("n1"));
+    const [sent] = s.send();
+    s.event(sent!.outcome.event);
+    expect(s.state.pending).toEqual([]);
+    s.answer(sent!);
+    expect(s.state.pending).toEqual([]);
+    expect(s.state.log.at(-1)?.kind).toBe("ignored");
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+  });
+
+  it("does not toast our own changes, and does toast other people's", () => {
+    const s = new Scene().sync();
+    s.act(create("n1"));
+    const [sent] = s.send();
+    s.event(sent!.outcome.event);
+    s.event(s.remote(bo("n1", "bo-1", 1, { column: "Done" })));
+    expect(s.state.notices.map((n) => [n.kind, n.text])).toEqual([["remote", "Bo moved a note to Done"]]);
+  });
+});
+
+describe("ops on one note are chained", () => {
+  it("holds a second edit until the first is confirmed, then bases it on the version the server gave", () => {
+    const s = new Scene().sync();
+    s.act(create("n1"));
+    s.act({ kind: "update", noteId: "n1", text: "edited" });
+    s.act({ kind: "move", noteId: "n1", column: "Done", order: 1 });
+    expect(s.view().byId.n1).toMatchObject({ text: "edited", column: "Done", pending: true });
+    // Only the create can go: the others were made on top of it.
+    const first = s.send();
+    expect(first.map((f) => f.outcome.answer.payload)).toMatchObject([{ request: "note_create" }]);
+    s.answer(first[0]!);
+    const second = s.send();
+    expect(second.map((f) => f.outcome.answer.payload)).toMatchObject([{ request: "note_update", version: 2 }]);
+    s.answer(second[0]!);
+    const third = s.send();
+    expect(third.map((f) => f.outcome.answer.payload)).toMatchObject([{ request: "note_move", version: 3 }]);
+    s.answer(third[0]!);
+    for (const f of [...first, ...second, ...third]) s.event(f.outcome.event);
+    expect(s.state.pending).toEqual([]);
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+  });
+
+  it("a remote change between our two edits does not make the second conflict with the first", () => {
+    // The case a predicted baseVersion gets wrong: Bo's move lands between our two text edits.
+    const s = new Scene().sync();
+    const created = s.remote(boCreate("n1"));
+    s.event(created);
+    s.act({ kind: "update", noteId: "n1", text: "one" }); // base v1
+    s.act({ kind: "update", noteId: "n1", text: "two" }); // made on top of "one"
+    const moved = s.remote(bo("n1", "bo-2", 1, { column: "Done" })); // v2, before ours reaches the server
+    const [first] = s.send(); // v3
+    s.event(moved).answer(first!);
+    const [second] = s.send();
+    expect(second!.outcome.answer).toMatchObject({ type: "ack", payload: { version: 4 } });
+    s.answer(second!).event(first!.outcome.event).event(second!.outcome.event);
+    expect(s.view().byId.n1).toMatchObject({ text: "two", column: "Done", pending: false });
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+  });
+});
+
+describe("rejections roll back with a message", () => {
+  it("version_conflict: the op leaves, the note shows the server's current version", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("n1", "original")));
+    s.act({ kind: "update", noteId: "n1", text: "mine" });
+    expect(s.view().byId.n1?.text).toBe("mine");
+    // Bo's edit reaches the server first; its event has not reached us yet.
+    const boEdit = s.remote(bo("n1", "bo-2", 1, { text: "theirs" }));
+    const [sent] = s.send();
+    expect(sent!.outcome.answer).toMatchObject({ type: "error", payload: { code: "version_conflict" } });
+    s.answer(sent!);
+    expect(s.state.pending).toEqual([]);
+    expect(s.view().byId.n1).toMatchObject({ text: "theirs", version: 2, pending: false });
+    expect(s.state.notices.at(-1)).toMatchObject({ kind: "rejected", code: "version_conflict", noteId: "n1" });
+    expect(s.state.notices.at(-1)?.text).toBe("Your edit was undone: someone changed this note first, and it now shows their version.");
+    expect(s.state.notices.at(-1)?.detail).toBe("changed meanwhile");
+    // Bo's event, arriving later, changes nothing and is not applied twice.
+    s.event(boEdit);
+    expect(s.view().byId.n1).toMatchObject({ text: "theirs", version: 2 });
+    expect(s.state.confirmed.seq).toBe(2);
+  });
+
+  it("validation: a too-long text is rolled back to the confirmed text", () => {
+    const s = new Scene();
+    (s as { server: ModelServer }).server = new ModelServer(BOARD, { maxTextChars: 5 });
+    s.sync();
+    s.event(s.remote(boCreate("n1", "short")));
+    s.act({ kind: "update", noteId: "n1", text: "far too long" });
+    expect(s.view().byId.n1).toMatchObject({ text: "far too long", pending: true });
+    s.answer(s.send()[0]!);
+    expect(s.view().byId.n1).toMatchObject({ text: "short", pending: false });
+    expect(s.state.notices.at(-1)).toMatchObject({ kind: "rejected", code: "validation" });
+  });
+
+  it("a refused create takes the ops queued on the new note with it", () => {
+    const s = new Scene();
+    (s as { server: ModelServer }).server = new ModelServer(BOARD, { maxTextChars: 3 });
+    s.sync();
+    s.act(create("n1", "too long"));
+    s.act({ kind: "move", noteId: "n1", column: "Done", order: 1 });
+    s.answer(s.send()[0]!);
+    expect(s.state.pending).toEqual([]);
+    expect(s.view().notes).toEqual([]);
+    expect(s.state.notices.at(-1)?.text).toMatch(/new note was undone \(and 1 later change to it\)/);
+  });
+
+  it("an error matched only by request id (phase 3's invalid_payload) rolls back too", () => {
+    const s = new Scene().sync();
+    s.act(create("n1"));
+    const [sent] = s.send();
+    s.dispatch({ type: "error", requestId: sent!.requestId, error: { code: "invalid_payload", message: "bad" }, at: s.tick() });
+    expect(s.state.pending).toEqual([]);
+    expect(s.state.notices.at(-1)).toMatchObject({ kind: "rejected", code: "invalid_payload" });
+  });
+
+  it("a dependent op inherits the base of a refused op and is sent", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("n1")));
+    s.act({ kind: "update", noteId: "n1", text: "a" });
+    s.act({ kind: "update", noteId: "n1", color: "#ff0000" });
+    s.event(s.remote(bo("n1", "bo-2", 1, { text: "bo" })));
+    const [first] = s.send();
+    s.answer(first!); // conflict on text
+    const [second] = s.send(); // the color change, based on v1 like the refused edit: no color conflict
+    expect(second!.outcome.answer.type).toBe("ack");
+    s.answer(second!).event(second!.outcome.event);
+    expect(s.view().byId.n1).toMatchObject({ text: "bo", color: "#ff0000" });
+  });
+
+  it("rate_limited keeps the op and sends it again later with the same opId", () => {
+    const s = new Scene().sync();
+    const opId = s.act(create("n1"));
+    const [sent] = s.send();
+    s.dispatch({
+      type: "error",
+      requestId: sent!.requestId,
+      error: { code: "rate_limited", message: "slow down", opId, retryAfterMs: 50 },
+      at: 1_000,
+    });
+    expect(s.state.pending[0]).toMatchObject({ status: "queued", notBefore: 1_050 });
+    expect(sendableOps(s.state, 1_049)).toEqual([]);
+    expect(nextRetryAt(s.state)).toBe(1_050);
+    expect(sendableOps(s.state, 1_050).map((o) => o.opId)).toEqual([opId]);
+    expect(s.view().byId.n1?.pending).toBe(true);
+  });
+});
+
+describe("remote changes rebase the pending ops", () => {
+  it("re-applies a pending edit on top of a remote change to another field", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("n1")));
+    s.act({ kind: "update", noteId: "n1", text: "mine" });
+    s.event(s.remote(bo("n1", "bo-2", 1, { column: "Done" })));
+    expect(s.view().byId.n1).toMatchObject({ text: "mine", column: "Done", pending: true });
+    expect(s.state.log.at(-1)?.kind).toBe("rebased");
+  });
+
+  it("a remote delete drops our pending edit of that note, with a message", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("n1")));
+    s.act({ kind: "update", noteId: "n1", text: "mine" });
+    s.act({ kind: "move", noteId: "n1", column: "Done", order: 1 });
+    s.event(s.remote(bo("n1", "bo-2", 1, { delete: true })));
+    expect(s.state.pending).toEqual([]);
+    expect(s.view().notes).toEqual([]);
+    expect(s.state.notices.at(-1)).toMatchObject({ kind: "dropped" });
+    expect(s.state.notices.at(-1)?.text).toBe("Bo deleted a note you were changing: your edit and move were dropped.");
+  });
+
+  it("the server's later not_found for a dropped op is ignored", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("n1")));
+    s.act({ kind: "update", noteId: "n1", text: "mine" });
+    const deleted = s.remote(bo("n1", "bo-2", 1, { delete: true }));
+    const [sent] = s.send();
+    s.event(deleted).answer(sent!);
+    expect(s.state.notices.filter((n) => n.kind === "rejected")).toEqual([]);
+    expect(s.state.log.at(-1)?.kind).toBe("ignored");
+  });
+});
+
+describe("server events are applied in sequence order", () => {
+  function threeRemoteEvents(s: Scene): NoteEvent[] {
+    return [s.remote(boCreate("a")), s.remote(boCreate("b")), s.remote(bo("a", "bo-x", 1, { text: "a2" }))];
+  }
+
+  it("buffers an early event and applies it once the missing one arrives", () => {
+    const s = new Scene().sync();
+    const [e1, e2, e3] = threeRemoteEvents(s);
+    s.event(e3!).event(e2!);
+    expect(s.state.confirmed.seq).toBe(0);
+    expect(s.state.buffered.map((e) => e.payload.seq)).toEqual([2, 3]);
+    expect(snapshotWanted(s.state)).toBe(true); // a hole: ask, in case it never fills
+    s.event(e1!);
+    expect(s.state.confirmed.seq).toBe(3);
+    expect(s.state.buffered).toEqual([]);
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+  });
+
+  it("ignores duplicates at or below the last applied seq", () => {
+    const s = new Scene().sync();
+    const [e1, e2] = threeRemoteEvents(s);
+    s.event(e1!).event(e2!);
+    const before = s.state.confirmed;
+    s.event(e1!).event(e2!);
+    expect(s.state.confirmed).toBe(before);
+    expect(s.state.log.at(-1)?.kind).toBe("duplicate");
+  });
+
+  it("before the first snapshot, keeps events and applies only those after the snapshot's seq", () => {
+    const s = new Scene();
+    const [e1, e2, e3] = threeRemoteEvents(s);
+    s.event(e1!).event(e3!);
+    expect(snapshotWanted(s.state)).toBe(true);
+    s.dispatch({ type: "snapshot-requested", requestId: "r1", at: s.tick() });
+    expect(snapshotWanted(s.state)).toBe(false);
+    // The snapshot was read after e2 (seq 2): e1 is in it, e3 is not.
+    const snap = { board: BOARD, position: "e1-2", seq: 2, notes: [e1!, e2!].map((e) => (e.type === "note.created" ? e.payload.note : null)).filter((n): n is Note => n !== null) };
+    s.dispatch({ type: "snapshot", requestId: "r1", snapshot: snap, at: s.tick() });
+    expect(s.state.synced).toBe(true);
+    expect(s.state.confirmed.seq).toBe(3);
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+  });
+
+  it("an older snapshot than the board is ignored: the board never goes back in time", () => {
+    const s = new Scene().sync();
+    const old = s.server.snapshot();
+    s.event(s.remote(boCreate("a")));
+    s.dispatch({ type: "snapshot", snapshot: old, at: s.tick() });
+    expect(s.state.confirmed.seq).toBe(1);
+    expect(Object.keys(s.state.confirmed.notes)).toEqual(["a"]);
+    expect(s.state.log.at(-1)?.kind).toBe("ignored");
+  });
+
+  it("a snapshot replaces the confirmed state and keeps pending ops on top", () => {
+    const s = new Scene().sync();
+    s.act(create("mine"));
+    s.remote(boCreate("theirs"));
+    s.dispatch({ type: "snapshot", snapshot: s.server.snapshot(), at: s.tick() });
+    expect(s.view().notes.map((n) => [n.id, n.pending])).toEqual([
+      ["mine", true],
+      ["theirs", false],
+    ]);
+  });
+
+  it("an event from another epoch means history was lost: resync from a snapshot", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("a")));
+    const other = new ModelServer(BOARD, { epoch: "e2" });
+    const { event } = other.handle(boCreate("z"));
+    s.event(event);
+    expect(s.state.synced).toBe(false);
+    expect(snapshotWanted(s.state)).toBe(true);
+  });
+});
+
+describe("reconnection and idempotent retries", () => {
+  it("resends in-flight ops unchanged after a lost connection; a duplicate ack confirms them once", () => {
+    const s = new Scene().sync();
+    const opId = s.act(create("n1"));
+    s.send(); // applied on the server, but the answer is lost
+    s.dispatch({ type: "connection-lost", at: s.tick() });
+    expect(s.state.pending[0]).toMatchObject({ status: "queued", requestId: null, sends: 1 });
+    const [again] = s.send();
+    expect(again!.outcome.answer).toMatchObject({ type: "ack", payload: { opId, duplicate: true, seq: 1 } });
+    s.answer(again!);
+    // The replay after the resume brings the event; nothing is applied twice.
+    for (const e of s.server.eventsAfter(s.state.confirmed.seq)) s.event(e);
+    s.dispatch({ type: "resumed", recovered: true, at: s.tick() });
+    expect(s.state.pending).toEqual([]);
+    expect(s.server.notes()).toHaveLength(1);
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+  });
+
+  it("a reset or an incomplete resume asks for a snapshot", () => {
+    const s = new Scene().sync();
+    expect(snapshotWanted(s.state)).toBe(false);
+    s.dispatch({ type: "resumed", recovered: false, at: s.tick() });
+    expect(snapshotWanted(s.state)).toBe(true);
+    s.sync();
+    s.dispatch({ type: "reset", reason: "position unknown", at: s.tick() });
+    expect(snapshotWanted(s.state)).toBe(true);
+  });
+
+  it("a lost connection forgets the snapshot request in flight", () => {
+    const s = new Scene();
+    s.dispatch({ type: "snapshot-requested", requestId: "r9", at: 1 });
+    s.dispatch({ type: "connection-lost", at: 2 });
+    expect(snapshotWanted(s.state)).toBe(true);
+  });
+});
+
+describe("bookkeeping", () => {
+  it("bounds the log and lets notices be dismissed", () => {
+    const s = new Scene().sync();
+    for (let i = 0; i < MAX_LOG + 10; i += 1) s.act(create(`n${i}`));
+    expect(s.state.log).toHaveLength(MAX_LOG);
+    expect(s.state.log.at(-1)?.n).toBe(s.state.nextLog - 1);
+    s.event(s.remote(boCreate("x")));
+    const id = s.state.notices.at(-1)!.id;
+    s.dispatch({ type: "dismiss", id });
+    expect(s.state.notices).toEqual([]);
+  });
+
+  it("ignores messages about other boards", () => {
+    const s = new Scene().sync();
+    const other = new ModelServer("elsewhere");
+    const { event } = other.handle({ ...boCreate("z"), payload: { ...boCreate("z").payload, board: "elsewhere" } });
+    const before = s.state;
+    s.event(event);
+    expect(s.state).toBe(before);
+  });
+
+  it("builds each request type with the board, author and base version", () => {
+    const s = new Scene().sync();
+    s.event(s.remote(boCreate("n1")));
+    s.act({ kind: "update", noteId: "n1", color: "#000000" });
+    const op = s.state.pending[0]!;
+    expect(buildRequest(BOARD, op)).toEqual({
+      type: "note_update",
+      payload: { board: BOARD, opId: op.opId, noteId: "n1", baseVersion: 1, color: "#000000", author: "Ana" },
+    });
+  });
+});
+
+describe("snapshot requests", () => {
+  it("waits before asking again after a refusal (e.g. a server without phase 4)", () => {
+    const s = new Scene();
+    s.dispatch({ type: "snapshot-requested", requestId: "r1", at: 1_000 });
+    s.dispatch({ type: "error", requestId: "r1", error: { code: "unknown_type", message: "no such request" }, at: 1_000 });
+    expect(snapshotWanted(s.state, 1_000)).toBe(false);
+    expect(snapshotWanted(s.state, 1_000 + SNAPSHOT_RETRY_MS)).toBe(true);
+    expect(s.state.notices).toEqual([]);
+  });
+});

@@ -1,0 +1,719 @@
+/**
+ * Optimistic UI for the board, as one pure reducer.
+ *
+ * A person drags a note to "Done". Waiting a round trip before the note moves feels broken,
+ * so the page moves it **at once** and tells the server afterwards. The server may agree
+ * (an `ack`, and the change comes back as a `note.moved` event with a sequence number), or
+ * refuse (an `error`: someone edited the note first, the text is too long, …). Meanwhile
+ * other people's changes keep arriving. This file keeps all of that straight with two
+ * pieces of state:
+ *
+ * - **confirmed**: the board as the server has told us, built *only* from server messages:
+ *   a snapshot, then the board's events applied in `seq` order. Out-of-order events wait in
+ *   a buffer; an event at or below the last applied `seq` is a duplicate and is dropped; a
+ *   hole that stays open means something was lost, so we ask for a snapshot.
+ * - **pending**: our own operations the server has not confirmed yet, in the order the
+ *   person made them.
+ *
+ * What the page draws, the **view**, is never stored: it is `confirmed` with the pending
+ * operations re-applied on top, in order ({@link boardView}). When a remote event changes
+ * `confirmed`, the next view re-applies our pending ops on the new base: that is the
+ * *rebase*, and it costs nothing because nothing was mutated in place. A rejected op simply
+ * leaves the list, and the view falls back to the confirmed note: that is the *rollback*.
+ *
+ * ```text
+ *   view = pending.reduce(apply, confirmed)
+ *
+ *   local op ──▶ pending += op ─────────────────────▶ view changes at once (marked pending)
+ *   ack       ──▶ op "acked", kept until its seq is applied (so the note does not flicker back)
+ *   event     ──▶ confirmed += event (in seq order); an op with the event's opId leaves pending
+ *   error     ──▶ pending -= op, a message says why (version_conflict: confirmed := current)
+ *   snapshot  ──▶ confirmed := snapshot, pending kept (rebased on it)
+ * ```
+ *
+ * **Versions and the conflict rule.** Each change names the note `version` it was based on
+ * (`baseVersion`); the server refuses it when someone else changed the same field since
+ * (see phases/4-board/PROTOCOL.md). If a person makes two quick edits, the second was made
+ * on top of the first, whose resulting version only the server knows. So an op made on top
+ * of an unconfirmed op records that op (`after`) and is held back until it is confirmed,
+ * then sent with the version the server gave it. Ops on different notes travel in parallel.
+ *
+ * **Idempotency.** Every op has an `opId` chosen here. After a lost connection every sent,
+ * unconfirmed op is sent again *unchanged* (same `opId`, same request): if the server had
+ * applied it, it answers with the first `ack` again (`duplicate: true`), never twice.
+ *
+ * Everything is pure: time and ids come in the actions (boardState.test.ts,
+ * boardState.property.test.ts).
+ */
+
+import type {
+  BoardSnapshot,
+  Note,
+  NoteAck,
+  NoteError,
+  NoteRequest,
+  NoteServerEvent,
+} from "./generated/board";
+import type { ErrorPayload } from "./generated/protocol";
+
+/** A note operation as sent on the wire (every `NoteRequest` but `board_snapshot`). */
+export type NoteOpRequest = Exclude<NoteRequest, { type: "board_snapshot" }>;
+
+/** A board event: `note.created`, `note.updated`, `note.moved` or `note.deleted`. */
+export type NoteEvent = Extract<NoteServerEvent, { type: `note.${string}` }>;
+
+/** What the person did, before the reducer adds board, opId, author and baseVersion. */
+export type NoteIntent =
+  | {
+      readonly kind: "create";
+      readonly noteId: string;
+      readonly text: string;
+      readonly color: string;
+      readonly column: string;
+      readonly order: number;
+    }
+  | { readonly kind: "update"; readonly noteId: string; readonly text?: string; readonly color?: string }
+  | { readonly kind: "move"; readonly noteId: string; readonly column: string; readonly order: number }
+  | { readonly kind: "delete"; readonly noteId: string };
+
+/**
+ * Where an op is: `queued` (not sent, or to be sent again), `sent` (waiting for the answer),
+ * `acked` (the server accepted it; kept until the event with its `seq` reaches `confirmed`).
+ */
+export type PendingStatus = "queued" | "sent" | "acked";
+
+/** One of our operations the confirmed state does not include yet. */
+export interface PendingOp {
+  readonly opId: string;
+  readonly intent: NoteIntent;
+  /** Display name sent as `author`. */
+  readonly author: string;
+  readonly createdAt: number;
+  /**
+   * The earlier pending op on the same note whose result this op was made on. It is sent
+   * once that op is confirmed, with the version the server gave it as `baseVersion`.
+   */
+  readonly after: string | null;
+  /** The note version this op is based on (meaningful when `after` is null; 0 for a create). */
+  readonly baseVersion: number;
+  readonly status: PendingStatus;
+  /** The request as first sent; a resend repeats it exactly (same `opId`, same fields). */
+  readonly request: NoteOpRequest | null;
+  /** The envelope `id` of the latest send. */
+  readonly requestId: string | null;
+  /** How many times it was sent. */
+  readonly sends: number;
+  /** After `rate_limited` or `unavailable`: not to be sent again before this time. */
+  readonly notBefore: number;
+  /** Once acknowledged: the log position it got and the note after it (`null`: deleted). */
+  readonly acked: { readonly seq: number; readonly version: number; readonly note: Note | null } | null;
+}
+
+/** The board as the server has confirmed it. */
+export interface ConfirmedBoard {
+  readonly notes: Readonly<Record<string, Note>>;
+  /** The last sequence number applied (0: nothing yet). */
+  readonly seq: number;
+  /** The last position applied (`<epoch>-<seq>`), what a reconnection resumes from. */
+  readonly position: string | null;
+}
+
+/** Something to tell the person. */
+export interface Notice {
+  readonly id: number;
+  /** `rejected`: the server refused our op; `dropped`: a remote change made it moot; `remote`: someone else's change. */
+  readonly kind: "rejected" | "dropped" | "remote";
+  readonly text: string;
+  readonly at: number;
+  readonly opId?: string;
+  readonly code?: string;
+  readonly noteId?: string;
+  /** The server's own words, when `text` says it more simply. */
+  readonly detail?: string;
+}
+
+/** One line of the reconciliation log (shown live on /phases/4). */
+export interface ReconcileEntry {
+  readonly n: number;
+  readonly at: number;
+  readonly kind:
+    | "local"
+    | "sent"
+    | "ack"
+    | "confirmed"
+    | "event"
+    | "buffered"
+    | "duplicate"
+    | "rejected"
+    | "retry"
+    | "rebased"
+    | "dropped"
+    | "snapshot"
+    | "resync"
+    | "ignored";
+  readonly text: string;
+}
+
+export interface BoardState {
+  readonly board: string;
+  /** True once `confirmed` has a base (a snapshot, or a resume from a known position). */
+  readonly synced: boolean;
+  readonly confirmed: ConfirmedBoard;
+  /** Events that arrived ahead of a missing one, by ascending `seq`, all above `confirmed.seq`. */
+  readonly buffered: readonly NoteEvent[];
+  readonly pending: readonly PendingOp[];
+  /** The `id` of the `board_snapshot` request in flight, if any. */
+  readonly snapshotRequest: string | null;
+  /** After a refused snapshot request: not to ask again before this time. */
+  readonly snapshotNotBefore: number;
+  /** Newest last, at most {@link MAX_NOTICES}. */
+  readonly notices: readonly Notice[];
+  readonly nextNotice: number;
+  /** Newest last, at most {@link MAX_LOG}. */
+  readonly log: readonly ReconcileEntry[];
+  readonly nextLog: number;
+}
+
+/** The errors a request can get: the note protocol's, or phase 3's (e.g. `invalid_payload`). */
+export type RequestError = NoteError | ErrorPayload;
+
+export type BoardAction =
+  /** The person did something: apply it to the view at once. */
+  | { readonly type: "local"; readonly opId: string; readonly intent: NoteIntent; readonly author: string; readonly at: number }
+  /** The hook sent `request` for op `opId` with envelope id `requestId`. */
+  | {
+      readonly type: "sent";
+      readonly opId: string;
+      readonly requestId: string;
+      readonly request: NoteOpRequest;
+      readonly at: number;
+    }
+  | { readonly type: "snapshot-requested"; readonly requestId: string; readonly at: number }
+  | { readonly type: "ack"; readonly requestId?: string; readonly ack: NoteAck; readonly at: number }
+  | { readonly type: "error"; readonly requestId?: string; readonly error: RequestError; readonly at: number }
+  | { readonly type: "event"; readonly event: NoteEvent; readonly at: number }
+  | { readonly type: "snapshot"; readonly requestId?: string; readonly snapshot: BoardSnapshot; readonly at: number }
+  /** The subscription (re)started: `ready` (`recovered` says whether every missed event was replayed). */
+  | { readonly type: "resumed"; readonly recovered: boolean; readonly at: number }
+  /** The server cannot resume our position (`reset`): a snapshot is needed. */
+  | { readonly type: "reset"; readonly reason: string; readonly at: number }
+  /** The connection closed: whatever was in flight must be sent again. */
+  | { readonly type: "connection-lost"; readonly at: number }
+  | { readonly type: "dismiss"; readonly id: number };
+
+/** How many notices are kept. */
+export const MAX_NOTICES = 20;
+/** How many reconciliation log lines are kept. */
+export const MAX_LOG = 200;
+/** How long to wait before asking again after a refused snapshot request (e.g. a server without phase 4). */
+export const SNAPSHOT_RETRY_MS = 3_000;
+
+export function initialBoardState(board: string): BoardState {
+  return {
+    board,
+    synced: false,
+    confirmed: { notes: {}, seq: 0, position: null },
+    buffered: [],
+    pending: [],
+    snapshotRequest: null,
+    snapshotNotBefore: 0,
+    notices: [],
+    nextNotice: 1,
+    log: [],
+    nextLog: 1,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Small helpers
+
+/** The epoch part of a position `<epoch>-<seq>` (everything before the last `-`). */
+export function epochOf(position: string | null): string | null {
+  if (position === null) return null;
+  const dash = position.lastIndexOf("-");
+  return dash <= 0 ? null : position.slice(0, dash);
+}
+
+/** The note an event is about. */
+export function eventNoteId(event: NoteEvent): string {
+  return event.type === "note.deleted" ? event.payload.noteId : event.payload.note.id;
+}
+
+/** The note's version after the event. */
+function eventVersion(event: NoteEvent): number {
+  return event.type === "note.deleted" ? event.payload.version : event.payload.note.version;
+}
+
+const INTENT_WORD: Record<NoteIntent["kind"], string> = {
+  create: "new note",
+  update: "edit",
+  move: "move",
+  delete: "delete",
+};
+
+function short(id: string): string {
+  return id.length > 8 ? `${id.slice(0, 8)}…` : id;
+}
+
+function log(state: BoardState, at: number, kind: ReconcileEntry["kind"], text: string): BoardState {
+  const entry: ReconcileEntry = { n: state.nextLog, at, kind, text };
+  const next = state.log.length >= MAX_LOG ? [...state.log.slice(state.log.length - MAX_LOG + 1), entry] : [...state.log, entry];
+  return { ...state, log: next, nextLog: state.nextLog + 1 };
+}
+
+function notify(state: BoardState, notice: Omit<Notice, "id">): BoardState {
+  const full: Notice = { ...notice, id: state.nextNotice };
+  const kept = state.notices.length >= MAX_NOTICES ? state.notices.slice(state.notices.length - MAX_NOTICES + 1) : state.notices;
+  return { ...state, notices: [...kept, full], nextNotice: state.nextNotice + 1 };
+}
+
+function replaceOp(pending: readonly PendingOp[], opId: string, change: (op: PendingOp) => PendingOp): readonly PendingOp[] {
+  return pending.map((op) => (op.opId === opId ? change(op) : op));
+}
+
+/** Ops that waited for `opId` are now based on `version` and may be sent. */
+function release(pending: readonly PendingOp[], opId: string, version: number): readonly PendingOp[] {
+  return pending.map((op) => (op.after === opId ? { ...op, after: null, baseVersion: version } : op));
+}
+
+/** Acked ops whose event is now part of `confirmed` are done. */
+function dropCovered(state: BoardState): BoardState {
+  const seq = state.confirmed.seq;
+  const pending = state.pending.filter((op) => !(op.acked && op.acked.seq <= seq));
+  return pending.length === state.pending.length ? state : { ...state, pending };
+}
+
+// ---------------------------------------------------------------------------------------
+// Building requests
+
+/** The wire request for `op` on `board`: the frozen one if it was sent before. */
+export function buildRequest(board: string, op: PendingOp): NoteOpRequest {
+  if (op.request) return op.request;
+  const { intent, opId, author, baseVersion } = op;
+  switch (intent.kind) {
+    case "create":
+      return {
+        type: "note_create",
+        payload: {
+          board,
+          opId,
+          noteId: intent.noteId,
+          text: intent.text,
+          color: intent.color,
+          column: intent.column,
+          order: intent.order,
+          author,
+        },
+      };
+    case "update":
+      return {
+        type: "note_update",
+        payload: {
+          board,
+          opId,
+          noteId: intent.noteId,
+          baseVersion,
+          ...(intent.text !== undefined ? { text: intent.text } : {}),
+          ...(intent.color !== undefined ? { color: intent.color } : {}),
+          author,
+        },
+      };
+    case "move":
+      return {
+        type: "note_move",
+        payload: { board, opId, noteId: intent.noteId, baseVersion, column: intent.column, order: intent.order, author },
+      };
+    case "delete":
+      return { type: "note_delete", payload: { board, opId, noteId: intent.noteId, baseVersion, author } };
+  }
+}
+
+/** The ops that may be sent now, in order: queued, not waiting for another op, not held back. */
+export function sendableOps(state: BoardState, now: number): readonly PendingOp[] {
+  return state.pending.filter((op) => op.status === "queued" && op.after === null && op.notBefore <= now);
+}
+
+/** The earliest time a held-back op (after `rate_limited`) may go, or `null`. */
+export function nextRetryAt(state: BoardState): number | null {
+  let next: number | null = null;
+  for (const op of state.pending) {
+    if (op.status === "queued" && op.after === null && op.notBefore > 0) {
+      next = next === null ? op.notBefore : Math.min(next, op.notBefore);
+    }
+  }
+  return next;
+}
+
+/**
+ * Whether a `board_snapshot` should be requested (at time `now`; by default, at some
+ * point): no base yet, or a hole in the events, and no request in flight or held back.
+ */
+export function snapshotWanted(state: BoardState, now = Number.POSITIVE_INFINITY): boolean {
+  if (state.snapshotRequest !== null || state.snapshotNotBefore > now) return false;
+  return !state.synced || state.buffered.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// The view
+
+/** A note as drawn: the confirmed note with our pending ops applied. */
+export interface ViewNote extends Note {
+  /** True while one of our ops on it waits for the server. */
+  readonly pending: boolean;
+}
+
+export interface BoardView {
+  /** By column, then `order`, then `id` (the server's order). */
+  readonly notes: readonly ViewNote[];
+  readonly byId: Readonly<Record<string, ViewNote>>;
+}
+
+/** Sorts notes the way the server does: column, then order, then id. */
+export function compareNotes(a: Note, b: Note): number {
+  if (a.column !== b.column) return a.column < b.column ? -1 : 1;
+  if (a.order !== b.order) return a.order - b.order;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Applies one pending op to a map of notes (in place: the map is the view's own copy). */
+function applyOp(notes: Record<string, Note>, op: PendingOp, board: string): boolean {
+  const { intent } = op;
+  const current = notes[intent.noteId];
+  if (op.acked) {
+    // The server's own note after this op: more exact than re-applying the intent
+    // (normalised color, real timestamps), and never older than what we have.
+    if (op.acked.note === null) delete notes[intent.noteId];
+    else if (!current || current.version <= op.acked.note.version) notes[intent.noteId] = op.acked.note;
+    return false;
+  }
+  switch (intent.kind) {
+    case "create":
+      if (current) return false; // already confirmed (e.g. a snapshot included it)
+      notes[intent.noteId] = {
+        id: intent.noteId,
+        board,
+        text: intent.text,
+        color: intent.color,
+        column: intent.column,
+        order: intent.order,
+        author: op.author,
+        createdAtMs: op.createdAt,
+        updatedAtMs: op.createdAt,
+        version: 1,
+      };
+      return true;
+    case "update":
+      if (!current) return false;
+      notes[intent.noteId] = {
+        ...current,
+        ...(intent.text !== undefined ? { text: intent.text } : {}),
+        ...(intent.color !== undefined ? { color: intent.color } : {}),
+        version: current.version + 1,
+        updatedAtMs: op.createdAt,
+      };
+      return true;
+    case "move":
+      if (!current) return false;
+      notes[intent.noteId] = {
+        ...current,
+        column: intent.column,
+        order: intent.order,
+        version: current.version + 1,
+        updatedAtMs: op.createdAt,
+      };
+      return true;
+    case "delete":
+      delete notes[intent.noteId];
+      return false;
+  }
+}
+
+/** The board as drawn: confirmed state, pending ops re-applied in order. */
+export function boardView(state: BoardState): BoardView {
+  const notes: Record<string, Note> = { ...state.confirmed.notes };
+  const pendingIds = new Set<string>();
+  for (const op of state.pending) {
+    if (applyOp(notes, op, state.board)) pendingIds.add(op.intent.noteId);
+  }
+  const list = Object.values(notes)
+    .sort(compareNotes)
+    .map((note): ViewNote => ({ ...note, pending: pendingIds.has(note.id) }));
+  const byId: Record<string, ViewNote> = {};
+  for (const note of list) byId[note.id] = note;
+  return { notes: list, byId };
+}
+
+// ---------------------------------------------------------------------------------------
+// The reducer
+
+function onLocal(state: BoardState, action: Extract<BoardAction, { type: "local" }>): BoardState {
+  const { intent, opId, author, at } = action;
+  if (state.pending.some((op) => op.opId === opId)) return state;
+  // The latest op of ours on this note decides what this one is based on.
+  const earlier = [...state.pending].reverse().find((op) => op.intent.noteId === intent.noteId);
+  let after: string | null = null;
+  let baseVersion = 0;
+  if (intent.kind !== "create") {
+    if (earlier && !earlier.acked) after = earlier.opId;
+    else baseVersion = Math.max(earlier?.acked?.version ?? 0, state.confirmed.notes[intent.noteId]?.version ?? 0);
+  }
+  const op: PendingOp = {
+    opId,
+    intent,
+    author,
+    createdAt: at,
+    after,
+    baseVersion,
+    status: "queued",
+    request: null,
+    requestId: null,
+    sends: 0,
+    notBefore: 0,
+    acked: null,
+  };
+  const waits = after ? `, waits for ${short(after)}` : intent.kind === "create" ? "" : `, base v${baseVersion}`;
+  return log({ ...state, pending: [...state.pending, op] }, at, "local", `${INTENT_WORD[intent.kind]} ${short(opId)} on note ${short(intent.noteId)} shown at once${waits}`);
+}
+
+function onSent(state: BoardState, action: Extract<BoardAction, { type: "sent" }>): BoardState {
+  const op = state.pending.find((o) => o.opId === action.opId);
+  if (!op) return state;
+  const retry = op.sends > 0 ? ` again (send #${op.sends + 1}, same opId)` : "";
+  const next = replaceOp(state.pending, action.opId, (o) => ({
+    ...o,
+    status: o.status === "acked" ? "acked" : "sent",
+    request: o.request ?? action.request,
+    requestId: action.requestId,
+    sends: o.sends + 1,
+  }));
+  return log({ ...state, pending: next }, action.at, "sent", `${action.request.type} ${short(action.opId)} sent as request ${action.requestId}${retry}`);
+}
+
+function onAck(state: BoardState, action: Extract<BoardAction, { type: "ack" }>): BoardState {
+  const { ack, at } = action;
+  if (ack.board !== state.board) return state;
+  const op = state.pending.find((o) => o.opId === ack.opId);
+  if (!op) {
+    return log(state, at, "ignored", `ack for ${short(ack.opId)} (seq ${ack.seq}): already confirmed by its event`);
+  }
+  let pending = release(state.pending, ack.opId, ack.version);
+  const dup = ack.duplicate ? " (duplicate: applied once, this is the first answer again)" : "";
+  if (ack.seq <= state.confirmed.seq) {
+    pending = pending.filter((o) => o.opId !== ack.opId);
+    return log({ ...state, pending }, at, "confirmed", `ack ${short(ack.opId)} seq ${ack.seq}${dup}: already in the confirmed state`);
+  }
+  pending = replaceOp(pending, ack.opId, (o) => ({
+    ...o,
+    status: "acked",
+    acked: { seq: ack.seq, version: ack.version, note: ack.note },
+  }));
+  return log({ ...state, pending }, at, "ack", `ack ${short(ack.opId)} → seq ${ack.seq}, v${ack.version}${dup}; kept until event ${ack.seq} arrives`);
+}
+
+function findAnswered(state: BoardState, requestId: string | undefined, opId: string | undefined): PendingOp | undefined {
+  if (opId !== undefined) return state.pending.find((o) => o.opId === opId);
+  if (requestId === undefined) return undefined;
+  return state.pending.find((o) => o.requestId === requestId && o.status === "sent");
+}
+
+function onError(state: BoardState, action: Extract<BoardAction, { type: "error" }>): BoardState {
+  const { error, requestId, at } = action;
+  const opId = "opId" in error ? error.opId : undefined;
+  if (requestId !== undefined && requestId === state.snapshotRequest) {
+    const next = { ...state, snapshotRequest: null, snapshotNotBefore: at + SNAPSHOT_RETRY_MS };
+    return log(next, at, "rejected", `snapshot request refused (${error.code}): ${error.message}; asking again in ${SNAPSHOT_RETRY_MS} ms`);
+  }
+  const op = findAnswered(state, requestId, opId);
+  if (!op) return log(state, at, "ignored", `error ${error.code} for an op no longer pending: ${error.message}`);
+
+  if (error.code === "rate_limited" || error.code === "unavailable") {
+    const wait = ("retryAfterMs" in error ? error.retryAfterMs : undefined) ?? 1_000;
+    const pending = replaceOp(state.pending, op.opId, (o) => ({ ...o, status: "queued", requestId: null, notBefore: at + wait }));
+    return log({ ...state, pending }, at, "retry", `${error.code}: ${short(op.opId)} will be sent again in ${wait} ms, same opId`);
+  }
+
+  // A refusal: the op leaves, so the view falls back to the confirmed note (rollback).
+  let next: BoardState = state;
+  const current = "current" in error ? error.current : undefined;
+  if (error.code === "version_conflict" && current) {
+    const mine = next.confirmed.notes[current.id];
+    if (!mine || mine.version <= current.version) {
+      next = { ...next, confirmed: { ...next.confirmed, notes: { ...next.confirmed.notes, [current.id]: current } } };
+    }
+  }
+  let pending = next.pending.filter((o) => o.opId !== op.opId);
+  let orphans = 0;
+  if (op.intent.kind === "create") {
+    // The note never existed: what was queued on top of it goes too.
+    const before = pending.length;
+    pending = pending.filter((o) => o.intent.noteId !== op.intent.noteId);
+    orphans = before - pending.length;
+  } else {
+    // Made on top of the refused op: now based on what that op was based on.
+    pending = pending.map((o) => (o.after === op.opId ? { ...o, after: op.after, baseVersion: op.baseVersion } : o));
+  }
+  next = { ...next, pending };
+  const more = orphans ? ` (and ${orphans} later change${orphans === 1 ? "" : "s"} to it)` : "";
+  // The server's message is written for programs ("rebase on `current`"); a conflict is
+  // worth saying in plain words. Other refusals say what to change, so show them as is.
+  const why = error.code === "version_conflict" ? "someone changed this note first, and it now shows their version" : error.message;
+  next = notify(next, {
+    kind: "rejected",
+    text: `Your ${INTENT_WORD[op.intent.kind]} was undone${more}: ${why}.`.replace(/\.\.$/, "."),
+    at,
+    opId: op.opId,
+    code: error.code,
+    noteId: op.intent.noteId,
+    detail: error.message,
+  });
+  const rolled = current ? `; confirmed note := current v${current.version}` : "";
+  return log(next, at, "rejected", `${error.code} for ${short(op.opId)}: rolled back${rolled}${more}`);
+}
+
+/** Applies one in-sequence event to `confirmed` and reconciles the pending ops with it. */
+function applyEvent(state: BoardState, event: NoteEvent, at: number): BoardState {
+  const { payload } = event;
+  const noteId = eventNoteId(event);
+  const notes: Record<string, Note> = { ...state.confirmed.notes };
+  if (event.type === "note.deleted") {
+    delete notes[noteId];
+  } else {
+    const mine = notes[noteId];
+    // Never go back: a `version_conflict` may have shown us a newer note already.
+    if (!mine || mine.version <= event.payload.note.version) notes[noteId] = event.payload.note;
+  }
+  let next: BoardState = {
+    ...state,
+    confirmed: { notes, seq: payload.seq, position: payload.position },
+  };
+
+  const ours = next.pending.find((o) => o.opId === payload.opId);
+  if (ours) {
+    const pending = release(next.pending, ours.opId, eventVersion(event)).filter((o) => o.opId !== ours.opId);
+    next = log({ ...next, pending }, at, "confirmed", `event ${payload.seq} ${event.type} carries our ${short(ours.opId)}: confirmed`);
+  } else {
+    next = notify(next, { kind: "remote", text: payload.summary, at, noteId });
+    const touched = next.pending.filter((o) => o.intent.noteId === noteId && !o.acked);
+    if (event.type === "note.deleted" && touched.length > 0) {
+      // Nothing to rebase on: the server will refuse these with not_found, so drop them now.
+      next = { ...next, pending: next.pending.filter((o) => !touched.includes(o)) };
+      const what = touched.map((o) => INTENT_WORD[o.intent.kind]);
+      next = notify(next, {
+        kind: "dropped",
+        text: `${payload.author} deleted a note you were changing: your ${[...new Set(what)].join(" and ")} ${touched.length === 1 ? "was" : "were"} dropped.`,
+        at,
+        noteId,
+      });
+      next = log(next, at, "dropped", `event ${payload.seq} deletes ${short(noteId)}: ${touched.length} pending op(s) on it dropped`);
+    } else if (touched.length > 0) {
+      next = log(next, at, "rebased", `event ${payload.seq} ${event.type} by ${payload.author}: ${touched.length} pending op(s) re-applied on top`);
+    } else {
+      next = log(next, at, "event", `event ${payload.seq} ${event.type} by ${payload.author}`);
+    }
+  }
+  return dropCovered(next);
+}
+
+/** Applies buffered events while the next one in sequence is there. */
+function flush(state: BoardState, at: number): BoardState {
+  let next = state;
+  for (;;) {
+    const [first, ...rest] = next.buffered;
+    if (!first || first.payload.seq > next.confirmed.seq + 1) return next;
+    next = { ...next, buffered: rest };
+    if (first.payload.seq === next.confirmed.seq + 1) next = applyEvent(next, first, at);
+  }
+}
+
+function insertSorted(buffered: readonly NoteEvent[], event: NoteEvent): readonly NoteEvent[] {
+  if (buffered.some((e) => e.payload.seq === event.payload.seq)) return buffered;
+  return [...buffered, event].sort((a, b) => a.payload.seq - b.payload.seq);
+}
+
+function onEvent(state: BoardState, action: Extract<BoardAction, { type: "event" }>): BoardState {
+  const { event, at } = action;
+  const { seq, position } = event.payload;
+  if (event.payload.board !== state.board) return state;
+  if (!state.synced) {
+    // No base yet: keep it until the snapshot says which events it already includes.
+    return log({ ...state, buffered: insertSorted(state.buffered, event) }, at, "buffered", `event ${seq} kept until the snapshot arrives`);
+  }
+  const ourEpoch = epochOf(state.confirmed.position);
+  const theirEpoch = epochOf(position);
+  if (ourEpoch !== null && theirEpoch !== null && ourEpoch !== theirEpoch) {
+    // History was lost on the server: sequence numbers restarted, ours mean nothing now.
+    return log(
+      { ...state, synced: false, buffered: [event] },
+      at,
+      "resync",
+      `event ${seq} is from a new epoch (${theirEpoch}): a snapshot is needed`,
+    );
+  }
+  if (seq <= state.confirmed.seq) {
+    return log(state, at, "duplicate", `event ${seq} ignored: already applied (last seq ${state.confirmed.seq})`);
+  }
+  if (seq > state.confirmed.seq + 1) {
+    const missing = state.confirmed.seq + 1 === seq - 1 ? `${seq - 1}` : `${state.confirmed.seq + 1}–${seq - 1}`;
+    return log({ ...state, buffered: insertSorted(state.buffered, event) }, at, "buffered", `event ${seq} early: waiting for ${missing}`);
+  }
+  return flush(applyEvent(state, event, at), at);
+}
+
+function onSnapshot(state: BoardState, action: Extract<BoardAction, { type: "snapshot" }>): BoardState {
+  const { snapshot, at } = action;
+  if (snapshot.board !== state.board) return state;
+  const sameEpoch = epochOf(snapshot.position) === epochOf(state.confirmed.position);
+  if (state.synced && sameEpoch && snapshot.seq < state.confirmed.seq) {
+    // An old answer (say, to a request made before some events arrived): taking it would
+    // move the board back in time, and the events after it are already applied and gone.
+    const snapshotRequest = action.requestId !== undefined && action.requestId === state.snapshotRequest ? null : state.snapshotRequest;
+    return log({ ...state, snapshotRequest }, at, "ignored", `snapshot at seq ${snapshot.seq} is older than the board (seq ${state.confirmed.seq}): ignored`);
+  }
+  const notes: Record<string, Note> = {};
+  for (const note of snapshot.notes) notes[note.id] = note;
+  const snapshotRequest = action.requestId !== undefined && action.requestId !== state.snapshotRequest ? state.snapshotRequest : null;
+  let next: BoardState = {
+    ...state,
+    synced: true,
+    snapshotRequest,
+    confirmed: { notes, seq: snapshot.seq, position: snapshot.position },
+    buffered: state.buffered.filter((e) => e.payload.seq > snapshot.seq && epochOf(e.payload.position) === epochOf(snapshot.position)),
+  };
+  next = dropCovered(next);
+  const kept = next.pending.length;
+  next = log(next, at, "snapshot", `snapshot at seq ${snapshot.seq}: ${snapshot.notes.length} note(s); ${kept} pending op(s) re-applied on it`);
+  return flush(next, at);
+}
+
+/** The next state. */
+export function boardReducer(state: BoardState, action: BoardAction): BoardState {
+  switch (action.type) {
+    case "local":
+      return onLocal(state, action);
+    case "sent":
+      return onSent(state, action);
+    case "snapshot-requested":
+      return log({ ...state, snapshotRequest: action.requestId }, action.at, "resync", `board_snapshot requested (request ${action.requestId})`);
+    case "ack":
+      return onAck(state, action);
+    case "error":
+      return onError(state, action);
+    case "event":
+      return onEvent(state, action);
+    case "snapshot":
+      return onSnapshot(state, action);
+    case "resumed":
+      if (action.recovered || !state.synced) return state;
+      return log({ ...state, synced: false }, action.at, "resync", "resume incomplete: a snapshot is needed");
+    case "reset":
+      return log({ ...state, synced: false }, action.at, "resync", `reset (${action.reason}): a snapshot is needed`);
+    case "connection-lost": {
+      const inFlight = state.pending.filter((o) => o.status === "sent").length;
+      const pending = state.pending.map((o) => (o.status === "sent" ? { ...o, status: "queued" as const, requestId: null } : o));
+      const again = inFlight ? `: ${inFlight} op(s) in flight will be sent again with the same opId` : "";
+      return log({ ...state, pending, snapshotRequest: null }, action.at, "retry", `connection lost${again}`);
+    }
+    case "dismiss":
+      return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
+  }
+}

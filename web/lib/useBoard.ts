@@ -1,0 +1,353 @@
+"use client";
+
+/**
+ * One board, live: a WebSocket to `/ws` (phase 3's {@link useWebSocket}), the optimistic
+ * reducer (`boardState.ts`) and the presence list (phase 2's `presence.ts`).
+ *
+ * The session, as phases/4-board/PROTOCOL.md prescribes it:
+ *
+ * ```text
+ *   open ─▶ subscribe {board, since?: last position, person}
+ *        ─▶ board_snapshot            (only when there is no base, or after a reset)
+ *        ─▶ every queued op           (new ones, and in-flight ones again: same opId)
+ *   ◀─ ack / error / snapshot / note.* / ready / reset / presence.*   → reducers
+ *   close ─▶ in-flight ops are queued again; reconnect after a random delay (full jitter)
+ * ```
+ *
+ * All the decisions live in the pure reducer; this hook only moves messages between it and
+ * the socket: it sends what {@link sendableOps} says may go, asks for a snapshot when
+ * {@link snapshotWanted}, and turns each message into an action.
+ *
+ * **Where messages come from.** `useWebSocket`'s `onEvent` hands over only phase 3's
+ * message types, and the board needs phase 4's too (`note.*`, `snapshot`). So this hook
+ * reads every message from the hook's frame log instead, in order, by entry number: the
+ * log is one ordered stream of opens, messages and closes. Should entries ever be evicted
+ * before they were read (more than `maxLog` between two renders), the hook reconnects,
+ * which is always safe: ops are sent again with their `opId` and the board resumes from
+ * its last position. (A raw-message callback on `useWebSocket` would remove this detour.)
+ *
+ * **Reconnecting** is deliberately simple here — a random delay up to a cap that doubles
+ * per failed attempt, reset once the board is live again. Phase 5 replaces it with the
+ * shared backoff contract and heartbeats.
+ */
+
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+
+import { useBackendUrl } from "./backend";
+import { encodeNoteRequest, parseBoardMessage, unreadFrames } from "./boardMessages";
+import { encodeRequest } from "./boardProtocol";
+import {
+  boardReducer,
+  boardView,
+  buildRequest,
+  initialBoardState,
+  nextRetryAt,
+  sendableOps,
+  snapshotWanted,
+  type BoardAction,
+  type BoardState,
+  type BoardView,
+  type NoteIntent,
+} from "./boardState";
+import { SUBPROTOCOL } from "./generated/protocol";
+import { newClientId, presenceReducer, type Identity, type Person } from "./presence";
+import { useWebSocket, type WebSocketHandle } from "./useWebSocket";
+import { webSocketUrl } from "./webSocketUrl";
+
+const PROTOCOLS = [SUBPROTOCOL];
+/** Frame log kept by the socket hook: plenty between two renders, small enough to draw. */
+const MAX_LOG = 1_000;
+/** Reconnect delays: random in [MIN, min(CAP, BASE × 2^attempt)] ms. */
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_BASE_MS = 500;
+const RECONNECT_CAP_MS = 5_000;
+
+export interface UseBoardOptions {
+  /**
+   * Keep new ops queued instead of sending them (the phase 4 page's "hold outgoing ops"
+   * switch): the view shows them at once, marked pending, until they are released.
+   */
+  readonly holdOutgoing?: boolean;
+}
+
+/** The connection as the board sees it. */
+export type BoardConnection =
+  | { readonly state: "no-identity" }
+  | { readonly state: "connecting" }
+  /** Open; `synced` once a snapshot or a resume gave the board a base. */
+  | { readonly state: "open"; readonly synced: boolean }
+  /**
+   * Closed. `retrying`: a new attempt is planned (at `retryAt`, once known); it is not when
+   * the close code's verdict in the shared table is not "reconnect". `reason`: the close explained.
+   */
+  | { readonly state: "offline"; readonly retrying: boolean; readonly retryAt: number | null; readonly reason: string | null };
+
+export interface BoardHandle {
+  readonly board: string;
+  readonly state: BoardState;
+  readonly view: BoardView;
+  /** Who is on the board now (several tabs of one person are one entry). */
+  readonly people: readonly Person[];
+  readonly connection: BoardConnection;
+  /** Why the server refused our subscription (e.g. a bad name), if it did. */
+  readonly subscribeError: string | null;
+  /** The socket underneath, for the frame log on /phases/4. */
+  readonly socket: WebSocketHandle;
+  readonly create: (note: { readonly text: string; readonly color: string; readonly column: string; readonly order: number }) => string | null;
+  readonly update: (noteId: string, change: { readonly text?: string; readonly color?: string }) => void;
+  readonly move: (noteId: string, column: string, order: number) => void;
+  readonly remove: (noteId: string) => void;
+  readonly dismiss: (noticeId: number) => void;
+  /** Drops the connection and opens a new one now. */
+  readonly reconnect: () => void;
+}
+
+export function useBoard(board: string, identity: Identity | null, options: UseBoardOptions = {}): BoardHandle {
+  const { holdOutgoing = false } = options;
+  const backendUrl = useBackendUrl();
+  const url = identity ? webSocketUrl(backendUrl, "/ws") : null;
+  const socket = useWebSocket(url, { protocols: PROTOCOLS, autoConnect: true, maxLog: MAX_LOG });
+  const { connect, sendText } = socket;
+
+  const [state, dispatch] = useReducer(boardReducer, board, initialBoardState);
+  const [people, presence] = useReducer(presenceReducer, []);
+  // The socket (by number) on which `subscribe` went out: ops and snapshots wait for it.
+  const [subscribedOn, setSubscribedOn] = useState(0);
+  const [subscribeError, setSubscribeError] = useState<string | null>(null);
+  const [retryAt, setRetryAt] = useState<number | null>(null);
+  // Bumped when a held-back op (rate_limited) may go.
+  const [tick, setTick] = useState(0);
+
+  const stateRef = useRef(state);
+  const identityRef = useRef(identity);
+  useEffect(() => {
+    stateRef.current = state;
+    identityRef.current = identity;
+  });
+  const seen = useRef(0);
+  const requestCounter = useRef(0);
+  const subscribeRequest = useRef<string | null>(null);
+  const attempts = useRef(0);
+  const sentKeys = useRef(new Set<string>());
+  const snapshotAsked = useRef<string | null>(null);
+  // The socket that opened and has not been seen closing yet (0: none).
+  const openSocket = useRef(0);
+
+  const nextRequestId = useCallback(() => {
+    requestCounter.current += 1;
+    return `b${requestCounter.current}`;
+  }, []);
+
+  // --- Inbound: every new entry of the socket's log, in order. ---------------------------
+  useEffect(() => {
+    const now = Date.now();
+    const act = (action: BoardAction) => dispatch(action);
+    // The connection we were using is gone: what was in flight must be sent again.
+    const lost = () => {
+      openSocket.current = 0;
+      act({ type: "connection-lost", at: now });
+      presence({ type: "list", people: [] });
+      setSubscribedOn(0);
+      sentKeys.current.clear();
+      snapshotAsked.current = null;
+    };
+    const { entries, missed } = unreadFrames(socket.log, seen.current);
+    if (missed) {
+      // Entries were evicted before we read them: start over from our last position.
+      seen.current = socket.log.at(-1)?.n ?? seen.current;
+      lost();
+      connect();
+      return;
+    }
+    for (const entry of entries) {
+      seen.current = entry.n;
+      if (entry.direction === "local") {
+        if (entry.kind === "connect" && openSocket.current !== 0) {
+          // A new socket replaces an open one (reconnect, new name): the old one's close
+          // event will not be logged, so this is where it ends for us.
+          lost();
+        } else if (entry.kind === "open") {
+          openSocket.current = entry.socket;
+          // Subscribe first; the snapshot (if needed) and the ops follow once this is sent.
+          const s = stateRef.current;
+          const me = identityRef.current;
+          const id = nextRequestId();
+          subscribeRequest.current = id;
+          const since = s.synced && s.confirmed.position ? { since: s.confirmed.position } : {};
+          const person = me ? { person: { clientId: me.clientId, name: me.name, color: me.color } } : {};
+          if (sendText(encodeRequest({ type: "subscribe", payload: { board, ...since, ...person } }, id))) {
+            setSubscribedOn(entry.socket);
+            setSubscribeError(null);
+          }
+        } else if (entry.kind === "close") {
+          lost();
+        }
+        continue;
+      }
+      if (entry.direction !== "in" || entry.kind !== "text") continue;
+      const message = parseBoardMessage(entry.text);
+      if (!message) continue;
+      switch (message.kind) {
+        case "ack":
+          act({ type: "ack", requestId: message.id, ack: message.ack, at: now });
+          break;
+        case "error":
+          if (message.id !== undefined && message.id === subscribeRequest.current) {
+            setSubscribeError(`${message.error.code}: ${message.error.message}`);
+          } else {
+            act({ type: "error", requestId: message.id, error: message.error, at: now });
+          }
+          break;
+        case "snapshot":
+          act({ type: "snapshot", requestId: message.id, snapshot: message.snapshot, at: now });
+          break;
+        case "event":
+          act({ type: "event", event: message.event, at: now });
+          break;
+        case "session": {
+          const { envelope } = message;
+          if (envelope.type === "ready" && envelope.payload.board === board) {
+            attempts.current = 0;
+            act({ type: "resumed", recovered: envelope.payload.recovered, at: now });
+          } else if (envelope.type === "reset" && envelope.payload.board === board) {
+            act({ type: "reset", reason: envelope.payload.reason, at: now });
+          } else if (envelope.type === "presence.list" && envelope.payload.board === board) {
+            presence({ type: "list", people: envelope.payload.people });
+          } else if (envelope.type === "presence.join" && envelope.payload.board === board) {
+            const { clientId, name, color } = envelope.payload;
+            presence({ type: "join", person: { clientId, name, color } });
+          } else if (envelope.type === "presence.leave" && envelope.payload.board === board) {
+            presence({ type: "leave", clientId: envelope.payload.clientId });
+          }
+          break;
+        }
+      }
+    }
+  }, [socket.log, board, connect, sendText, nextRequestId]);
+
+  const live = socket.state === "open" && subscribedOn === socket.socket && subscribedOn > 0;
+
+  // --- Outbound: a snapshot when the reducer wants one. ----------------------------------
+  useEffect(() => {
+    if (!live || snapshotAsked.current !== null) return;
+    const now = Date.now();
+    if (!snapshotWanted(state, now)) {
+      // Held back after a refusal: look again when the wait is over.
+      if (!snapshotWanted(state) || state.snapshotNotBefore <= now) return;
+      const timer = setTimeout(() => setTick((t) => t + 1), state.snapshotNotBefore - now);
+      return () => clearTimeout(timer);
+    }
+    const id = nextRequestId();
+    if (sendText(encodeNoteRequest({ type: "board_snapshot", payload: { board } }, id))) {
+      snapshotAsked.current = id;
+      dispatch({ type: "snapshot-requested", requestId: id, at: now });
+    }
+  }, [live, state, board, sendText, nextRequestId, tick]);
+  useEffect(() => {
+    // The reducer forgot the request (answered, refused or lost): a new one may go.
+    if (state.snapshotRequest === null) snapshotAsked.current = null;
+  }, [state.snapshotRequest]);
+
+  // --- Outbound: every op that may go now. -----------------------------------------------
+  useEffect(() => {
+    if (!live || holdOutgoing) return;
+    const now = Date.now();
+    for (const op of sendableOps(state, now)) {
+      const key = `${op.opId}#${op.sends}`;
+      if (sentKeys.current.has(key)) continue;
+      const id = nextRequestId();
+      const request = buildRequest(board, op);
+      if (!sendText(encodeNoteRequest(request, id))) break;
+      sentKeys.current.add(key);
+      dispatch({ type: "sent", opId: op.opId, requestId: id, request, at: now });
+    }
+    const retry = nextRetryAt(state);
+    if (retry === null || retry <= now) return;
+    const timer = setTimeout(() => setTick((t) => t + 1), retry - now);
+    return () => clearTimeout(timer);
+  }, [live, holdOutgoing, state, board, sendText, nextRequestId, tick]);
+
+  // --- Reconnect after a close, with a growing random delay. -----------------------------
+  // Only when the close code says so (the shared close-code table's verdict): after, say,
+  // 1009 "message too big", reconnecting in a loop would fail the same way forever.
+  const closed = url !== null && socket.state === "closed" && socket.socket > 0;
+  const autoRetry = closed && (socket.close?.verdict ?? "reconnect") === "reconnect";
+  useEffect(() => {
+    if (!autoRetry) return;
+    const cap = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** attempts.current);
+    const delay = RECONNECT_MIN_MS + Math.random() * cap;
+    attempts.current += 1;
+    const at = Date.now() + delay;
+    const timer = setTimeout(() => {
+      setRetryAt(null);
+      connect();
+    }, delay);
+    const shown = setTimeout(() => setRetryAt(at), 0);
+    return () => {
+      clearTimeout(timer);
+      clearTimeout(shown);
+    };
+  }, [autoRetry, socket.socket, connect]);
+
+  // --- A new name or color: subscribe again on a new connection. -------------------------
+  const identityKey = identity ? `${identity.clientId}|${identity.name}|${identity.color}` : "";
+  const lastIdentityKey = useRef(identityKey);
+  useEffect(() => {
+    if (lastIdentityKey.current === identityKey) return;
+    const hadOne = lastIdentityKey.current !== "";
+    lastIdentityKey.current = identityKey;
+    if (hadOne && identityKey !== "") connect();
+  }, [identityKey, connect]);
+
+  // --- What the person does. -------------------------------------------------------------
+  const local = useCallback((intent: NoteIntent) => {
+    const me = identityRef.current;
+    if (!me) return false;
+    dispatch({ type: "local", opId: `op-${newClientId()}`, intent, author: me.name.trim(), at: Date.now() });
+    return true;
+  }, []);
+
+  const create = useCallback<BoardHandle["create"]>(
+    (note) => {
+      const noteId = newClientId();
+      return local({ kind: "create", noteId, ...note }) ? noteId : null;
+    },
+    [local],
+  );
+  const update = useCallback<BoardHandle["update"]>((noteId, change) => void local({ kind: "update", noteId, ...change }), [local]);
+  const move = useCallback<BoardHandle["move"]>((noteId, column, order) => void local({ kind: "move", noteId, column, order }), [local]);
+  const remove = useCallback<BoardHandle["remove"]>((noteId) => void local({ kind: "delete", noteId }), [local]);
+  const dismiss = useCallback((id: number) => dispatch({ type: "dismiss", id }), []);
+
+  const view = useMemo(() => boardView(state), [state]);
+
+  const connection: BoardConnection =
+    url === null
+      ? { state: "no-identity" }
+      : socket.state === "open"
+        ? { state: "open", synced: state.synced && live }
+        : socket.state === "connecting"
+          ? { state: "connecting" }
+          : {
+              state: "offline",
+              retrying: autoRetry,
+              retryAt: autoRetry ? retryAt : null,
+              reason: socket.close ? `${socket.close.code} ${socket.close.meaning}` : null,
+            };
+
+  return {
+    board,
+    state,
+    view,
+    people,
+    connection,
+    subscribeError,
+    socket,
+    create,
+    update,
+    move,
+    remove,
+    dismiss,
+    reconnect: connect,
+  };
+}
