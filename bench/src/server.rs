@@ -1,0 +1,255 @@
+//! The servers under test, each a child process the tool starts, measures and kills.
+//!
+//! Every server is started the same way: `taskset -c 0 <program> --bind 127.0.0.1:0` with
+//! `TOKIO_WORKER_THREADS=1`, so it has one core and one worker thread; it prints
+//! `listening on http://ADDR` as its first line on stdout (the contract phase 1's server
+//! keeps), which is how we learn its port. `taskset` *execs* the server, so the child's PID
+//! is the server's and `/proc/PID/*` describes it.
+//!
+//! **We kill only what we started, always.** [`ServerProcess`]'s `Drop` sends SIGKILL to
+//! its own child by PID (and reaps it) unless it already exited — on success, on error and
+//! on panic. As a backstop if the tool itself is killed, each child asks the kernel to
+//! SIGKILL it when its parent dies (`PR_SET_PDEATHSIG`).
+
+use std::{
+    fmt,
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    os::unix::process::CommandExt,
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use crate::procfs;
+
+/// Which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServerKind {
+    /// Our `liveboard` binary: the hand-rolled RFC 6455 codec and the hub (phases 1–3).
+    Liveboard,
+    /// tokio-tungstenite, `liveboard-bench serve-tungstenite`.
+    Tungstenite,
+    /// fastwebsockets on hyper 1, `liveboard-bench serve-fastwebsockets`.
+    Fastwebsockets,
+}
+
+impl ServerKind {
+    /// All three, ours first.
+    pub const ALL: [ServerKind; 3] = [
+        ServerKind::Liveboard,
+        ServerKind::Tungstenite,
+        ServerKind::Fastwebsockets,
+    ];
+
+    /// The name in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            ServerKind::Liveboard => "liveboard",
+            ServerKind::Tungstenite => "tungstenite",
+            ServerKind::Fastwebsockets => "fastwebsockets",
+        }
+    }
+}
+
+impl fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// How servers are started.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerOptions {
+    /// The `liveboard` binary (build it with `cargo build --release -p liveboard`).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/liveboard"))]
+    pub liveboard_bin: PathBuf,
+    /// The CPU the server is pinned to (`taskset -c`).
+    #[arg(long, default_value_t = 0)]
+    pub server_cpu: usize,
+    /// Where each server's stderr goes (one file per server, appended).
+    #[arg(long, default_value = "target/liveboard-bench")]
+    pub log_dir: PathBuf,
+    /// tokio-tungstenite's read buffer, in bytes. Its default is 128 KiB, allocated per
+    /// connection; GUIDE §6's peer figure used 4 KiB, as does our codec.
+    #[arg(long, default_value_t = 4096)]
+    pub tungstenite_read_buffer: usize,
+}
+
+/// One running server.
+pub struct ServerProcess {
+    kind: ServerKind,
+    child: Child,
+    addr: SocketAddr,
+    exited: Option<ExitStatus>,
+}
+
+impl ServerProcess {
+    /// Starts `kind` pinned to one core and waits (at most 15 s) for its address.
+    pub fn start(kind: ServerKind, opts: &ServerOptions) -> Result<Self, String> {
+        std::fs::create_dir_all(&opts.log_dir)
+            .map_err(|e| format!("cannot create {}: {e}", opts.log_dir.display()))?;
+        let log_path = opts.log_dir.join(format!("{kind}.stderr.log"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+
+        let mut cmd = Command::new("taskset");
+        cmd.arg("-c").arg(opts.server_cpu.to_string());
+        match kind {
+            ServerKind::Liveboard => {
+                if !opts.liveboard_bin.exists() {
+                    return Err(format!(
+                        "{} does not exist: build it with `cargo build --release -p liveboard` \
+                         or pass --liveboard-bin",
+                        opts.liveboard_bin.display()
+                    ));
+                }
+                cmd.arg(&opts.liveboard_bin).args([
+                    "--bind",
+                    "127.0.0.1:0",
+                    // Per-connection info lines would cost CPU the peers (which log
+                    // nothing) do not spend.
+                    "--log",
+                    "warn",
+                    // The defaults (10k HTTP, 9k WebSockets, 1k streams per board) protect
+                    // a production server; the benchmark goes to this machine's fd limit.
+                    "--max-connections",
+                    "20000",
+                    "--ws-max-connections",
+                    "20000",
+                    "--sse-max-streams",
+                    "20000",
+                    "--sse-max-streams-per-board",
+                    "20000",
+                ]);
+            }
+            ServerKind::Tungstenite | ServerKind::Fastwebsockets => {
+                let me = std::env::current_exe()
+                    .map_err(|e| format!("cannot find this executable: {e}"))?;
+                let sub = match kind {
+                    ServerKind::Tungstenite => "serve-tungstenite",
+                    _ => "serve-fastwebsockets",
+                };
+                cmd.arg(me).args([sub, "--bind", "127.0.0.1:0"]);
+                if kind == ServerKind::Tungstenite {
+                    cmd.args(["--read-buffer", &opts.tungstenite_read_buffer.to_string()]);
+                }
+            }
+        }
+        cmd.env("TOKIO_WORKER_THREADS", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log);
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            format!("cannot start taskset (util-linux) for {kind}: {e}; is util-linux installed?")
+        })?;
+
+        // Read the first line on a thread, so a server that never prints cannot hang us;
+        // the thread then drains stdout until the server exits.
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            for _ in lines {}
+        });
+        let mut server = ServerProcess {
+            kind,
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            exited: None,
+        };
+        let line = match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok(Some(Ok(line))) => line,
+            other => {
+                return Err(format!(
+                    "{kind} did not print `listening on http://…` within 15 s ({other:?}); \
+                     see {}",
+                    log_path.display()
+                ))
+            }
+        };
+        server.addr = line
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.trim().parse().ok())
+            .ok_or_else(|| format!("{kind} printed {line:?}, not `listening on http://ADDR`"))?;
+        // By now taskset has exec'd the server: the PID must be the server's.
+        let comm =
+            std::fs::read_to_string(format!("/proc/{}/comm", server.pid())).unwrap_or_default();
+        if comm.trim() == "taskset" {
+            return Err(format!("{kind}: PID {} is still taskset", server.pid()));
+        }
+        Ok(server)
+    }
+
+    /// Which server this is.
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// CPU time it has used so far (all threads).
+    pub fn cpu(&self) -> Duration {
+        procfs::process_cpu(self.pid()).unwrap_or_default()
+    }
+
+    /// Its resident memory now, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        procfs::process_rss_kib(self.pid()).unwrap_or(0)
+    }
+
+    /// Asks it to shut down gracefully (SIGTERM).
+    pub fn terminate(&self) {
+        // SAFETY: kill(2) on our own child's PID, which we have not reaped yet.
+        unsafe { libc::kill(self.pid() as libc::pid_t, libc::SIGTERM) };
+    }
+
+    /// Whether it has exited (reaping it if so).
+    pub fn has_exited(&mut self) -> bool {
+        if self.exited.is_none() {
+            self.exited = self.child.try_wait().ok().flatten();
+        }
+        self.exited.is_some()
+    }
+
+    /// Waits up to `timeout` for it to exit; returns how long that took, if it did.
+    pub async fn wait_exit(&mut self, since: Instant, timeout: Duration) -> Option<Duration> {
+        while since.elapsed() < timeout {
+            if self.has_exited() {
+                return Some(since.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        None
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if !self.has_exited() {
+            // Our own child, by PID: Child::kill sends SIGKILL to exactly it.
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
