@@ -5,12 +5,12 @@
 //! Each connection is **one tokio task** running one loop:
 //!
 //! ```text
-//!   ┌──────────────▶ gather: this client's replies, direct frames, every ready hub batch
+//!   ┌──────────────▶ gather: this client's replies, its mailbox (direct frames, a close
+//!   │                  request), every ready hub batch
 //!   │                  │
 //!   │                write them all: one vectored write, one flush (write coalescing)
 //!   │                  │
-//!   │                wait for the first of:  close request │ bytes from the peer │
-//!   │                                        a direct frame │ a hub batch
+//!   │                wait for the first of:  mail │ bytes from the peer │ a hub batch
 //!   └──────────────────┘
 //! ```
 //!
@@ -32,6 +32,29 @@
 //! `"slow consumer: …"`: a reconnect-with-backoff verdict, since the client did nothing
 //! wrong and can resume from its last position.
 //!
+//! # What a wake-up costs
+//!
+//! A fan-out to 10,000 subscribers wakes 10,000 of these loops, so each step above is
+//! paid 10,000 times per message. Three choices keep it small (each measured; see
+//! `docs/src/benchmarks.md`):
+//!
+//! * **Mail is one atomic load.** Direct frames and close requests share one
+//!   [`Mailbox`](crate::registry::Mailbox) with a "has mail" flag, instead of an `mpsc`
+//!   and a `watch` polled on every wake-up (and allocated for every connection, though
+//!   almost none ever receives either).
+//! * **The send deadline is armed only when a write blocks.** The naive way wraps every
+//!   write in `tokio::time::timeout` — a clock read and a timer on each delivery. A write
+//!   to a socket whose buffer has room completes at once, so we try it first, and only a
+//!   write that returns `Pending` (the peer is not keeping up) gets a deadline.
+//! * **No copies, no allocation per write.** Hub batches land directly in the `Vec` we
+//!   write from; the `IoSlice`s for `writev` live on the stack for the duration of one
+//!   poll.
+//!
+//! And one choice keeps an *idle* connection small: it holds **no read buffer**. Each
+//! read goes into 4 KiB on the stack, and only the bytes that arrived are kept
+//! (`read_some`); the naive 4 KiB reserved per connection would be half of what an idle
+//! WebSocket costs.
+//!
 //! # Closing (§7)
 //!
 //! * **The peer closes.** RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did
@@ -45,12 +68,20 @@
 //! * **The transport dies** (EOF without Close, I/O error, a write past the send deadline):
 //!   nothing can be sent; the client sees 1006. Codes 1005, 1006 and 1015 are never sent.
 
-use std::{collections::VecDeque, io::IoSlice, sync::Arc, time::Duration};
+use std::{
+    future::{poll_fn, Future},
+    io::IoSlice,
+    mem::MaybeUninit,
+    pin::{pin, Pin},
+    sync::Arc,
+    task::{ready, Poll},
+    time::Duration,
+};
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::FutureExt;
 use phase_2_sse::queue::{CloseCause, OutboundQueue};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::{
@@ -66,9 +97,10 @@ use crate::{
     stats::WsStats,
 };
 
-/// Spare read-buffer room we make before each read, in bytes. 4 KiB: one small message
-/// per system call without growing idle connections (a larger frame reserves its own
-/// exact size in the decoder).
+/// Most bytes one read takes, in bytes. 4 KiB: several small messages per system call.
+/// The main loop reads into a 4 KiB array on the stack and keeps only what arrived (see
+/// [`read_some`]), so an idle connection holds no read buffer at all; a larger frame
+/// reserves its own exact size in the decoder and is read straight into it.
 const READ_CHUNK: usize = 4 * 1024;
 
 /// How a connection behaves; built from [`crate::WsConfig`].
@@ -108,9 +140,8 @@ enum Ending {
 }
 
 enum Wake {
-    CloseRequested,
+    Mail,
     Read(std::io::Result<usize>),
-    Direct(Bytes),
     Feed(Option<CloseCause>),
 }
 
@@ -120,11 +151,10 @@ struct Connection<IO> {
     assembler: MessageAssembler,
     read_buf: BytesMut,
     outbox: Outbox,
-    /// Frames to write, in order, and how many.
-    out: VecDeque<Bytes>,
+    /// Buffers to write, in order (hub batches are moved straight in), and how many
+    /// frames they hold (a reply buffer may hold several).
+    out: Vec<Bytes>,
     out_frames: usize,
-    /// Filled by the wait on the hub queues.
-    batch: Vec<Bytes>,
     stats: Arc<WsStats>,
     opts: ConnectionOptions,
 }
@@ -134,7 +164,7 @@ struct Connection<IO> {
 pub async fn serve<IO, S>(
     io: IO,
     mut session: S,
-    mut registration: Registration,
+    registration: Registration,
     stats: Arc<WsStats>,
     opts: ConnectionOptions,
 ) where
@@ -148,14 +178,13 @@ pub async fn serve<IO, S>(
         assembler: MessageAssembler::new(opts.limits),
         read_buf: BytesMut::new(),
         outbox: Outbox::new(id),
-        out: VecDeque::new(),
+        out: Vec::new(),
         out_frames: 0,
-        batch: Vec::new(),
         stats,
         opts,
     };
     session.on_open(&mut conn.outbox);
-    let ending = conn.run(&mut session, &mut registration).await;
+    let ending = conn.run(&mut session, &registration).await;
     tracing::debug!(connection = id, ?ending, "websocket ending");
     conn.finish(ending).await;
     // Dropping `conn` drops its feeds (leaving every board); dropping `registration`
@@ -165,7 +194,7 @@ pub async fn serve<IO, S>(
 
 impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     // ANCHOR: main_loop
-    async fn run<S: Session>(&mut self, session: &mut S, reg: &mut Registration) -> Ending {
+    async fn run<S: Session>(&mut self, session: &mut S, reg: &Registration) -> Ending {
         let mut feed_closed: Option<CloseCause> = None;
         loop {
             feed_closed = feed_closed.or(self.gather(reg));
@@ -184,22 +213,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                     framing_intact: true,
                 };
             }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-                self.read_buf.reserve(READ_CHUNK);
-            }
+            let frames_before = self.out.len();
             let wake = tokio::select! {
                 biased;
-                Ok(()) = reg.close.changed() => Wake::CloseRequested,
-                read = self.io.read_buf(&mut self.read_buf) => Wake::Read(read),
-                Some(frame) = reg.direct.recv() => Wake::Direct(frame),
-                cause = next_from_feeds(&self.outbox.feeds, &mut self.batch) => Wake::Feed(cause),
+                () = poll_fn(|cx| reg.mailbox().poll_mail(cx)) => Wake::Mail,
+                read = read_some(&mut self.io, &mut self.read_buf) => Wake::Read(read),
+                cause = next_from_feeds(&self.outbox.feeds, &mut self.out) => Wake::Feed(cause),
             };
             match wake {
-                Wake::CloseRequested => {
-                    if let Some(request) = reg.close.borrow_and_update().clone() {
-                        self.outbox.close(request.code, request.reason);
-                    }
-                }
+                // `gather`, at the top of the loop, takes the mail.
+                Wake::Mail => {}
                 Wake::Read(Ok(0)) => {
                     return Ending::Dropped("the peer closed TCP without a Close frame".into())
                 }
@@ -210,8 +233,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                     }
                 }
                 Wake::Read(Err(e)) => return Ending::Dropped(format!("read failed: {e}")),
-                Wake::Direct(frame) => self.push_out(frame),
-                Wake::Feed(cause) => feed_closed = cause,
+                Wake::Feed(cause) => {
+                    self.out_frames += self.out.len() - frames_before;
+                    feed_closed = cause;
+                }
             }
         }
     }
@@ -272,36 +297,40 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     }
 
     fn push_out(&mut self, frame: Bytes) {
-        self.out.push_back(frame);
+        self.out.push(frame);
         self.out_frames += 1;
     }
 
     // ANCHOR: gather
     /// Moves everything ready to go into `self.out`: replies first (in the order the
     /// session made them), then direct frames, then each board's queued broadcasts.
+    /// A close request from the mailbox goes to the outbox (the first request wins).
     /// Returns the cause if a board's queue was closed (cut or shutdown).
-    fn gather(&mut self, reg: &mut Registration) -> Option<CloseCause> {
+    fn gather(&mut self, reg: &Registration) -> Option<CloseCause> {
         if let Some((bytes, frames)) = self.outbox.take_replies() {
-            self.out.push_back(bytes);
+            self.out.push(bytes);
             self.out_frames += frames;
         }
-        while let Ok(frame) = reg.direct.try_recv() {
-            self.push_out(frame);
+        let (direct, close) = reg.mailbox().take(&mut self.out);
+        self.out_frames += direct;
+        if let Some(request) = close {
+            self.outbox.close(request.code, request.reason);
         }
         let mut closed = None;
         for feed in &self.outbox.feeds {
-            // `now_or_never`: take what is queued without waiting for more.
-            if let Some(Some(cause)) = feed.queue().next_batch(&mut self.batch).now_or_never() {
+            let before = self.out.len();
+            // `now_or_never`: take what is queued without waiting for more. Straight into
+            // `out`: no intermediate batch to copy from.
+            if let Some(Some(cause)) = feed.queue().next_batch(&mut self.out).now_or_never() {
                 closed = closed.or(Some(cause));
             }
-        }
-        for frame in std::mem::take(&mut self.batch) {
-            self.push_out(frame);
+            self.out_frames += self.out.len() - before;
         }
         closed
     }
     // ANCHOR_END: gather
 
+    // ANCHOR: write_out
     /// Writes `self.out` with vectored writes and one flush, within the send deadline.
     async fn write_out(&mut self) -> Result<(), Ending> {
         if self.out.is_empty() {
@@ -309,12 +338,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         }
         let bytes: usize = self.out.iter().map(Bytes::len).sum();
         let frames = std::mem::take(&mut self.out_frames);
-        match tokio::time::timeout(
-            self.opts.send_timeout,
-            write_all_vectored(&mut self.io, &mut self.out),
-        )
-        .await
-        {
+        let mut write = pin!(write_all_vectored(&mut self.io, &mut self.out));
+        // One poll first, with no deadline: a socket with room in its send buffer takes
+        // the whole write at once (the common case), and a timer armed around it would be
+        // a clock read and a timer entry per delivery for nothing. Only a write that
+        // blocks — the peer is not reading fast enough — gets the deadline.
+        let result = match poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
+            Poll::Ready(done) => Ok(done),
+            Poll::Pending => tokio::time::timeout(self.opts.send_timeout, write).await,
+        };
+        match result {
             Ok(Ok(())) => {
                 self.stats.sent(frames, bytes);
                 Ok(())
@@ -329,6 +362,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             }
         }
     }
+    // ANCHOR_END: write_out
 
     /// Sends one Close frame (alone: replies not yet written are dropped, §5.5.1).
     async fn send_close(&mut self, code: u16, reason: &str) -> Result<(), Ending> {
@@ -444,6 +478,31 @@ fn close_request_for(cause: CloseCause) -> CloseRequest {
     }
 }
 
+// ANCHOR: read_some
+/// Reads what the peer sent and appends it to `buf`, growing `buf` only by what arrived.
+///
+/// The naive way — `io.read_buf(buf)` after reserving 4 KiB — gives every connection a
+/// 4 KiB buffer for as long as it waits, which for an idle connection is forever: 10,000
+/// idle WebSockets would hold 40 MiB of empty buffers. Here the 4 KiB are an array on the
+/// stack that exists only while one `poll_read` runs (it is not held across an `.await`,
+/// so it is not part of the task), and what arrived is copied into `buf`: a small copy,
+/// paid only when bytes arrive. When `buf` already has room (the decoder reserved a large
+/// frame's exact size), we read straight into it.
+async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> std::io::Result<usize> {
+    if buf.capacity() - buf.len() >= READ_CHUNK {
+        return io.read_buf(buf).await;
+    }
+    poll_fn(|cx| {
+        let mut stack = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut chunk = ReadBuf::uninit(&mut stack);
+        ready!(Pin::new(&mut *io).poll_read(cx, &mut chunk))?;
+        buf.extend_from_slice(chunk.filled());
+        Poll::Ready(Ok(chunk.filled().len()))
+    })
+    .await
+}
+// ANCHOR_END: read_some
+
 // ANCHOR: next_from_feeds
 /// Waits until any board's queue has frames (moved into `out`) or is closed (its cause).
 /// With no board joined it never resolves, and the `select!` waits on the other branches.
@@ -472,36 +531,59 @@ async fn wait_batch(queue: &OutboundQueue, out: &mut Vec<Bytes>) -> Option<Close
     queue.next_batch(out).await
 }
 
-/// Writes every buffer in `bufs`, front to back, as few system calls as the OS allows
-/// (`writev`), then flushes once.
+/// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
+const MAX_SLICES: usize = 64;
+
+// ANCHOR: write_all_vectored
+/// Writes every buffer in `bufs`, front to back, in as few system calls as the OS allows
+/// (`writev`), then flushes once and empties `bufs` (keeping its capacity for the next
+/// batch).
+///
+/// The first version built a `Vec<IoSlice>` before each `writev` — an allocation per
+/// delivery. The slices only need to live while one `poll_write_vectored` runs, so they
+/// sit in an array on the stack inside the poll, not in the future: an array held across
+/// an `.await` would make every connection's task 1 KiB bigger, idle or not.
 pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
     w: &mut W,
-    bufs: &mut VecDeque<Bytes>,
+    bufs: &mut Vec<Bytes>,
 ) -> std::io::Result<()> {
-    /// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
-    const MAX_SLICES: usize = 64;
-    while !bufs.is_empty() {
-        let slices: Vec<IoSlice<'_>> = bufs
-            .iter()
-            .take(MAX_SLICES)
-            .map(|b| IoSlice::new(b))
-            .collect();
-        let mut written = w.write_vectored(&slices).await?;
+    // `bufs[..done]` are written; `bufs[done]` may be partly written (advanced).
+    let mut done = skip_empty(bufs, 0);
+    while done < bufs.len() {
+        let pending = &bufs[done..];
+        let mut written = poll_fn(|cx| {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let n = pending.len().min(MAX_SLICES);
+            for (slice, buf) in slices.iter_mut().zip(pending) {
+                *slice = IoSlice::new(buf);
+            }
+            Pin::new(&mut *w).poll_write_vectored(cx, &slices[..n])
+        })
+        .await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
         while written > 0 {
-            let Some(front) = bufs.front_mut() else { break };
+            let front = &mut bufs[done];
             if written >= front.len() {
                 written -= front.len();
-                bufs.pop_front();
+                done += 1;
             } else {
                 front.advance(written);
                 written = 0;
             }
         }
+        done = skip_empty(bufs, done);
     }
+    bufs.clear();
     w.flush().await
+}
+// ANCHOR_END: write_all_vectored
+
+/// The index of the first non-empty buffer at or after `from` (an empty buffer would make
+/// a `writev` of nothing but it look like a closed socket).
+fn skip_empty(bufs: &[Bytes], from: usize) -> usize {
+    from + bufs[from..].iter().take_while(|b| b.is_empty()).count()
 }
 
 #[cfg(test)]
@@ -512,7 +594,7 @@ mod tests {
     async fn a_vectored_write_delivers_every_buffer_in_order() {
         let (mut a, mut b) = tokio::io::duplex(8); // tiny: forces many partial writes
         let writer = tokio::spawn(async move {
-            let mut bufs: VecDeque<Bytes> = ["hello, ", "", "board", "!".repeat(40).as_str()]
+            let mut bufs: Vec<Bytes> = ["hello, ", "", "board", "!".repeat(40).as_str()]
                 .iter()
                 .map(|s| Bytes::from(s.to_string()))
                 .collect();
@@ -530,6 +612,51 @@ mod tests {
         }
         writer.await.unwrap();
         assert_eq!(got, format!("hello, board{}", "!".repeat(40)).into_bytes());
+    }
+
+    #[tokio::test]
+    async fn more_buffers_than_one_writev_takes_all_arrive_and_empty_ones_are_skipped() {
+        let (mut a, mut b) = tokio::io::duplex(1 << 16);
+        let mut bufs: Vec<Bytes> = (0..3 * MAX_SLICES)
+            .map(|i| {
+                Bytes::from(if i % 7 == 0 {
+                    String::new()
+                } else {
+                    format!("{i},")
+                })
+            })
+            .collect();
+        let expected: Vec<u8> = bufs.iter().flat_map(|b| b.to_vec()).collect();
+        bufs.push(Bytes::new()); // a trailing empty buffer is not a closed socket
+        write_all_vectored(&mut a, &mut bufs).await.unwrap();
+        assert!(bufs.is_empty());
+        drop(a);
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, expected);
+    }
+
+    #[tokio::test]
+    async fn a_read_keeps_only_what_arrived_and_appends_after_what_is_buffered() {
+        let (mut a, mut b) = tokio::io::duplex(1 << 16);
+        let mut buf = BytesMut::new();
+        a.write_all(b"hello").await.unwrap();
+        assert_eq!(read_some(&mut b, &mut buf).await.unwrap(), 5);
+        assert!(buf.capacity() < READ_CHUNK, "no 4 KiB buffer for 5 bytes");
+        a.write_all(b", board").await.unwrap();
+        assert_eq!(read_some(&mut b, &mut buf).await.unwrap(), 7);
+        assert_eq!(&buf[..], b"hello, board");
+        // With room already reserved (a large frame), the read goes straight into it.
+        buf.reserve(2 * READ_CHUNK);
+        let big = vec![7u8; READ_CHUNK + 10];
+        a.write_all(&big).await.unwrap();
+        let mut got = 0;
+        while got < big.len() {
+            got += read_some(&mut b, &mut buf).await.unwrap();
+        }
+        assert_eq!(buf.len(), 12 + big.len());
+        drop(a);
+        assert_eq!(read_some(&mut b, &mut buf).await.unwrap(), 0, "EOF");
     }
 
     #[test]

@@ -8,28 +8,46 @@
 //!   101, so a full server answers `503 too_many_websockets` (JSON, with `Retry-After`)
 //!   instead of accepting a socket it cannot serve;
 //! * **direct sends** to one connection ([`ConnectionRegistry::send`]), e.g. a reply from
-//!   another part of the server, through a small bounded channel: a connection that lets
+//!   another part of the server, through a small bounded queue: a connection that lets
 //!   it fill is not reading, and is closed as a slow consumer rather than buffered for;
 //! * **closing** one or every connection with a code ([`ConnectionRegistry::close_all`]
-//!   with 1001 on shutdown). A close request is a `watch` value, not a channel message,
-//!   so it can never be refused for lack of room.
+//!   with 1001 on shutdown). A close request is a value that replaces the previous one,
+//!   not a queued message, so it can never be refused for lack of room.
+//!
+//! # One mailbox, one wake-up
+//!
+//! The obvious build is one channel per purpose: an `mpsc` for direct frames and a
+//! `watch` for the close request. It works, and it is what this module first did; it
+//! costs every connection two allocations up front (tokio's `mpsc` allocates its first
+//! block of 32 slots, ~1 KiB, before anything is sent; the `watch` carries eight
+//! `Notify`s), and it gives the connection loop two more futures to poll on *every*
+//! wake-up — including the 10,000 wake-ups of a fan-out to 10,000 subscribers, none of
+//! which has anything to do with direct frames or closing.
+//!
+//! Both are rare, so they share one [`Mailbox`]: a lock around a `VecDeque` (which
+//! allocates nothing until the first direct frame) and the close request, plus an atomic
+//! "has mail" flag and one waker. A sender fills the box, sets the flag and wakes the
+//! connection. The connection reads the flag — one atomic load — and takes the lock only
+//! when it is set, so a wake-up for a hub batch pays one load for the mailbox, not a
+//! channel poll and a re-created `watch::changed()`.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, MutexGuard,
     },
+    task::{Context, Poll},
 };
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use http::{header, HeaderValue, StatusCode};
 use phase_1_foundations::ApiError;
-use tokio::sync::{mpsc, watch};
 
 use crate::{close::CloseCode, stats::WsStats};
 
-/// Frames a connection's direct channel holds before the connection counts as not
+/// Frames a connection's direct queue holds before the connection counts as not
 /// reading. Default 64. Direct sends are replies, not broadcasts (those go through the
 /// hub's byte-bounded queues), so a handful is plenty; more only delays the verdict.
 pub const DIRECT_QUEUE_FRAMES: usize = 64;
@@ -53,17 +71,108 @@ impl CloseRequest {
     }
 }
 
-struct Entry {
-    direct: mpsc::Sender<Bytes>,
-    close: watch::Sender<Option<CloseRequest>>,
+// ANCHOR: mailbox
+/// What the rest of the server hands one connection: direct frames and a close request.
+/// Shared (`Arc`) by the registry's entry and the connection's [`Registration`].
+#[derive(Default)]
+pub struct Mailbox {
+    state: Mutex<MailState>,
+    /// Set (after the state changed) by every sender; cleared by the connection before it
+    /// looks. Lets a wake-up for anything else skip the lock with one atomic load.
+    has_mail: AtomicBool,
+    /// The connection's task, woken when mail arrives. One consumer, so one waker.
+    waker: AtomicWaker,
 }
+
+#[derive(Default)]
+struct MailState {
+    /// `VecDeque::new` allocates nothing: a connection that never gets a direct frame
+    /// (almost all of them) never pays for a buffer.
+    direct: VecDeque<Bytes>,
+    close: Option<CloseRequest>,
+}
+
+/// Why [`Mailbox::push_direct`] refused a frame.
+struct Full;
+
+impl Mailbox {
+    fn lock(&self) -> MutexGuard<'_, MailState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Flags new mail and wakes the connection. Called after the state was updated and
+    /// its lock released, so the woken connection finds the mail.
+    fn notify(&self) {
+        self.has_mail.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Queues a direct frame, or refuses it (and asks for a 1013 close) when the queue
+    /// already holds [`DIRECT_QUEUE_FRAMES`].
+    fn push_direct(&self, frame: Bytes) -> Result<(), Full> {
+        let mut state = self.lock();
+        let result = if state.direct.len() >= DIRECT_QUEUE_FRAMES {
+            state.close = Some(CloseRequest {
+                code: CloseCode::TryAgainLater.code(),
+                reason: "slow consumer: direct messages not read".into(),
+            });
+            Err(Full)
+        } else {
+            state.direct.push_back(frame);
+            Ok(())
+        };
+        drop(state);
+        self.notify();
+        result
+    }
+
+    /// Asks for a close. A later request replaces an earlier one not yet taken (the
+    /// newest verdict, e.g. shutdown's 1001, is the one worth sending).
+    fn request_close(&self, request: CloseRequest) {
+        self.lock().close = Some(request);
+        self.notify();
+    }
+
+    /// Resolves when there is mail (at once if some is already flagged).
+    pub fn poll_mail(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.has_mail.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        // Checked again after registering: mail flagged in between would otherwise wake
+        // a waker that was not yet there.
+        if self.has_mail.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Moves every direct frame into `out` (returning how many) and takes the close
+    /// request, if any. Without mail flagged this is one atomic operation.
+    pub fn take(&self, out: &mut Vec<Bytes>) -> (usize, Option<CloseRequest>) {
+        if !self.has_mail.swap(false, Ordering::Acquire) {
+            return (0, None);
+        }
+        let mut state = self.lock();
+        let frames = state.direct.len();
+        out.extend(state.direct.drain(..));
+        (frames, state.close.take())
+    }
+
+    /// The close request waiting to be taken, if any (for tests and diagnostics).
+    pub fn pending_close(&self) -> Option<CloseRequest> {
+        self.lock().close.clone()
+    }
+}
+// ANCHOR_END: mailbox
 
 /// Why a direct send failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendError {
     /// No open connection has this id.
     NoSuchConnection,
-    /// Its channel was full: the connection is being closed as a slow consumer.
+    /// Its direct queue was full: the connection is being closed as a slow consumer.
     SlowConsumer,
 }
 
@@ -71,7 +180,7 @@ pub enum SendError {
 pub struct ConnectionRegistry {
     max: usize,
     next_id: AtomicU64,
-    entries: Mutex<HashMap<u64, Entry>>,
+    entries: Mutex<HashMap<u64, Arc<Mailbox>>>,
     stats: Arc<WsStats>,
 }
 
@@ -79,16 +188,18 @@ pub struct ConnectionRegistry {
 pub struct Registration {
     id: u64,
     registry: Arc<ConnectionRegistry>,
-    /// Frames other parts of the server send to this connection only.
-    pub direct: mpsc::Receiver<Bytes>,
-    /// Close requests for this connection.
-    pub close: watch::Receiver<Option<CloseRequest>>,
+    mailbox: Arc<Mailbox>,
 }
 
 impl Registration {
     /// The connection's id, unique for the life of the process.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Direct frames and close requests for this connection.
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
     }
 }
 
@@ -111,7 +222,7 @@ impl ConnectionRegistry {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Entry>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<Mailbox>>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -134,48 +245,32 @@ impl ConnectionRegistry {
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("5")));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (direct_tx, direct) = mpsc::channel(DIRECT_QUEUE_FRAMES);
-        let (close_tx, close) = watch::channel(None);
-        entries.insert(
-            id,
-            Entry {
-                direct: direct_tx,
-                close: close_tx,
-            },
-        );
+        let mailbox = Arc::new(Mailbox::default());
+        entries.insert(id, mailbox.clone());
         drop(entries);
         self.stats.connection_opened();
         Ok(Registration {
             id,
             registry: self.clone(),
-            direct,
-            close,
+            mailbox,
         })
     }
     // ANCHOR_END: register
 
     /// Queues an encoded frame for connection `id` only.
     pub fn send(&self, id: u64, frame: Bytes) -> Result<(), SendError> {
-        let entries = self.lock();
-        let entry = entries.get(&id).ok_or(SendError::NoSuchConnection)?;
-        match entry.direct.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::NoSuchConnection),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                entry.close.send_replace(Some(CloseRequest {
-                    code: CloseCode::TryAgainLater.code(),
-                    reason: "slow consumer: direct messages not read".into(),
-                }));
-                Err(SendError::SlowConsumer)
-            }
-        }
+        let mailbox = self.lock().get(&id).cloned();
+        let mailbox = mailbox.ok_or(SendError::NoSuchConnection)?;
+        mailbox
+            .push_direct(frame)
+            .map_err(|Full| SendError::SlowConsumer)
     }
 
     /// Asks connection `id` to close with `request`. Returns whether it was open.
     pub fn close(&self, id: u64, request: CloseRequest) -> bool {
         match self.lock().get(&id) {
-            Some(entry) => {
-                entry.close.send_replace(Some(request));
+            Some(mailbox) => {
+                mailbox.request_close(request);
                 true
             }
             None => false,
@@ -185,10 +280,8 @@ impl ConnectionRegistry {
     /// Asks every connection to close with `code` (1001 on shutdown). Returns how many.
     pub fn close_all(&self, code: CloseCode) -> usize {
         let entries = self.lock();
-        for entry in entries.values() {
-            entry
-                .close
-                .send_replace(Some(CloseRequest::from_code(code)));
+        for mailbox in entries.values() {
+            mailbox.request_close(CloseRequest::from_code(code));
         }
         entries.len()
     }
@@ -227,9 +320,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_direct_channel_turns_into_a_close_request() {
+    async fn a_full_direct_queue_turns_into_a_close_request() {
         let reg = ConnectionRegistry::new(10, Arc::default());
-        let mut conn = reg.register().unwrap();
+        let conn = reg.register().unwrap();
         for _ in 0..DIRECT_QUEUE_FRAMES {
             reg.send(conn.id(), Bytes::from_static(b"x")).unwrap();
         }
@@ -237,12 +330,38 @@ mod tests {
             reg.send(conn.id(), Bytes::from_static(b"x")),
             Err(SendError::SlowConsumer)
         );
-        let req = conn.close.borrow_and_update().clone().unwrap();
-        assert_eq!(req.code, 1013);
+        let mut frames = Vec::new();
+        let (count, req) = conn.mailbox().take(&mut frames);
+        assert_eq!(count, DIRECT_QUEUE_FRAMES);
+        assert_eq!(req.unwrap().code, 1013);
         assert_eq!(
             reg.send(999, Bytes::new()),
             Err(SendError::NoSuchConnection)
         );
+    }
+
+    #[tokio::test]
+    async fn a_direct_frame_wakes_the_waiting_connection_and_is_taken_once() {
+        let reg = ConnectionRegistry::new(10, Arc::default());
+        let conn = reg.register().unwrap();
+        let id = conn.id();
+        let waiter = tokio::spawn(async move {
+            std::future::poll_fn(|cx| conn.mailbox().poll_mail(cx)).await;
+            let mut frames = Vec::new();
+            let first = conn.mailbox().take(&mut frames);
+            let second = conn.mailbox().take(&mut frames);
+            (frames, first, second)
+        });
+        tokio::task::yield_now().await;
+        reg.send(id, Bytes::from_static(b"hi")).unwrap();
+        let (frames, first, second) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+                .await
+                .expect("the connection woke")
+                .unwrap();
+        assert_eq!(frames, vec![Bytes::from_static(b"hi")]);
+        assert_eq!(first, (1, None));
+        assert_eq!(second, (0, None));
     }
 
     #[test]
@@ -252,7 +371,7 @@ mod tests {
         let b = reg.register().unwrap();
         assert_eq!(reg.close_all(CloseCode::GoingAway), 2);
         for conn in [&a, &b] {
-            assert_eq!(conn.close.borrow().as_ref().unwrap().code, 1001);
+            assert_eq!(conn.mailbox().pending_close().unwrap().code, 1001);
         }
     }
 }
