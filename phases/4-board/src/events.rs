@@ -11,7 +11,9 @@
 use phase_2_sse::position::StreamPosition;
 
 use crate::{
-    protocol::{NoteAck, NoteCreated, NoteDeleted, NoteField, NoteMoved, NoteUpdated},
+    protocol::{
+        NoteAck, NoteCreated, NoteDeleted, NoteEventHeader, NoteField, NoteMoved, NoteUpdated,
+    },
     rules::{Decision, NoteOp},
 };
 
@@ -48,34 +50,24 @@ pub fn summary(op: &NoteOp, decision: &Decision) -> String {
 
 /// The event an accepted change appends at `seq`, in the store's `epoch`.
 pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> LoggedEvent {
-    let board = op.board().to_owned();
-    let position = StreamPosition::new(epoch, seq).to_string();
-    let op_id = op.op_id().to_owned();
-    let author = op.author().to_owned();
-    let summary = summary(op, decision);
+    let header = NoteEventHeader {
+        board: op.board().to_owned(),
+        position: StreamPosition::new(epoch, seq).to_string(),
+        seq,
+        op_id: op.op_id().to_owned(),
+        author: op.author().to_owned(),
+        summary: summary(op, decision),
+    };
     let note = decision.stored.note.clone();
     let (event, data) = match op {
         NoteOp::NoteCreate(_) => (
             "note.created",
-            serde_json::to_string(&NoteCreated {
-                board,
-                position,
-                seq,
-                op_id,
-                author,
-                summary,
-                note,
-            }),
+            serde_json::to_string(&NoteCreated { header, note }),
         ),
         NoteOp::NoteUpdate(_) => (
             "note.updated",
             serde_json::to_string(&NoteUpdated {
-                board,
-                position,
-                seq,
-                op_id,
-                author,
-                summary,
+                header,
                 changed: decision.changed.clone(),
                 note,
             }),
@@ -83,12 +75,7 @@ pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> 
         NoteOp::NoteMove(_) => (
             "note.moved",
             serde_json::to_string(&NoteMoved {
-                board,
-                position,
-                seq,
-                op_id,
-                author,
-                summary,
+                header,
                 from_column: decision.from_column.clone().unwrap_or_default(),
                 note,
             }),
@@ -96,12 +83,7 @@ pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> 
         NoteOp::NoteDelete(_) => (
             "note.deleted",
             serde_json::to_string(&NoteDeleted {
-                board,
-                position,
-                seq,
-                op_id,
-                author,
-                summary,
+                header,
                 note_id: note.id,
                 version: note.version,
             }),

@@ -43,6 +43,7 @@ fn decls() -> (String, Vec<String>) {
     push_decl::<BoardSnapshot>(o, n);
     push_decl::<BoardSummary>(o, n);
     push_decl::<BoardList>(o, n);
+    push_decl::<NoteEventHeader>(o, n);
     push_decl::<NoteCreated>(o, n);
     push_decl::<NoteField>(o, n);
     push_decl::<NoteUpdated>(o, n);

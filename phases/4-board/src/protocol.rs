@@ -343,10 +343,11 @@ pub struct BoardList {
     pub boards: Vec<BoardSummary>,
 }
 
-/// `note.created`'s payload.
+/// The fields every note event (`note.created`, `.updated`, `.moved`, `.deleted`) starts
+/// with; flattened into each, so on the wire they sit beside the event's own fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct NoteCreated {
+pub struct NoteEventHeader {
     /// The board.
     pub board: String,
     /// This event's position in the board's log.
@@ -358,8 +359,18 @@ pub struct NoteCreated {
     pub op_id: String,
     /// Who did it (display name).
     pub author: String,
-    /// A sentence for a notification: "Ana added a note to Todo".
+    /// A sentence for a notification, e.g. "Ana moved a note to Done".
     pub summary: String,
+}
+
+/// `note.created`'s payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteCreated {
+    /// What every note event carries (its summary here: A sentence for a notification: "Ana added a note to Todo".).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub header: NoteEventHeader,
     /// The new note.
     pub note: Note,
 }
@@ -378,19 +389,10 @@ pub enum NoteField {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteUpdated {
-    /// The board.
-    pub board: String,
-    /// This event's position in the board's log.
-    pub position: String,
-    /// The sequence number alone.
-    #[ts(type = "number")]
-    pub seq: u64,
-    /// The operation that caused it.
-    pub op_id: String,
-    /// Who did it.
-    pub author: String,
-    /// "Ana edited a note in Todo".
-    pub summary: String,
+    /// What every note event carries (its summary here: "Ana edited a note in Todo".).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub header: NoteEventHeader,
     /// The fields this change set.
     pub changed: Vec<NoteField>,
     /// The note after the change.
@@ -401,19 +403,10 @@ pub struct NoteUpdated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteMoved {
-    /// The board.
-    pub board: String,
-    /// This event's position in the board's log.
-    pub position: String,
-    /// The sequence number alone.
-    #[ts(type = "number")]
-    pub seq: u64,
-    /// The operation that caused it.
-    pub op_id: String,
-    /// Who did it.
-    pub author: String,
-    /// "Ana moved a note to Done".
-    pub summary: String,
+    /// What every note event carries (its summary here: "Ana moved a note to Done".).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub header: NoteEventHeader,
     /// The column it came from.
     pub from_column: String,
     /// The note after the move.
@@ -424,19 +417,10 @@ pub struct NoteMoved {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteDeleted {
-    /// The board.
-    pub board: String,
-    /// This event's position in the board's log.
-    pub position: String,
-    /// The sequence number alone.
-    #[ts(type = "number")]
-    pub seq: u64,
-    /// The operation that caused it.
-    pub op_id: String,
-    /// Who did it.
-    pub author: String,
-    /// "Ana deleted a note from Done".
-    pub summary: String,
+    /// What every note event carries (its summary here: "Ana deleted a note from Done".).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub header: NoteEventHeader,
     /// The note deleted.
     pub note_id: String,
     /// Its last version.

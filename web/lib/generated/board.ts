@@ -343,9 +343,10 @@ export type BoardList = {
 boards: Array<BoardSummary>, };
 
 /**
- * `note.created`'s payload.
+ * The fields every note event (`note.created`, `.updated`, `.moved`, `.deleted`) starts
+ * with; flattened into each, so on the wire they sit beside the event's own fields.
  */
-export type NoteCreated = {
+export type NoteEventHeader = {
 /**
  * The board.
  */
@@ -367,13 +368,42 @@ opId: string,
  */
 author: string,
 /**
- * A sentence for a notification: "Ana added a note to Todo".
+ * A sentence for a notification, e.g. "Ana moved a note to Done".
  */
-summary: string,
+summary: string, };
+
+/**
+ * `note.created`'s payload.
+ */
+export type NoteCreated = {
 /**
  * The new note.
  */
-note: Note, };
+note: Note,
+/**
+ * The board.
+ */
+board: string,
+/**
+ * This event's position in the board's log.
+ */
+position: string,
+/**
+ * The sequence number alone.
+ */
+seq: number,
+/**
+ * The operation that caused it.
+ */
+opId: string,
+/**
+ * Who did it (display name).
+ */
+author: string,
+/**
+ * A sentence for a notification, e.g. "Ana moved a note to Done".
+ */
+summary: string, };
 
 /**
  * Which field an update changed.
@@ -385,42 +415,13 @@ export type NoteField = "text" | "color";
  */
 export type NoteUpdated = {
 /**
- * The board.
- */
-board: string,
-/**
- * This event's position in the board's log.
- */
-position: string,
-/**
- * The sequence number alone.
- */
-seq: number,
-/**
- * The operation that caused it.
- */
-opId: string,
-/**
- * Who did it.
- */
-author: string,
-/**
- * "Ana edited a note in Todo".
- */
-summary: string,
-/**
  * The fields this change set.
  */
 changed: Array<NoteField>,
 /**
  * The note after the change.
  */
-note: Note, };
-
-/**
- * `note.moved`'s payload.
- */
-export type NoteMoved = {
+note: Note,
 /**
  * The board.
  */
@@ -438,13 +439,18 @@ seq: number,
  */
 opId: string,
 /**
- * Who did it.
+ * Who did it (display name).
  */
 author: string,
 /**
- * "Ana moved a note to Done".
+ * A sentence for a notification, e.g. "Ana moved a note to Done".
  */
-summary: string,
+summary: string, };
+
+/**
+ * `note.moved`'s payload.
+ */
+export type NoteMoved = {
 /**
  * The column it came from.
  */
@@ -452,12 +458,7 @@ fromColumn: string,
 /**
  * The note after the move.
  */
-note: Note, };
-
-/**
- * `note.deleted`'s payload.
- */
-export type NoteDeleted = {
+note: Note,
 /**
  * The board.
  */
@@ -475,13 +476,18 @@ seq: number,
  */
 opId: string,
 /**
- * Who did it.
+ * Who did it (display name).
  */
 author: string,
 /**
- * "Ana deleted a note from Done".
+ * A sentence for a notification, e.g. "Ana moved a note to Done".
  */
-summary: string,
+summary: string, };
+
+/**
+ * `note.deleted`'s payload.
+ */
+export type NoteDeleted = {
 /**
  * The note deleted.
  */
@@ -489,4 +495,28 @@ noteId: string,
 /**
  * Its last version.
  */
-version: number, };
+version: number,
+/**
+ * The board.
+ */
+board: string,
+/**
+ * This event's position in the board's log.
+ */
+position: string,
+/**
+ * The sequence number alone.
+ */
+seq: number,
+/**
+ * The operation that caused it.
+ */
+opId: string,
+/**
+ * Who did it (display name).
+ */
+author: string,
+/**
+ * A sentence for a notification, e.g. "Ana moved a note to Done".
+ */
+summary: string, };
