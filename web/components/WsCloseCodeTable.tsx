@@ -3,7 +3,7 @@ import { CLOSE_CODES } from "@/lib/generated/closeCodes";
 
 /**
  * The close-code table, straight from the generated file: the same rows the server's Rust
- * defines (`phases/3-websocket/src/close.rs`) and the inspector uses to explain a close.
+ * defines (`phases/3-websocket/src/rfc6455/close.rs`) and the inspector uses to explain a close.
  */
 export function WsCloseCodeTable() {
   return (

@@ -3,7 +3,7 @@
  * answers to requests.
  *
  * The message *types* are not written here: they are generated from the Rust types
- * (`phases/3-websocket/src/protocol.rs` → `lib/generated/protocol.ts`), so client and server
+ * (`phases/3-websocket/src/board/protocol.rs` → `lib/generated/protocol.ts`), so client and server
  * cannot drift apart. What a type system cannot do is check what arrives over the wire, so
  * {@link parseServerEnvelope} checks the envelope (`{ type, id?, payload }`, a known
  * `type`) before the rest of the app trusts it as a {@link ServerEnvelope}.

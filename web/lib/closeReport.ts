@@ -5,7 +5,7 @@
  * event): the status `code` from the peer's Close frame, its `reason` text, and whether the
  * closing handshake completed (`wasClean`). The code alone rarely tells a user anything, so
  * we look it up in **the** close-code table: the one the server defines in Rust
- * (`phases/3-websocket/src/close.rs`) and generates into `lib/generated/closeCodes.ts`.
+ * (`phases/3-websocket/src/rfc6455/close.rs`) and generates into `lib/generated/closeCodes.ts`.
  * Each row says what the code means and what a client should do next: `reconnect` (with
  * backoff, phase 5), `stop`, or `reauthenticate`.
  *

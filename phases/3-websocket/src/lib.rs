@@ -7,34 +7,34 @@
 //!
 //! ## What it teaches
 //!
-//! * **The handshake's proof** ([`accept`], §1.3, §4.2.2): why the server hashes the client's
+//! * **The handshake's proof** ([`accept`](rfc6455::accept), §1.3, §4.2.2): why the server hashes the client's
 //!   nonce with a fixed GUID.
-//! * **Framing** ([`frame`], [`opcode`], [`codec`], §5.2): FIN, RSV, opcodes, 7/16/64-bit
+//! * **Framing** ([`frame`](rfc6455::frame), [`opcode`](rfc6455::opcode), [`codec`](rfc6455::codec), §5.2): FIN, RSV, opcodes, 7/16/64-bit
 //!   lengths and the rule that they be minimal, read incrementally from a `BytesMut` as a
 //!   `tokio_util::codec` decoder that never trusts a length before checking it.
-//! * **Masking** ([`mask`], §5.3, §10.3): why clients mask, why servers must reject unmasked
+//! * **Masking** ([`mask`](rfc6455::mask), §5.3, §10.3): why clients mask, why servers must reject unmasked
 //!   frames, and the naive versus word-at-a-time implementation.
-//! * **Fragmentation and control frames** ([`message`], §5.4, §5.5): reassembling messages
+//! * **Fragmentation and control frames** ([`message`](rfc6455::message), §5.4, §5.5): reassembling messages
 //!   while pings and pongs arrive between the fragments.
-//! * **UTF-8 one fragment at a time** ([`utf8`], §5.6, §8.1): code points split across
+//! * **UTF-8 one fragment at a time** ([`utf8`](rfc6455::utf8), §5.6, §8.1): code points split across
 //!   fragments, failing fast on invalid bytes.
-//! * **Closing** ([`close`], §5.5.1, §7): status codes, the one close-code table shared with
+//! * **Closing** ([`close`](rfc6455::close), §5.5.1, §7): status codes, the one close-code table shared with
 //!   the web client, and the reconnect verdict behind each code.
-//! * **Limits** ([`limits`], §10.4): how a server stays alive when clients lie about sizes.
-//! * **Errors a student can act on** ([`error`]): every violation names the clause it breaks
+//! * **Limits** ([`limits`](rfc6455::limits), §10.4): how a server stays alive when clients lie about sizes.
+//! * **Errors a student can act on** ([`error`](rfc6455::error)): every violation names the clause it breaks
 //!   and maps to the close code to send.
-//! * **The opening handshake on hyper** ([`handshake`], §4): every header checked, each
+//! * **The opening handshake on hyper** ([`handshake`](server::handshake), §4): every header checked, each
 //!   refusal a JSON error with the right status (400/403/405/426), `Origin` checked because
 //!   CORS does not protect WebSockets, subprotocol negotiation, hyper's upgrade.
-//! * **A connection** ([`connection`], §5.5, §7): one task reading frames, answering pings,
+//! * **A connection** ([`connection`](server::connection), §5.5, §7): one task reading frames, answering pings,
 //!   writing everything queued in one vectored write, closing in both directions with a
 //!   deadline.
-//! * **Backpressure** ([`connection`], [`registry`]): broadcasts come through phase 2's hub
-//!   in byte-bounded queues, encoded once ([`ws_format`]); a slow consumer is cut with 1013,
+//! * **Backpressure** ([`connection`](server::connection), [`registry`](server::registry)): broadcasts come through phase 2's hub
+//!   in byte-bounded queues, encoded once ([`ws_format`](board::ws_format)); a slow consumer is cut with 1013,
 //!   never buffered for.
-//! * **An application protocol** ([`protocol`], [`board`]): a typed JSON envelope, requests
+//! * **An application protocol** ([`protocol`](board::protocol), [`board::session`]): a typed JSON envelope, requests
 //!   answered by `ack` or `error`, with TypeScript generated from the Rust types
-//!   ([`generated`]).
+//!   ([`generated`](board::generated)).
 //!
 //! ## What it deliberately leaves out
 //!
@@ -46,32 +46,47 @@
 //!   cases report this as non-strict);
 //! * a cryptographically strong masking key for the client role, which exists for tests.
 //!
-//! ## Modules
+//! ## Modules: three layers
+//!
+//! The crate is three folders, each depending only on the ones above it:
+//!
+//! **[`rfc6455`] — the protocol itself** (no HTTP server, no hub: nothing from phases 1–2)
 //!
 //! | module      | holds                                                                   |
 //! |-------------|-------------------------------------------------------------------------|
-//! | [`accept`]  | `Sec-WebSocket-Accept` computation, `Sec-WebSocket-Key` validation        |
-//! | [`opcode`]  | [`OpCode`]: the six defined opcodes, reserved ones rejected              |
-//! | [`frame`]   | [`Frame`] and its constructors                                          |
-//! | [`mask`]    | masking, naive and word-at-a-time                                       |
-//! | [`limits`]  | [`Limits`]: frame and message size limits with their defaults            |
-//! | [`codec`]   | [`FrameCodec`]: `Decoder`/`Encoder`, roles, encode-once broadcasts        |
-//! | [`utf8`]    | [`Utf8Validator`]: incremental UTF-8 validation                          |
-//! | [`message`] | [`MessageAssembler`] and [`Message`]: frames to messages                  |
-//! | [`close`]   | [`CloseCode`] table, [`ReconnectVerdict`], Close payload parsing         |
-//! | [`error`]   | [`ProtocolError`] and the close code each error sends                    |
-//! | [`handshake`] | upgrade request checks, subprotocol choice, the 101 response           |
-//! | [`session`] | [`Session`]: what runs inside a connection; [`Outbox`], [`Feed`]          |
-//! | [`connection`] | the connection loop: read, ping/pong, coalesced writes, closing      |
-//! | [`registry`] | [`ConnectionRegistry`]: connection limit, direct sends, close requests |
-//! | [`stats`]   | [`WsStats`]: counters served by `GET /ws/stats`                          |
-//! | [`echo`]    | [`EchoSession`] for `/ws/echo`                                           |
-//! | [`protocol`] | the board protocol's envelope, requests, events (serde + ts-rs)        |
-//! | [`ws_format`] | [`WsFormat`]: a hub event as one text frame, encoded once             |
-//! | [`board`]   | [`BoardSession`] for `/ws`: subscribe, publish, ping; extension point     |
-//! | [`generated`] | the TypeScript files generated into `web/lib/generated/`              |
-//! | [`config`]  | [`WsConfig`]: `LIVEBOARD_WS_*` flags with defaults                       |
-//! | [`mod@routes`] | [`routes()`] and [`WsState`]: `/ws`, `/ws/echo`, `/ws/stats`              |
+//! | [`rfc6455::opcode`]  | [`OpCode`]: the six defined opcodes, reserved ones rejected     |
+//! | [`rfc6455::close`]   | [`CloseCode`] table, [`ReconnectVerdict`], Close payload parsing |
+//! | [`rfc6455::error`]   | [`ProtocolError`] and the close code each error sends          |
+//! | [`rfc6455::frame`]   | [`Frame`] and its constructors                                 |
+//! | [`rfc6455::mask`]    | masking, naive and word-at-a-time                              |
+//! | [`rfc6455::limits`]  | [`Limits`]: frame and message size limits with their defaults   |
+//! | [`rfc6455::codec`]   | [`FrameCodec`]: `Decoder`/`Encoder`, roles, encode-once broadcasts |
+//! | [`rfc6455::utf8`]    | [`Utf8Validator`]: incremental UTF-8 validation                 |
+//! | [`rfc6455::message`] | [`MessageAssembler`] and [`Message`]: frames to messages         |
+//! | [`rfc6455::accept`]  | `Sec-WebSocket-Accept` computation, `Sec-WebSocket-Key` validation |
+//!
+//! **[`server`] — a WebSocket server on phase 1's HTTP server and phase 2's hub**
+//!
+//! | module      | holds                                                                   |
+//! |-------------|-------------------------------------------------------------------------|
+//! | [`server::handshake`]  | upgrade request checks, subprotocol choice, the 101 response |
+//! | [`server::session`]    | [`Session`]: what runs inside a connection; [`Outbox`], [`Feed`] |
+//! | [`server::connection`] | the connection loop: read, ping/pong, coalesced writes, closing |
+//! | [`server::registry`]   | [`ConnectionRegistry`]: connection limit, direct sends, close requests |
+//! | [`server::stats`]      | [`WsStats`]: counters served by `GET /ws/stats`               |
+//! | [`server::echo`]       | [`EchoSession`] for `/ws/echo`                                |
+//! | [`server::config`]     | [`WsConfig`]: `LIVEBOARD_WS_*` flags with defaults            |
+//! | [`server::routes`]     | [`routes()`] and [`WsState`]: `/ws`, `/ws/echo`, `/ws/stats`   |
+//! | [`server::app`]        | phase 3's part of a server                                  |
+//!
+//! **[`board`] — the board protocol spoken over a connection**
+//!
+//! | module      | holds                                                                   |
+//! |-------------|-------------------------------------------------------------------------|
+//! | [`board::protocol`]  | the envelope, requests, events (serde + ts-rs)                  |
+//! | [`board::session`]   | [`BoardSession`] for `/ws`: subscribe, publish, ping; extension point |
+//! | [`board::ws_format`] | [`WsFormat`]: a hub event as one text frame, encoded once       |
+//! | [`board::generated`] | the TypeScript files generated into `web/lib/generated/`        |
 //!
 //! ## A complete round trip
 //!
@@ -97,55 +112,35 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod accept;
-pub mod app;
 pub mod board;
-pub mod close;
-pub mod codec;
-pub mod config;
-pub mod connection;
-pub mod echo;
-pub mod error;
-pub mod frame;
-pub mod generated;
-pub mod handshake;
-pub mod limits;
-pub mod mask;
-pub mod message;
-pub mod opcode;
-pub mod protocol;
-pub mod registry;
-pub mod routes;
-pub mod session;
-pub mod stats;
-pub mod utf8;
-pub mod ws_format;
+pub mod rfc6455;
+pub mod server;
 
-pub use accept::{accept_key, is_valid_client_key, WEBSOCKET_GUID};
-pub use close::{
+pub use rfc6455::accept::{accept_key, is_valid_client_key, WEBSOCKET_GUID};
+pub use rfc6455::close::{
     close_code_table, is_valid_received_code, parse_close_payload, CloseCode, CloseCodeInfo,
     CloseFrame, ReconnectVerdict,
 };
-pub use codec::{
+pub use rfc6455::codec::{
     encode_server_frame, EncodedFrame, FrameCodec, MaskKeySource, RandomMaskKeys, Role,
     MAX_HEADER_LEN,
 };
-pub use error::ProtocolError;
-pub use frame::{Frame, MAX_CONTROL_PAYLOAD};
-pub use limits::Limits;
-pub use mask::{apply_mask, apply_mask_at, apply_mask_naive};
-pub use message::{Message, MessageAssembler};
-pub use opcode::OpCode;
-pub use utf8::{Utf8Error, Utf8Validator};
+pub use rfc6455::error::ProtocolError;
+pub use rfc6455::frame::{Frame, MAX_CONTROL_PAYLOAD};
+pub use rfc6455::limits::Limits;
+pub use rfc6455::mask::{apply_mask, apply_mask_at, apply_mask_naive};
+pub use rfc6455::message::{Message, MessageAssembler};
+pub use rfc6455::opcode::OpCode;
+pub use rfc6455::utf8::{Utf8Error, Utf8Validator};
 
-pub use board::{BoardExtension, BoardSession};
-pub use config::WsConfig;
-pub use echo::EchoSession;
-pub use registry::ConnectionRegistry;
-pub use routes::{routes, WsState};
-pub use session::{Feed, Outbox, Session};
-pub use stats::WsStats;
-pub use ws_format::WsFormat;
+pub use board::session::{BoardExtension, BoardSession};
+pub use board::ws_format::WsFormat;
+pub use server::config::WsConfig;
+pub use server::echo::EchoSession;
+pub use server::registry::ConnectionRegistry;
+pub use server::routes::{routes, WsState};
+pub use server::session::{Feed, Outbox, Session};
+pub use server::stats::WsStats;
 
 use phase_1_foundations::PhaseInfo;
 

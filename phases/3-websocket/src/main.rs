@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use phase_1_foundations::logging;
-use phase_3_websocket::app::{Phase3App, Phase3Config};
+use phase_3_websocket::server::app::{Phase3App, Phase3Config};
 
 /// Liveboard, phase 3: WebSocket from scratch.
 #[derive(Parser)]

@@ -7,7 +7,9 @@
 
 use std::path::PathBuf;
 
-use phase_3_websocket::generated::{generated_files, protocol_dependencies, protocol_type_names};
+use phase_3_websocket::board::generated::{
+    generated_files, protocol_dependencies, protocol_type_names,
+};
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -15,8 +17,10 @@ fn workspace_root() -> PathBuf {
 
 #[test]
 fn generated_typescript_is_up_to_date() {
-    let stale =
-        phase_3_websocket::generated::stale_generated_files(&workspace_root(), generated_files());
+    let stale = phase_3_websocket::board::generated::stale_generated_files(
+        &workspace_root(),
+        generated_files(),
+    );
     assert!(
         stale.is_empty(),
         "stale generated TypeScript:\n  {}\nregenerate with:\n  \

@@ -5,7 +5,7 @@
 use std::{process::ExitCode, sync::Arc};
 
 use phase_1_foundations::{health, PhaseInfo, Router};
-use phase_3_websocket::app::{Phase3App, Phase3Config};
+use phase_3_websocket::server::app::{Phase3App, Phase3Config};
 
 use crate::{store::StoreError, BoardConfig, BoardState};
 

@@ -20,10 +20,9 @@ use std::{sync::Arc, time::Instant};
 
 use phase_2_sse::board_name::BoardName;
 use phase_3_websocket::{
-    board::{BoardExtension, BoardServices},
-    encode_server_frame,
-    protocol::{Ack, ErrorPayload},
-    ConnectionRegistry, OpCode, Outbox,
+    board::protocol::{Ack, ErrorPayload},
+    board::session::{BoardExtension, BoardServices},
+    encode_server_frame, ConnectionRegistry, OpCode, Outbox,
 };
 
 use crate::{

@@ -11,7 +11,7 @@
 //! phase 3's envelope with this phase's `type`s, so a client reads a frame as
 //! `ServerEnvelope | NoteServerEnvelope` and switches on `type`.
 
-use phase_3_websocket::generated::{clean_decls, push_decl};
+use phase_3_websocket::board::generated::{clean_decls, push_decl};
 use ts_rs::TS;
 
 use crate::{note::Note, protocol::*};

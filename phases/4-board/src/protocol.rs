@@ -442,7 +442,7 @@ pub fn encode(id: Option<String>, event: NoteServerEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phase_3_websocket::protocol::parse_request;
+    use phase_3_websocket::board::protocol::parse_request;
 
     #[test]
     fn a_note_request_parses_through_phase_3s_envelope_parser() {

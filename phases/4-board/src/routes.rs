@@ -17,7 +17,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use phase_1_foundations::{json::json_response, ApiError, Router};
 use phase_2_sse::board_name::BoardName;
-use phase_3_websocket::{routes::routes_with_extension, WsState};
+use phase_3_websocket::{server::routes::routes_with_extension, WsState};
 
 use crate::{extension::NotesExtension, state::BoardState};
 

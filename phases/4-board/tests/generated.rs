@@ -15,8 +15,10 @@ fn workspace_root() -> PathBuf {
 
 #[test]
 fn generated_typescript_is_up_to_date() {
-    let stale =
-        phase_3_websocket::generated::stale_generated_files(&workspace_root(), generated_files());
+    let stale = phase_3_websocket::board::generated::stale_generated_files(
+        &workspace_root(),
+        generated_files(),
+    );
     assert!(
         stale.is_empty(),
         "stale generated TypeScript:\n  {}\nregenerate with:\n  \

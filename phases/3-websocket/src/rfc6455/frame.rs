@@ -19,7 +19,7 @@
 //!
 //! A [`Frame`] holds what is left once the wire details are dealt with: FIN, the three RSV
 //! bits, the opcode and the *unmasked* payload. The MASK bit, the masking key and the length
-//! encoding belong to the codec ([`crate::codec`]), which adds or checks them according to the
+//! encoding belong to the codec ([`crate::rfc6455::codec`]), which adds or checks them according to the
 //! connection's role: a client masks every frame it sends, a server never does (§5.1).
 //!
 //! The payload is a [`bytes::Bytes`]: cheap to clone and to slice, so a decoded payload can be
@@ -27,8 +27,8 @@
 
 use bytes::Bytes;
 
-use crate::close::close_payload;
-use crate::opcode::OpCode;
+use crate::rfc6455::close::close_payload;
+use crate::rfc6455::opcode::OpCode;
 
 /// RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
 pub const MAX_CONTROL_PAYLOAD: usize = 125;

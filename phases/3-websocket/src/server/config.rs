@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use phase_2_sse::HubLimits;
 
-use crate::limits::Limits;
+use crate::rfc6455::limits::Limits;
 
 // ANCHOR: ws_config
 /// The settings of WebSocket connections.

@@ -16,7 +16,7 @@
 //! receiving endpoint MUST _Fail the WebSocket Connection_" (§5.2), so [`OpCode::from_u8`]
 //! turns them into an error instead of an enum variant.
 
-use crate::error::ProtocolError;
+use crate::rfc6455::error::ProtocolError;
 
 /// A frame's opcode (RFC 6455 §5.2). Reserved values cannot be represented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

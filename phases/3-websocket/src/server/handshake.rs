@@ -63,7 +63,7 @@ use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode
 use hyper::upgrade::OnUpgrade;
 use phase_1_foundations::{body, cors::CorsPolicy, ApiError, Body};
 
-use crate::accept::{accept_key, is_valid_client_key};
+use crate::rfc6455::accept::{accept_key, is_valid_client_key};
 
 /// The only protocol version RFC 6455 defines (§4.1 item 9, §4.4).
 pub const WEBSOCKET_VERSION: &str = "13";

@@ -2,7 +2,7 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `GET /ws` | the board protocol ([`crate::protocol`]), subprotocol `liveboard.v1` |
+//! | `GET /ws` | the board protocol ([`crate::board::protocol`]), subprotocol `liveboard.v1` |
 //! | `GET /ws/echo` | echoes every message (interop and conformance tests, the inspector's playground) |
 //! | `GET /ws/stats` | connection counters and the hub's, as JSON |
 //!
@@ -27,17 +27,17 @@ use serde::Serialize;
 use tokio_util::task::TaskTracker;
 
 use crate::{
-    board::{BoardExtension, BoardServices, BoardSession, NoExtension},
-    close::CloseCode,
-    config::WsConfig,
-    connection::{self, ConnectionOptions},
-    echo::EchoSession,
-    handshake,
-    limits::Limits,
-    protocol::SUBPROTOCOL,
-    registry::ConnectionRegistry,
-    session::Session,
-    stats::{WsStats, WsStatsSnapshot},
+    board::protocol::SUBPROTOCOL,
+    board::session::{BoardExtension, BoardServices, BoardSession, NoExtension},
+    rfc6455::close::CloseCode,
+    rfc6455::limits::Limits,
+    server::config::WsConfig,
+    server::connection::{self, ConnectionOptions},
+    server::echo::EchoSession,
+    server::handshake,
+    server::registry::ConnectionRegistry,
+    server::session::Session,
+    server::stats::{WsStats, WsStatsSnapshot},
 };
 
 /// Subprotocols `/ws` speaks, newest first.

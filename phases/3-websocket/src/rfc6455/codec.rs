@@ -50,11 +50,11 @@ use std::hash::BuildHasher;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::error::ProtocolError;
-use crate::frame::{Frame, MAX_CONTROL_PAYLOAD};
-use crate::limits::Limits;
-use crate::mask::apply_mask;
-use crate::opcode::OpCode;
+use crate::rfc6455::error::ProtocolError;
+use crate::rfc6455::frame::{Frame, MAX_CONTROL_PAYLOAD};
+use crate::rfc6455::limits::Limits;
+use crate::rfc6455::mask::apply_mask;
+use crate::rfc6455::opcode::OpCode;
 
 /// The largest possible frame header: 2 bytes, 8 bytes of extended length, 4 of masking key.
 pub const MAX_HEADER_LEN: usize = 14;

@@ -1,10 +1,10 @@
 //! What runs *inside* a connection: a [`Session`] gets each complete data message and
 //! answers through an [`Outbox`].
 //!
-//! The connection ([`crate::connection`]) owns the socket and speaks RFC 6455: frames,
+//! The connection ([`crate::server::connection`]) owns the socket and speaks RFC 6455: frames,
 //! pings, the closing handshake, limits, writing. A session never sees a frame; it sees
 //! messages and decides what they mean. `/ws/echo` and `/ws` are the same connection code
-//! with two sessions ([`crate::echo::EchoSession`], [`crate::board::BoardSession`]).
+//! with two sessions ([`crate::server::echo::EchoSession`], [`crate::board::session::BoardSession`]).
 //!
 //! The outbox is everything a session may do to its connection without blocking:
 //! queue a reply to this client, join or leave a board's stream (a [`Feed`]: a hub queue
@@ -17,10 +17,10 @@ use phase_2_sse::queue::OutboundQueue;
 use tokio_util::codec::Encoder;
 
 use crate::{
-    codec::{EncodedFrame, FrameCodec},
-    frame::Frame,
-    limits::Limits,
-    registry::CloseRequest,
+    rfc6455::codec::{EncodedFrame, FrameCodec},
+    rfc6455::frame::Frame,
+    rfc6455::limits::Limits,
+    server::registry::CloseRequest,
 };
 
 /// The application side of a WebSocket connection.

@@ -31,12 +31,12 @@
 
 use bytes::Bytes;
 
-use crate::close::{parse_close_payload, CloseFrame};
-use crate::error::ProtocolError;
-use crate::frame::Frame;
-use crate::limits::Limits;
-use crate::opcode::OpCode;
-use crate::utf8::{Utf8Error, Utf8Validator};
+use crate::rfc6455::close::{parse_close_payload, CloseFrame};
+use crate::rfc6455::error::ProtocolError;
+use crate::rfc6455::frame::Frame;
+use crate::rfc6455::limits::Limits;
+use crate::rfc6455::opcode::OpCode;
+use crate::rfc6455::utf8::{Utf8Error, Utf8Validator};
 
 /// An application-level message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,13 +28,13 @@ use phase_2_sse::{
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
-    config::WsConfig,
-    protocol::{
+    board::protocol::{
         encode_event, parse_request, Ack, ClientRequest, ErrorCode, ErrorPayload, Pong,
         PublishRequest, Rejected, ServerEvent, SubscribeRequest, Welcome,
     },
-    session::{Feed, Outbox, Session},
-    ws_format::WsFormat,
+    board::ws_format::WsFormat,
+    server::config::WsConfig,
+    server::session::{Feed, Outbox, Session},
 };
 
 /// What every board session shares: the hub, presence and the limits.

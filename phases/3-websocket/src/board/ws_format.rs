@@ -20,7 +20,7 @@ use bytes::Bytes;
 use phase_2_sse::hub::{Message, WireFormat};
 use serde_json::{Map, Value};
 
-use crate::{codec::encode_server_frame, opcode::OpCode};
+use crate::{rfc6455::codec::encode_server_frame, rfc6455::opcode::OpCode};
 
 // ANCHOR: ws_format
 /// Encodes hub events for the subscribers of one board.
@@ -84,7 +84,7 @@ impl WireFormat for WsFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{BoardMessage, ServerEnvelope, ServerEvent};
+    use crate::board::protocol::{BoardMessage, ServerEnvelope, ServerEvent};
     use phase_2_sse::position::StreamPosition;
 
     #[test]

@@ -15,7 +15,7 @@
 //! In Rust each direction is one enum, `#[serde(tag = "type", content = "payload")]`,
 //! so adding a message type is adding a variant, and the compiler finds every `match` that
 //! must handle it. The TypeScript the web app uses is **generated** from these types
-//! ([`crate::generated`]), so the two ends cannot drift apart.
+//! ([`crate::board::generated`]), so the two ends cannot drift apart.
 //!
 //! **Errors keep the connection.** Malformed JSON, an unknown `type`, a payload of the
 //! wrong shape, a bad board name: each gets an `error` event with a stable `code` and a
@@ -55,7 +55,7 @@ pub struct ClientEnvelope {
 }
 
 /// What a client may ask. Phase 4 adds its note operations as a
-/// [`crate::board::BoardExtension`] rather than by editing this enum.
+/// [`crate::board::session::BoardExtension`] rather than by editing this enum.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 pub enum ClientRequest {

@@ -11,11 +11,11 @@
 //!    big, and so on.
 //!
 //! The messages are deliberately long. The close *reason* sent on the wire is the short,
-//! human reason from the close-code table (see [`crate::close`]), because a Close frame's
+//! human reason from the close-code table (see [`crate::rfc6455::close`]), because a Close frame's
 //! payload is limited to 125 bytes (§5.5).
 
-use crate::close::CloseCode;
-use crate::frame::Frame;
+use crate::rfc6455::close::CloseCode;
+use crate::rfc6455::frame::Frame;
 
 /// A violation of RFC 6455 by the peer (or an I/O failure underneath the codec).
 #[derive(Debug, thiserror::Error)]

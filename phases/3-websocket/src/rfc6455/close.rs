@@ -25,8 +25,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
-use crate::error::ProtocolError;
-use crate::frame::MAX_CONTROL_PAYLOAD;
+use crate::rfc6455::error::ProtocolError;
+use crate::rfc6455::frame::MAX_CONTROL_PAYLOAD;
 
 /// What a client should do after the connection closed with a given code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

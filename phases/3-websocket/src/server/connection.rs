@@ -39,7 +39,7 @@
 //! `docs/src/benchmarks.md`):
 //!
 //! * **Mail is one atomic load.** Direct frames and close requests share one
-//!   [`Mailbox`](crate::registry::Mailbox) with a "has mail" flag, instead of an `mpsc`
+//!   [`Mailbox`](crate::server::registry::Mailbox) with a "has mail" flag, instead of an `mpsc`
 //!   and a `watch` polled on every wake-up (and allocated for every connection, though
 //!   almost none ever receives either).
 //! * **The send deadline is armed only when a write blocks.** The naive way wraps every
@@ -85,16 +85,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::{
-    close::{CloseCode, CloseFrame},
-    codec::FrameCodec,
-    error::ProtocolError,
-    frame::Frame,
-    limits::Limits,
-    message::{Message, MessageAssembler},
-    opcode::OpCode,
-    registry::{CloseRequest, Registration},
-    session::{Feed, Outbox, Session},
-    stats::WsStats,
+    rfc6455::close::{CloseCode, CloseFrame},
+    rfc6455::codec::FrameCodec,
+    rfc6455::error::ProtocolError,
+    rfc6455::frame::Frame,
+    rfc6455::limits::Limits,
+    rfc6455::message::{Message, MessageAssembler},
+    rfc6455::opcode::OpCode,
+    server::registry::{CloseRequest, Registration},
+    server::session::{Feed, Outbox, Session},
+    server::stats::WsStats,
 };
 
 /// Most bytes one read takes, in bytes. 4 KiB: several small messages per system call.

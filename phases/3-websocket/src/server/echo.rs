@@ -10,8 +10,8 @@
 use bytes::Bytes;
 
 use crate::{
-    frame::Frame,
-    session::{Outbox, Session},
+    rfc6455::frame::Frame,
+    server::session::{Outbox, Session},
 };
 
 /// Echoes every data message.

@@ -45,7 +45,7 @@ use futures_util::task::AtomicWaker;
 use http::{header, HeaderValue, StatusCode};
 use phase_1_foundations::ApiError;
 
-use crate::{close::CloseCode, stats::WsStats};
+use crate::{rfc6455::close::CloseCode, server::stats::WsStats};
 
 /// Frames a connection's direct queue holds before the connection counts as not
 /// reading. Default 64. Direct sends are replies, not broadcasts (those go through the
