@@ -9,6 +9,8 @@
 //! | 3 WebSocket | `/ws` (the board protocol), `/ws/echo`, `/ws/stats`, one hub for both transports |
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

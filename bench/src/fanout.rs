@@ -13,7 +13,7 @@
 //! tool's clock, so each subscriber measures publish → delivery latency itself.
 //!
 //! Two ways to publish:
-//! * `--rate R` messages per second, for `--secs` (GUIDE §6's latency figure: 1k × 50/s);
+//! * `--rate R` messages per second, for `--secs` (the latency figure: 1k × 50/s);
 //! * `--rate 0`: as fast as the server delivers, **with a window**: message `k` is sent only
 //!   once message `k − window` has reached every subscriber (window 1 by default: one
 //!   message at a time, so no server can batch several into one write). Without a window the
@@ -60,7 +60,7 @@ pub struct FanoutOptions {
     #[arg(long, default_value_t = 10)]
     pub secs: u64,
     /// With `--rate 0`: messages in flight (published, not yet at every subscriber).
-    /// 1 (the default) gives every delivery its own write, as GUIDE §6's peer figures;
+    /// 1 (the default) gives every delivery its own write, as the peers' own figures do;
     /// more lets servers that coalesce writes send several messages per system call.
     #[arg(long, default_value_t = 1)]
     pub window: usize,

@@ -3,7 +3,7 @@
 //! Measures our server (the `liveboard` binary: phase 3's hand-rolled RFC 6455 codec and
 //! phase 2's hub) beside two Rust peers built into this tool — tokio-tungstenite and
 //! fastwebsockets on hyper 1 — **in the same run**, and prints Markdown tables of medians
-//! and ratios for `docs/src/benchmarks.md`. The method is GUIDE §6's:
+//! and ratios for `docs/src/benchmarks.md`. The method (see the benchmarks chapter):
 //!
 //! * every server on one core (`taskset -c 0`, `TOKIO_WORKER_THREADS=1`), the load
 //!   generator pinned to the other core on a current-thread runtime;

@@ -3,7 +3,7 @@
 //!
 //! Why CPU time and not only throughput: a server can look fast because the load generator
 //! is slow. CPU time per message is what the server *spent*, whatever the client did
-//! (GUIDE §6). `/proc/PID/stat` counts in clock ticks (usually 10 ms); over a 10 s run
+//! — the figure to compare. `/proc/PID/stat` counts in clock ticks (usually 10 ms); over a 10 s run
 //! that is a resolution of about 0.1 %.
 
 use std::{io, time::Duration};

@@ -1,7 +1,7 @@
 //! Runs one scenario against every server, several times, and prints the medians and the
 //! ratios as a Markdown table.
 //!
-//! **Same run, several servers** (GUIDE §6): the servers take turns within each run, and
+//! **Same run, several servers**: the servers take turns within each run, and
 //! the order rotates from run to run (run 1: A B C, run 2: B C A, …), so a burst of noise
 //! from the rest of the machine does not always land on the same server. Each server is
 //! a fresh process per measurement. The figure reported is the **median** of the runs;

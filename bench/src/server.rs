@@ -72,7 +72,7 @@ pub struct ServerOptions {
     #[arg(long, default_value = "target/liveboard-bench")]
     pub log_dir: PathBuf,
     /// tokio-tungstenite's read buffer, in bytes. Its default is 128 KiB, allocated per
-    /// connection; GUIDE §6's peer figure used 4 KiB, as does our codec.
+    /// connection; we measure it with 4 KiB, as our codec reads.
     #[arg(long, default_value_t = 4096)]
     pub tungstenite_read_buffer: usize,
 }

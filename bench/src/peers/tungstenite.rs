@@ -1,6 +1,6 @@
 //! The tokio-tungstenite peer (the library phase 6 builds on).
 //!
-//! Configured as GUIDE §6's peer figure was: a 4 KiB read buffer instead of the default
+//! Configured as its published figures are: a 4 KiB read buffer instead of the default
 //! 128 KiB (allocated eagerly per connection; `--read-buffer 131072` measures the
 //! default). Writes use `feed` for every message ready and one `flush`, tungstenite's own
 //! way to coalesce.

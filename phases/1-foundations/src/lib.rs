@@ -33,6 +33,8 @@
 //!   token that also reaches long-lived streams.
 //! * [`health::PhaseInfo`] — each phase crate exports one, `/health` lists them.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod body;
 pub mod config;

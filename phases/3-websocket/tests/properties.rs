@@ -1,4 +1,4 @@
-//! Property tests for the codec and the assembler (GUIDE §5): round trip, any byte stream
+//! Property tests for the codec and the assembler: round trip, any byte stream
 //! never panics nor over-reserves, any chunking gives the same frames, any fragmentation gives
 //! back the message.
 

@@ -57,6 +57,8 @@
 //! # }
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod config;
 pub mod events;

@@ -1,4 +1,4 @@
-//! TypeScript generated from the Rust types: one source for the protocol (GUIDE §4).
+//! TypeScript generated from the Rust types: one source for the protocol.
 //!
 //! * `web/lib/generated/protocol.ts` — the board protocol's envelopes, requests, events
 //!   and payloads, from the `#[derive(TS)]` types of [`crate::board::protocol`] (ts-rs);

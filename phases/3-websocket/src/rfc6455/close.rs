@@ -33,7 +33,7 @@ use crate::rfc6455::frame::MAX_CONTROL_PAYLOAD;
 #[serde(rename_all = "snake_case")]
 pub enum ReconnectVerdict {
     /// The problem is temporary: reconnect, following the backoff contract (full jitter, cap,
-    /// reset only after the connection stayed up for a while, GUIDE §4).
+    /// reset only after the connection stayed up for a while).
     Reconnect,
     /// Reconnecting would fail the same way (a bug, a deliberate end): do not reconnect; show
     /// the reason to the user.

@@ -95,7 +95,7 @@ pub struct WsConfig {
     )]
     pub max_text_chars: usize,
 
-    /// Let `/ws/echo` accept 16 MiB frames and messages ([`Limits::for_conformance_testing`])
+    /// Let `/ws/echo` accept 16 MiB frames and messages (`Limits::for_conformance_testing`)
     /// for the Autobahn|Testsuite. Default off: each echo connection may then pin 32 MiB.
     #[arg(
         id = "ws-echo-conformance",
