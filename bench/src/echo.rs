@@ -1,9 +1,9 @@
 //! `echo`: N connections, each sending a text message and waiting for it to come back
 //! (closed loop: one message in flight per connection), for D seconds after a warm-up.
 //!
-//! Reports messages per second, **server CPU time per message** (the figure the targets in
-//! `docs/src/benchmarks.md` are set in: it does not depend on how fast the client is), the server's and the
-//! client's CPU use, and the round-trip time's p50 and p99.
+//! Reports messages per second, **server CPU time per message** (the figure to compare:
+//! it does not depend on how fast the client is), the server's and the client's CPU use,
+//! and the round-trip time's p50 and p99.
 
 use std::{
     sync::{

@@ -60,8 +60,8 @@ pub struct FanoutOptions {
     #[arg(long, default_value_t = 10)]
     pub secs: u64,
     /// With `--rate 0`: messages in flight (published, not yet at every subscriber).
-    /// 1 (the default) gives every delivery its own write, as the peers' own figures do;
-    /// more lets servers that coalesce writes send several messages per system call.
+    /// 1 (the default) gives every delivery its own write; more lets servers that
+    /// coalesce writes send several messages per system call.
     #[arg(long, default_value_t = 1)]
     pub window: usize,
     /// Bytes of the text the peers' publisher sends (ours sends the bare marker inside

@@ -18,6 +18,7 @@
 //! cargo run --release -p liveboard-bench -- echo                     # 64 conns × 10 s
 //! cargo run --release -p liveboard-bench -- fanout --subs 1000,10000 # as fast as possible
 //! cargo run --release -p liveboard-bench -- fanout --subs 1000 --rate 50
+//! cargo run --release -p liveboard-bench -- fanout --subs 1000,10000 --window 32
 //! cargo run --release -p liveboard-bench -- idle --conns 1000,10000,19500
 //! cargo run --release -p liveboard-bench -- idle --transport sse --servers liveboard
 //! cargo run --release -p liveboard-bench -- shutdown --conns 1000,10000
@@ -54,7 +55,7 @@ use crate::{runner::Common, server::ServerKind};
 
 /// Liveboard's benchmark tool: our server beside tokio-tungstenite and fastwebsockets.
 #[derive(Parser)]
-#[command(name = "liveboard-bench", version, about)]
+#[command(name = "liveboard-bench", version, about, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -95,6 +96,18 @@ enum Command {
     /// Run the fastwebsockets peer server (the tool starts it itself).
     ServeFastwebsockets(peers::PeerArgs),
 }
+
+const AFTER_HELP: &str = "\
+Each scenario starts every server fresh, pinned to CPU 0 with one worker thread, drives it
+from CPU 1, repeats (--runs 3), and prints Markdown tables of medians and ratios (ours /
+peer) on stdout; progress and the load average go to stderr. Build first:
+
+  cargo build --release -p liveboard -p liveboard-bench
+  target/release/liveboard-bench echo
+  target/release/liveboard-bench fanout --subs 1000,10000
+  target/release/liveboard-bench idle --conns 1000,10000,19500
+
+The method and the figures: docs/src/benchmarks.md.";
 
 static START: OnceLock<Instant> = OnceLock::new();
 

@@ -27,7 +27,7 @@ use crate::procfs;
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ServerKind {
-    /// Our `liveboard` binary: the hand-rolled RFC 6455 codec and the hub (phases 1–3).
+    /// Our `liveboard` binary: phases 1–4, with the hand-rolled RFC 6455 codec and the hub.
     Liveboard,
     /// tokio-tungstenite, `liveboard-bench serve-tungstenite`.
     Tungstenite,
@@ -62,19 +62,32 @@ impl fmt::Display for ServerKind {
 /// How servers are started.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerOptions {
-    /// The `liveboard` binary (build it with `cargo build --release -p liveboard`).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/liveboard"))]
-    pub liveboard_bin: PathBuf,
+    /// The `liveboard` binary to measure. Default: the `liveboard` next to this tool, which
+    /// `cargo build --release -p liveboard -p liveboard-bench` puts in target/release/.
+    #[arg(long)]
+    pub liveboard_bin: Option<PathBuf>,
     /// The CPU the server is pinned to (`taskset -c`).
     #[arg(long, default_value_t = 0)]
     pub server_cpu: usize,
     /// Where each server's stderr goes (one file per server, appended).
     #[arg(long, default_value = "target/liveboard-bench")]
     pub log_dir: PathBuf,
-    /// tokio-tungstenite's read buffer, in bytes. Its default is 128 KiB, allocated per
-    /// connection; we measure it with 4 KiB, as our codec reads.
+    /// tokio-tungstenite's read buffer, in bytes. Its default, 128 KiB, is allocated per
+    /// connection; 4 KiB is the size our own server reads in.
     #[arg(long, default_value_t = 4096)]
     pub tungstenite_read_buffer: usize,
+}
+
+impl ServerOptions {
+    /// The `liveboard` binary: `--liveboard-bin`, or the one next to this executable.
+    fn liveboard_bin(&self) -> Result<PathBuf, String> {
+        if let Some(bin) = &self.liveboard_bin {
+            return Ok(bin.clone());
+        }
+        let me = std::env::current_exe()
+            .map_err(|e| format!("cannot find this executable: {e}; pass --liveboard-bin"))?;
+        Ok(me.with_file_name("liveboard"))
+    }
 }
 
 /// One running server.
@@ -101,14 +114,15 @@ impl ServerProcess {
         cmd.arg("-c").arg(opts.server_cpu.to_string());
         match kind {
             ServerKind::Liveboard => {
-                if !opts.liveboard_bin.exists() {
+                let bin = opts.liveboard_bin()?;
+                if !bin.exists() {
                     return Err(format!(
                         "{} does not exist: build it with `cargo build --release -p liveboard` \
                          or pass --liveboard-bin",
-                        opts.liveboard_bin.display()
+                        bin.display()
                     ));
                 }
-                cmd.arg(&opts.liveboard_bin).args([
+                cmd.arg(&bin).args([
                     "--bind",
                     "127.0.0.1:0",
                     // Per-connection info lines would cost CPU the peers (which log
@@ -116,7 +130,7 @@ impl ServerProcess {
                     "--log",
                     "warn",
                     // The defaults (10k HTTP, 9k WebSockets, 1k streams per board) protect
-                    // a production server; the benchmark goes to this machine's fd limit.
+                    // a production server; a benchmark may go up to the fd limit.
                     "--max-connections",
                     "20000",
                     "--ws-max-connections",

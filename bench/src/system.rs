@@ -2,10 +2,10 @@
 
 use std::io;
 
-/// Raises the soft limit on open files to the hard limit (20,000 on this machine) and
-/// returns the new soft limit. Children inherit it, so the servers the tool starts get it
-/// too. Every socket is a file: this limit, not memory, caps one process near 19.5k
-/// connections here.
+/// Raises the soft limit on open files to the hard limit and returns the new soft limit.
+/// Children inherit it, so the servers the tool starts get it too. Every socket is a file:
+/// this limit, not memory, caps how many connections one process can hold (with a hard
+/// limit of 20,000, about 19,800 for a scenario).
 pub fn raise_open_files_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,

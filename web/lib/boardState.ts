@@ -76,6 +76,7 @@ export type NoteIntent =
   | { readonly kind: "move"; readonly noteId: string; readonly column: string; readonly order: number }
   | { readonly kind: "delete"; readonly noteId: string };
 
+// ANCHOR: pending_op
 /**
  * Where an op is: `queued` (not sent, or to be sent again), `sent` (waiting for the answer),
  * `acked` (the server accepted it; kept until the event with its `seq` reaches `confirmed`).
@@ -108,6 +109,7 @@ export interface PendingOp {
   /** Once acknowledged: the log position it got and the note after it (`null`: deleted). */
   readonly acked: { readonly seq: number; readonly version: number; readonly note: Note | null } | null;
 }
+// ANCHOR_END: pending_op
 
 /** The board as the server has confirmed it. */
 export interface ConfirmedBoard {
@@ -428,6 +430,7 @@ function applyOp(notes: Record<string, Note>, op: PendingOp, board: string): boo
   }
 }
 
+// ANCHOR: board_view
 /** The board as drawn: confirmed state, pending ops re-applied in order. */
 export function boardView(state: BoardState): BoardView {
   const notes: Record<string, Note> = { ...state.confirmed.notes };
@@ -442,10 +445,12 @@ export function boardView(state: BoardState): BoardView {
   for (const note of list) byId[note.id] = note;
   return { notes: list, byId };
 }
+// ANCHOR_END: board_view
 
 // ---------------------------------------------------------------------------------------
 // The reducer
 
+// ANCHOR: on_local
 function onLocal(state: BoardState, action: Extract<BoardAction, { type: "local" }>): BoardState {
   const { intent, opId, author, at } = action;
   if (state.pending.some((op) => op.opId === opId)) return state;
@@ -474,6 +479,7 @@ function onLocal(state: BoardState, action: Extract<BoardAction, { type: "local"
   const waits = after ? `, waits for ${short(after)}` : intent.kind === "create" ? "" : `, base v${baseVersion}`;
   return log({ ...state, pending: [...state.pending, op] }, at, "local", `${INTENT_WORD[intent.kind]} ${short(opId)} on note ${short(intent.noteId)} shown at once${waits}`);
 }
+// ANCHOR_END: on_local
 
 function onSent(state: BoardState, action: Extract<BoardAction, { type: "sent" }>): BoardState {
   const op = state.pending.find((o) => o.opId === action.opId);
@@ -489,6 +495,7 @@ function onSent(state: BoardState, action: Extract<BoardAction, { type: "sent" }
   return log({ ...state, pending: next }, action.at, "sent", `${action.request.type} ${short(action.opId)} sent as request ${action.requestId}${retry}`);
 }
 
+// ANCHOR: on_ack
 function onAck(state: BoardState, action: Extract<BoardAction, { type: "ack" }>): BoardState {
   const { ack, at } = action;
   if (ack.board !== state.board) return state;
@@ -509,6 +516,7 @@ function onAck(state: BoardState, action: Extract<BoardAction, { type: "ack" }>)
   }));
   return log({ ...state, pending }, at, "ack", `ack ${short(ack.opId)} → seq ${ack.seq}, v${ack.version}${dup}; kept until event ${ack.seq} arrives`);
 }
+// ANCHOR_END: on_ack
 
 function findAnswered(state: BoardState, requestId: string | undefined, opId: string | undefined): PendingOp | undefined {
   if (opId !== undefined) return state.pending.find((o) => o.opId === opId);
@@ -516,6 +524,7 @@ function findAnswered(state: BoardState, requestId: string | undefined, opId: st
   return state.pending.find((o) => o.requestId === requestId && o.status === "sent");
 }
 
+// ANCHOR: on_error
 function onError(state: BoardState, action: Extract<BoardAction, { type: "error" }>): BoardState {
   const { error, requestId, at } = action;
   const opId = "opId" in error ? error.opId : undefined;
@@ -569,7 +578,9 @@ function onError(state: BoardState, action: Extract<BoardAction, { type: "error"
   const rolled = current ? `; confirmed note := current v${current.version}` : "";
   return log(next, at, "rejected", `${error.code} for ${short(op.opId)}: rolled back${rolled}${more}`);
 }
+// ANCHOR_END: on_error
 
+// ANCHOR: apply_event
 /** Applies one in-sequence event to `confirmed` and reconciles the pending ops with it. */
 function applyEvent(state: BoardState, event: NoteEvent, at: number): BoardState {
   const { payload } = event;
@@ -613,6 +624,7 @@ function applyEvent(state: BoardState, event: NoteEvent, at: number): BoardState
   }
   return dropCovered(next);
 }
+// ANCHOR_END: apply_event
 
 /** Applies buffered events while the next one in sequence is there. */
 function flush(state: BoardState, at: number): BoardState {
@@ -707,12 +719,14 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
       return log({ ...state, synced: false }, action.at, "resync", "resume incomplete: a snapshot is needed");
     case "reset":
       return log({ ...state, synced: false }, action.at, "resync", `reset (${action.reason}): a snapshot is needed`);
+    // ANCHOR: connection_lost
     case "connection-lost": {
       const inFlight = state.pending.filter((o) => o.status === "sent").length;
       const pending = state.pending.map((o) => (o.status === "sent" ? { ...o, status: "queued" as const, requestId: null } : o));
       const again = inFlight ? `: ${inFlight} op(s) in flight will be sent again with the same opId` : "";
       return log({ ...state, pending, snapshotRequest: null }, action.at, "retry", `connection lost${again}`);
     }
+    // ANCHOR_END: connection_lost
     case "dismiss":
       return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
   }

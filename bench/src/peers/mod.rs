@@ -8,7 +8,8 @@
 //! | `/ws/publish` | every text message it sends is fanned out to every subscriber |
 //!
 //! Our `/ws` speaks a board protocol (JSON envelopes, subscribe, publish, ack); the peers
-//! skip the JSON and have one implicit board. That is their advantage, stated in the report.
+//! skip the JSON and have one implicit board. That is their advantage, stated in
+//! docs/src/benchmarks.md.
 //!
 //! **Like our hub, a broadcast is shared, not copied:** one `tokio::sync::broadcast`
 //! channel of reference-counted bytes, each subscriber's task writing from its receiver.

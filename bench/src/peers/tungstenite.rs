@@ -1,9 +1,9 @@
-//! The tokio-tungstenite peer (the library phase 6 builds on).
+//! The tokio-tungstenite peer (the library phase 6 is planned to build on).
 //!
-//! Configured as its published figures are: a 4 KiB read buffer instead of the default
-//! 128 KiB (allocated eagerly per connection; `--read-buffer 131072` measures the
-//! default). Writes use `feed` for every message ready and one `flush`, tungstenite's own
-//! way to coalesce.
+//! Configured with a 4 KiB read buffer, the size our own server reads in, instead of the
+//! default 128 KiB (allocated eagerly per connection, which would swamp the memory
+//! comparison; `--read-buffer 131072` measures the default). Writes use `feed` for every
+//! message ready and one `flush`, tungstenite's own way to coalesce.
 
 use std::{process::ExitCode, sync::Arc};
 
