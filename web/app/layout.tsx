@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
-import { connection } from "next/server";
 import type { ReactNode } from "react";
 
+import { BackendFooter } from "@/components/BackendFooter";
+import { RuntimeConfigAlert } from "@/components/RuntimeConfigAlert";
 import { SiteHeader } from "@/components/SiteHeader";
-import { BackendProvider } from "@/lib/backend";
-import { resolveBackendUrl } from "@/lib/backendUrl";
+import { RuntimeConfigProvider } from "@/lib/useRuntimeConfig";
 
 import "./globals.css";
 
@@ -16,25 +16,20 @@ export const metadata: Metadata = {
   description: "Learn real-time web communication (polling, SSE, WebSocket, webhooks) by running it.",
 };
 
-export default async function RootLayout({ children }: { readonly children: ReactNode }) {
-  // Render per request, so `LIVEBOARD_BACKEND_URL` is read when `next start` serves the
-  // page, not frozen into the build (see lib/backendUrl.ts and README.md).
-  await connection();
-  const backendUrl = resolveBackendUrl({
-    runtime: process.env.LIVEBOARD_BACKEND_URL,
-    buildTime: process.env.NEXT_PUBLIC_BACKEND_URL,
-  });
-
+// Static: the backend's address is not part of the page. The browser asks for it at start
+// (`GET /runtime-config`, see lib/runtimeConfig.ts and README.md).
+export default function RootLayout({ children }: { readonly children: ReactNode }) {
   return (
     <html lang="en">
       <body className="min-h-screen bg-slate-50 font-sans text-slate-900 antialiased">
-        <BackendProvider url={backendUrl}>
+        <RuntimeConfigProvider>
           <SiteHeader />
-          <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">{children}</main>
-          <footer className="mx-auto max-w-4xl px-4 pb-8 text-sm text-slate-500 sm:px-6">
-            Backend: <code>{backendUrl}</code>
-          </footer>
-        </BackendProvider>
+          <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">
+            <RuntimeConfigAlert />
+            {children}
+          </main>
+          <BackendFooter />
+        </RuntimeConfigProvider>
       </body>
     </html>
   );

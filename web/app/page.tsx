@@ -1,11 +1,11 @@
 import Link from "next/link";
+import { Suspense } from "react";
 
-import { Board } from "@/components/Board";
-import { boardFromQuery } from "@/lib/boardList";
+import { BoardFromQuery } from "@/components/BoardFromQuery";
+import { BoardLoading } from "@/components/BoardLoading";
 import { PHASES } from "@/lib/phases";
 
-export default async function HomePage({ searchParams }: PageProps<"/">) {
-  const board = boardFromQuery((await searchParams).board);
+export default function HomePage() {
   return (
     <div className="space-y-8">
       <section className="space-y-2">
@@ -18,7 +18,9 @@ export default async function HomePage({ searchParams }: PageProps<"/">) {
         </p>
       </section>
 
-      <Board initialBoard={board} />
+      <Suspense fallback={<BoardLoading />}>
+        <BoardFromQuery />
+      </Suspense>
 
       <section aria-labelledby="phases-heading" className="space-y-3">
         <h2 id="phases-heading" className="text-xl font-semibold">

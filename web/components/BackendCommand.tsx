@@ -1,6 +1,6 @@
 "use client";
 
-import { useBackendUrl } from "@/lib/backend";
+import { useBackendUrl } from "@/lib/useRuntimeConfig";
 
 export interface BackendCommandProps {
   /** The path to request, starting with `/`. */
@@ -9,6 +9,6 @@ export interface BackendCommandProps {
 
 /** A `curl -i` command against the configured backend, for readers to paste into a terminal. */
 export function BackendCommand({ path }: BackendCommandProps) {
-  const baseUrl = useBackendUrl();
+  const baseUrl = useBackendUrl() ?? "…";
   return <code>curl -i {`${baseUrl}${path}`}</code>;
 }

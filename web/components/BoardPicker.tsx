@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 
-import { useBackendUrl } from "@/lib/backend";
+import { useBackendUrl } from "@/lib/useRuntimeConfig";
 import { fetchBoardList, isBoardName } from "@/lib/boardList";
 import type { BoardSummary } from "@/lib/generated/board";
 
@@ -20,6 +20,7 @@ export function BoardPicker({ board, onPick }: BoardPickerProps) {
   const [refreshes, setRefreshes] = useState(0);
 
   useEffect(() => {
+    if (backendUrl === null) return;
     const abort = new AbortController();
     fetchBoardList(backendUrl, abort.signal).then(
       (list) => {

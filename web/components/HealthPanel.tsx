@@ -20,7 +20,7 @@ export function HealthPanel() {
       </div>
 
       <p className="text-sm text-slate-600">
-        Polling <code>GET {baseUrl}/health</code> every {intervalMs / 1000} s
+        Polling <code>GET {baseUrl ?? "…"}/health</code> every {intervalMs / 1000} s
         {checks > 0 ? ` (${checks} ${checks === 1 ? "request" : "requests"} so far)` : ""}.
       </p>
 

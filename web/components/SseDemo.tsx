@@ -2,7 +2,7 @@
 
 import { useReducer, useRef, useState, type FormEvent } from "react";
 
-import { useBackendUrl } from "@/lib/backend";
+import { useBackendUrl } from "@/lib/useRuntimeConfig";
 import { identityQuery, presenceAction, presenceReducer } from "@/lib/presence";
 import { isBoardName, pushLog, type LogEntry, type Resume } from "@/lib/sseStream";
 import { useEventSource, type ConnectionState, type EventHandlers } from "@/lib/useEventSource";
@@ -44,7 +44,7 @@ export function SseDemo() {
   const [log, setLog] = useState<readonly LogEntry[]>([]);
   const counter = useRef(0);
 
-  const url = identity ? `${baseUrl}/boards/${board}/events?${identityQuery(identity)}` : null;
+  const url = identity && baseUrl ? `${baseUrl}/boards/${board}/events?${identityQuery(identity)}` : null;
 
   // A new map each render is fine: the hook reconnects only when the set of names changes.
   const handlers: EventHandlers = Object.fromEntries(
@@ -134,7 +134,7 @@ export function SseDemo() {
           <div className="grid gap-5 md:grid-cols-[1fr_2fr]">
             <SseWhoIsOnline people={people} me={identity?.clientId ?? null} />
             <div className="space-y-3">
-              <SseMessageForm endpoint={`${baseUrl}/boards/${board}/messages`} name={identity?.name ?? null} />
+              {baseUrl && <SseMessageForm endpoint={`${baseUrl}/boards/${board}/messages`} name={identity?.name ?? null} />}
               <SseEventLog log={log} />
             </div>
           </div>

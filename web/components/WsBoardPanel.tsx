@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 
-import { useBackendUrl } from "@/lib/backend";
+import { useBackendUrl } from "@/lib/useRuntimeConfig";
 import { SUBPROTOCOL, type ServerEnvelope } from "@/lib/generated/protocol";
 import { useIdentity } from "@/lib/useIdentity";
 import { useWebSocket } from "@/lib/useWebSocket";
@@ -18,7 +18,8 @@ const NONE: readonly string[] = [];
 
 /** `/ws` with the `liveboard.v1` subprotocol: requests, their answers, and every frame. */
 export function WsBoardPanel() {
-  const url = webSocketUrl(useBackendUrl(), "/ws");
+  const backendUrl = useBackendUrl();
+  const url = backendUrl ? webSocketUrl(backendUrl, "/ws") : null;
   const [identity] = useIdentity();
   const [subscribed, setSubscribed] = useState<readonly string[]>([]);
   const [reply, setReply] = useState("");

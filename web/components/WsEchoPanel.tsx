@@ -1,6 +1,6 @@
 "use client";
 
-import { useBackendUrl } from "@/lib/backend";
+import { useBackendUrl } from "@/lib/useRuntimeConfig";
 import { useWebSocket } from "@/lib/useWebSocket";
 import { webSocketUrl } from "@/lib/webSocketUrl";
 
@@ -10,7 +10,8 @@ import { WsRawSender } from "./WsRawSender";
 
 /** `/ws/echo`: no application protocol, every message comes straight back. */
 export function WsEchoPanel() {
-  const url = webSocketUrl(useBackendUrl(), "/ws/echo");
+  const backendUrl = useBackendUrl();
+  const url = backendUrl ? webSocketUrl(backendUrl, "/ws/echo") : null;
   const socket = useWebSocket(url, { autoConnect: true });
 
   return (

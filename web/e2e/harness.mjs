@@ -382,6 +382,12 @@ export class Backend {
 // ---------------------------------------------------------------------------------------
 // The web app
 
+/**
+ * The book's address the web app is given at run time (`LIVEBOARD_BOOK_URL`): nothing
+ * serves it, the tests check that the pages link there.
+ */
+export const BOOK_URL = "http://127.0.0.1:3901/book";
+
 /** The built Next.js app, served by `next start`. */
 export class WebApp {
   /** @type {ManagedProcess | null} */
@@ -411,6 +417,7 @@ export class WebApp {
         env: {
           ...process.env,
           LIVEBOARD_BACKEND_URL: this.#backendUrl,
+          LIVEBOARD_BOOK_URL: BOOK_URL,
           NEXT_TELEMETRY_DISABLED: "1",
           NODE_ENV: "production",
         },

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 
-import { encodeNoteRequest, parseBoardMessage, toNote, unreadFrames } from "./boardMessages";
+import { boardMessageOf, encodeNoteRequest, toNote } from "./boardMessages";
+import { parseJson } from "./boardProtocol";
 import type { Note } from "./generated/board";
-import type { FrameLogEntry } from "./wsFrames";
+
+/** What the board makes of a message's text (parsed as useWebSocket parses it). */
+const parseBoardMessage = (text: string) => boardMessageOf(parseJson(text));
 
 const note: Note = {
   id: "n1",
@@ -18,7 +21,7 @@ const note: Note = {
 };
 const common = { board: "demo", position: "ep-7", seq: 7, opId: "op-1", author: "Ana", summary: "Ana moved a note to Done" };
 
-describe("parseBoardMessage", () => {
+describe("boardMessageOf", () => {
   it("sorts a note ack, an error with the current note, a snapshot and each event", () => {
     const ack = { request: "note_move", board: "demo", position: "ep-7", seq: 7, opId: "op-1", noteId: "n1", version: 4, note, duplicate: false };
     expect(parseBoardMessage(JSON.stringify({ id: "4", type: "ack", payload: ack }))).toEqual({ kind: "ack", id: "4", ack });
@@ -73,34 +76,5 @@ describe("encodeNoteRequest", () => {
       type: "board_snapshot",
       payload: { board: "demo" },
     });
-  });
-});
-
-describe("unreadFrames", () => {
-  const entry = (n: number): FrameLogEntry => ({
-    n,
-    socket: 1,
-    direction: "in",
-    kind: "text",
-    type: "text",
-    id: null,
-    bytes: 0,
-    wireBytes: 0,
-    at: 0,
-    text: "",
-    reply: null,
-  });
-  const log = [3, 4, 5, 6].map(entry);
-
-  it("returns the entries after the last one read", () => {
-    expect(unreadFrames(log, 4).entries.map((e) => e.n)).toEqual([5, 6]);
-    expect(unreadFrames(log, 6)).toEqual({ entries: [], missed: false });
-    expect(unreadFrames([], 9)).toEqual({ entries: [], missed: false });
-  });
-
-  it("says when entries were dropped from the log before they were read", () => {
-    expect(unreadFrames(log, 1)).toMatchObject({ missed: true });
-    expect(unreadFrames(log, 2)).toMatchObject({ missed: false });
-    expect(unreadFrames(log, 0)).toMatchObject({ missed: false }); // nothing read yet: start anywhere
   });
 });

@@ -4,7 +4,7 @@
  * `note.*`) share one `/ws` connection and one envelope, `{ type, id?, payload }`.
  *
  * The types come from the Rust code (`lib/generated/protocol.ts`, `lib/generated/board.ts`);
- * what no type can do is check what actually arrives, so {@link parseBoardMessage} checks
+ * what no type can do is check what actually arrives, so {@link boardMessageOf} checks
  * every field the optimistic reducer relies on before the app trusts a message, and sorts
  * it into what the reducer needs: a note `ack`, an `error`, a `snapshot`, a board event, or
  * anything else of the session.
@@ -12,7 +12,7 @@
  * Pure (boardMessages.test.ts).
  */
 
-import { parseServerEnvelope } from "./boardProtocol";
+import { serverEnvelopeOf } from "./boardProtocol";
 import type { NoteEvent, NoteOpRequest, RequestError } from "./boardState";
 import type {
   BoardSnapshot,
@@ -24,7 +24,6 @@ import type {
   NoteServerEvent,
 } from "./generated/board";
 import type { ErrorCode, ServerEnvelope } from "./generated/protocol";
-import type { FrameLogEntry } from "./wsFrames";
 
 /** The `type`s of board events. */
 export const NOTE_EVENT_TYPES = ["note.created", "note.updated", "note.moved", "note.deleted"] as const satisfies readonly NoteEvent["type"][];
@@ -136,17 +135,11 @@ function toEvent(type: string, p: Json): NoteEvent | null {
 }
 
 /**
- * One text message from `/ws`, sorted for the board; `null` when it is not JSON, not an
- * envelope, of an unknown type, or missing a field the board needs (a bad message must
- * not break the page).
+ * One text message from `/ws` (its JSON, parsed once on arrival by `useWebSocket`), sorted
+ * for the board; `null` when it is not JSON, not an envelope, of an unknown type, or missing
+ * a field the board needs (a bad message must not break the page).
  */
-export function parseBoardMessage(text: string): BoardMessage | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
+export function boardMessageOf(json: unknown): BoardMessage | null {
   if (!isRecord(json) || !str(json.type) || !isRecord(json.payload)) return null;
   if (json.id !== undefined && !str(json.id)) return null;
   const { type, payload } = json;
@@ -167,7 +160,7 @@ export function parseBoardMessage(text: string): BoardMessage | null {
     const event = toEvent(type, payload);
     return event && { kind: "event", event };
   }
-  const envelope = parseServerEnvelope(text);
+  const envelope = serverEnvelopeOf(json);
   return envelope && { kind: "session", envelope };
 }
 
@@ -175,18 +168,4 @@ export function parseBoardMessage(text: string): BoardMessage | null {
 export function encodeNoteRequest(request: NoteOpRequest | Extract<NoteRequest, { type: "board_snapshot" }>, id: string): string {
   const envelope: NoteClientEnvelope = { id, ...request };
   return JSON.stringify(envelope);
-}
-
-/**
- * The entries of a frame log (numbered 1, 2, … without gaps, oldest dropped first) after
- * entry number `seen`, and whether some were dropped before they could be read.
- */
-export function unreadFrames(
-  log: readonly FrameLogEntry[],
-  seen: number,
-): { readonly entries: readonly FrameLogEntry[]; readonly missed: boolean } {
-  const first = log[0];
-  if (!first) return { entries: [], missed: false };
-  const start = Math.max(0, seen + 1 - first.n);
-  return { entries: log.slice(start), missed: seen > 0 && first.n > seen + 1 };
 }

@@ -2,12 +2,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import {
   encodeRequest,
-  parseServerEnvelope,
-  peekEnvelope,
+  envelopeHeader,
+  parseJson,
   PendingRequests,
   RequestFailed,
   replyOf,
   SERVER_EVENT_TYPES,
+  serverEnvelopeOf,
 } from "./boardProtocol";
 import type { ServerEnvelope } from "./generated/protocol";
 
@@ -27,16 +28,16 @@ describe("encodeRequest", () => {
   });
 });
 
-describe("parseServerEnvelope", () => {
+describe("serverEnvelopeOf", () => {
   it("accepts every type the server sends", () => {
     for (const type of SERVER_EVENT_TYPES) {
-      expect(parseServerEnvelope(JSON.stringify({ type, payload: {} }))?.type).toBe(type);
+      expect(serverEnvelopeOf({ type, payload: {} })?.type).toBe(type);
     }
   });
 
   it("keeps the id of an answer", () => {
     const text = '{"id":"4","type":"error","payload":{"code":"malformed_json","message":"not JSON"}}';
-    expect(parseServerEnvelope(text)).toEqual({
+    expect(serverEnvelopeOf(parseJson(text))).toEqual({
       id: "4",
       type: "error",
       payload: { code: "malformed_json", message: "not JSON" },
@@ -54,16 +55,26 @@ describe("parseServerEnvelope", () => {
       '{"type":"ack","payload":[]}',
       '{"type":"ack","id":7,"payload":{}}',
     ]) {
-      expect(parseServerEnvelope(text), text).toBeNull();
+      expect(serverEnvelopeOf(parseJson(text)), text).toBeNull();
     }
   });
 });
 
-describe("peekEnvelope", () => {
+describe("parseJson", () => {
+  it("parses JSON and says undefined for anything else", () => {
+    expect(parseJson('{"type":"ping"}')).toEqual({ type: "ping" });
+    expect(parseJson("null")).toBeNull();
+    expect(parseJson("{nope")).toBeUndefined();
+    expect(parseJson("")).toBeUndefined();
+  });
+});
+
+describe("envelopeHeader", () => {
   it("reads type and id of any envelope, known or not", () => {
-    expect(peekEnvelope('{"type":"dance","id":"1"}')).toEqual({ type: "dance", id: "1" });
-    expect(peekEnvelope('{"type":"ping"}')).toEqual({ type: "ping", id: null });
-    expect(peekEnvelope("hello")).toBeNull();
+    expect(envelopeHeader({ type: "dance", id: "1" })).toEqual({ type: "dance", id: "1" });
+    expect(envelopeHeader({ type: "ping" })).toEqual({ type: "ping", id: null });
+    expect(envelopeHeader("hello")).toBeNull();
+    expect(envelopeHeader(undefined)).toBeNull();
   });
 });
 

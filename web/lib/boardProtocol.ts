@@ -5,8 +5,12 @@
  * The message *types* are not written here: they are generated from the Rust types
  * (`phases/3-websocket/src/board/protocol.rs` → `lib/generated/protocol.ts`), so client and server
  * cannot drift apart. What a type system cannot do is check what arrives over the wire, so
- * {@link parseServerEnvelope} checks the envelope (`{ type, id?, payload }`, a known
+ * {@link serverEnvelopeOf} checks the envelope (`{ type, id?, payload }`, a known
  * `type`) before the rest of the app trusts it as a {@link ServerEnvelope}.
+ *
+ * **Parsed once.** A message's text is turned into JSON once, when it arrives
+ * ({@link parseJson}, in `useWebSocket`); the inspector's columns ({@link envelopeHeader}),
+ * this check and the board's (`boardMessages.ts`) all read that one value.
  *
  * **Requests and answers.** A request carries an `id` the client chose; the server's answer,
  * an `ack` (or `pong` for `ping`) on success or an `error`, carries the same `id`. With
@@ -51,30 +55,30 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The `type` and `id` of any JSON envelope, known or not (for the inspector's columns). */
-export function peekEnvelope(text: string): { readonly type: string; readonly id: string | null } | null {
-  let json: unknown;
+/**
+ * A message's text as JSON, or `undefined` when it is not JSON (`JSON.parse` never returns
+ * `undefined`, so the two cannot be confused).
+ */
+export function parseJson(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
-    return null;
+    return undefined;
   }
+}
+
+/** The `type` and `id` of any JSON envelope, known or not (for the inspector's columns). */
+export function envelopeHeader(json: unknown): { readonly type: string; readonly id: string | null } | null {
   if (!isRecord(json) || typeof json.type !== "string") return null;
   return { type: json.type, id: typeof json.id === "string" ? json.id : null };
 }
 
 /**
- * A server message as a typed envelope, or `null` when it is not JSON, not an envelope, or
- * of a `type` this client does not know. Payload fields are the server's business: they
- * are generated from the same Rust types the server serialises.
+ * A server message (its parsed JSON) as a typed envelope, or `null` when it is not JSON, not
+ * an envelope, or of a `type` this client does not know. Payload fields are the server's
+ * business: they are generated from the same Rust types the server serialises.
  */
-export function parseServerEnvelope(text: string): ServerEnvelope | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
+export function serverEnvelopeOf(json: unknown): ServerEnvelope | null {
   if (!isRecord(json) || typeof json.type !== "string" || !KNOWN_TYPES.has(json.type)) return null;
   if (json.id !== undefined && typeof json.id !== "string") return null;
   if (!isRecord(json.payload)) return null;

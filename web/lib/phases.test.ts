@@ -1,6 +1,8 @@
+import { existsSync, readFileSync } from "node:fs";
+
 import { describe, expect, it } from "vitest";
 
-import { PHASES, findPhase } from "./phases";
+import { bookLinks, PHASES, findPhase } from "./phases";
 
 describe("PHASES", () => {
   it("is numbered 1, 2, 3, ... in course order", () => {
@@ -16,5 +18,24 @@ describe("PHASES", () => {
   it("starts with Foundations, as the backend's /health names it", () => {
     expect(findPhase(1)).toMatchObject({ slug: "foundations", title: "Foundations" });
     expect(findPhase(99)).toBeUndefined();
+  });
+});
+
+describe("bookLinks", () => {
+  it("names each phase's chapter as mdBook serves it, and its exercises section", () => {
+    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board"]);
+    expect(bookLinks("http://localhost:3001", PHASES[2]!)).toEqual({
+      chapter: "http://localhost:3001/ch03-websocket.html",
+      exercises: "http://localhost:3001/ch03-websocket.html#exercises",
+    });
+    expect(bookLinks("https://example.test/book", PHASES[0]!).chapter).toBe("https://example.test/book/ch01-foundations.html");
+  });
+
+  it("points at chapters the book has", () => {
+    const summary = readFileSync(new URL("../../docs/src/SUMMARY.md", import.meta.url), "utf8");
+    for (const phase of PHASES) {
+      expect(existsSync(new URL(`../../docs/src/${phase.chapter}.md`, import.meta.url)), phase.chapter).toBe(true);
+      expect(summary).toContain(`(${phase.chapter}.md)`);
+    }
   });
 });

@@ -2,7 +2,9 @@
  * The course map: one entry per phase that has landed in the web app.
  *
  * The header navigation and the landing page are both drawn from this list, so adding a
- * phase is one line here (plus its page under `app/phases/N/`).
+ * phase is one line here (plus its page under `app/phases/N/`). Each phase also names its
+ * chapter of the book (`docs/src/<chapter>.md`), so the demo page and the text lead to
+ * each other ({@link bookLinks}).
  */
 
 /** One phase of the course, as shown in the navigation. */
@@ -17,10 +19,13 @@ export interface Phase {
   readonly summary: string;
   /** Where the phase's demo page lives. */
   readonly href: `/phases/${number}`;
+  /** The book chapter's file name without `.md` (`docs/src/ch01-foundations.md`). */
+  readonly chapter: string;
 }
 
 function phase(number: number, slug: string, title: string, summary: string): Phase {
-  return { number, slug, title, summary, href: `/phases/${number}` };
+  const chapter = `ch${String(number).padStart(2, "0")}-${slug}`;
+  return { number, slug, title, summary, href: `/phases/${number}`, chapter };
 }
 
 /** Every phase that has a page, in course order. */
@@ -34,4 +39,16 @@ export const PHASES: readonly Phase[] = [
 /** The phase with this number, or `undefined` if it has not landed yet. */
 export function findPhase(number: number): Phase | undefined {
   return PHASES.find((p) => p.number === number);
+}
+
+/** The id mdBook gives the `## Exercises` heading that ends every chapter. */
+export const EXERCISES_ANCHOR = "exercises";
+
+/**
+ * Where a phase's chapter and its exercises are in the book served at `bookUrl` (no
+ * trailing slash): mdBook turns `ch01-foundations.md` into `ch01-foundations.html`.
+ */
+export function bookLinks(bookUrl: string, phase: Pick<Phase, "chapter">): { readonly chapter: string; readonly exercises: string } {
+  const chapter = `${bookUrl}/${phase.chapter}.html`;
+  return { chapter, exercises: `${chapter}#${EXERCISES_ANCHOR}` };
 }

@@ -18,13 +18,11 @@
  * the socket: it sends what {@link sendableOps} says may go, asks for a snapshot when
  * {@link snapshotWanted}, and turns each message into an action.
  *
- * **Where messages come from.** `useWebSocket`'s `onEvent` hands over only phase 3's
- * message types, and the board needs phase 4's too (`note.*`, `snapshot`). So this hook
- * reads every message from the hook's frame log instead, in order, by entry number: the
- * log is one ordered stream of opens, messages and closes. Should entries ever be evicted
- * before they were read (more than `maxLog` between two renders), the hook reconnects,
- * which is always safe: ops are sent again with their `opId` and the board resumes from
- * its last position. (A raw-message callback on `useWebSocket` would remove this detour.)
+ * **Where messages come from.** `useWebSocket` reports everything that happens to its
+ * socket through one callback, in order ({@link SocketEvent}: connecting, open, each
+ * message with its JSON parsed once, close); this hook sorts each message for the board
+ * ({@link boardMessageOf}) and turns it into an action. The frame log stays the
+ * inspector's: nothing here reads it.
  *
  * **Reconnecting** is deliberately simple here — a random delay up to a cap that doubles
  * per failed attempt, reset once the board is live again. Phase 5 replaces it with the
@@ -33,8 +31,7 @@
 
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 
-import { useBackendUrl } from "./backend";
-import { encodeNoteRequest, parseBoardMessage, unreadFrames } from "./boardMessages";
+import { boardMessageOf, encodeNoteRequest } from "./boardMessages";
 import { encodeRequest } from "./boardProtocol";
 import {
   boardReducer,
@@ -51,11 +48,12 @@ import {
 } from "./boardState";
 import { SUBPROTOCOL } from "./generated/protocol";
 import { newClientId, presenceReducer, type Identity, type Person } from "./presence";
-import { useWebSocket, type WebSocketHandle } from "./useWebSocket";
+import { useBackendUrl } from "./useRuntimeConfig";
+import { useWebSocket, type SocketEvent, type WebSocketHandle } from "./useWebSocket";
 import { webSocketUrl } from "./webSocketUrl";
 
 const PROTOCOLS = [SUBPROTOCOL];
-/** Frame log kept by the socket hook: plenty between two renders, small enough to draw. */
+/** Frame log kept by the socket hook for the inspector on /phases/4: enough to scroll back, small enough to draw. */
 const MAX_LOG = 1_000;
 /** Reconnect delays: random in [MIN, min(CAP, BASE × 2^attempt)] ms. */
 const RECONNECT_MIN_MS = 200;
@@ -105,9 +103,7 @@ export interface BoardHandle {
 export function useBoard(board: string, identity: Identity | null, options: UseBoardOptions = {}): BoardHandle {
   const { holdOutgoing = false } = options;
   const backendUrl = useBackendUrl();
-  const url = identity ? webSocketUrl(backendUrl, "/ws") : null;
-  const socket = useWebSocket(url, { protocols: PROTOCOLS, autoConnect: true, maxLog: MAX_LOG });
-  const { connect, sendText } = socket;
+  const url = identity && backendUrl ? webSocketUrl(backendUrl, "/ws") : null;
 
   const [state, dispatch] = useReducer(boardReducer, board, initialBoardState);
   const [people, presence] = useReducer(presenceReducer, []);
@@ -118,13 +114,13 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
   // Bumped when a held-back op (rate_limited) may go.
   const [tick, setTick] = useState(0);
 
+  // What the last render saw, for the socket's callbacks.
   const stateRef = useRef(state);
   const identityRef = useRef(identity);
   useEffect(() => {
     stateRef.current = state;
     identityRef.current = identity;
   });
-  const seen = useRef(0);
   const requestCounter = useRef(0);
   const subscribeRequest = useRef<string | null>(null);
   const attempts = useRef(0);
@@ -138,9 +134,10 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     return `b${requestCounter.current}`;
   }, []);
 
-  // --- Inbound: every new entry of the socket's log, in order. ---------------------------
-  useEffect(() => {
-    const now = Date.now();
+  // --- Inbound: everything that happens to the socket, in order. -------------------------
+  // Called by the socket's events, never while rendering (so `sendText`, below, is set).
+  const onSocketEvent = (event: SocketEvent) => {
+    const now = event.at;
     const act = (action: BoardAction) => dispatch(action);
     // The connection we were using is gone: what was in flight must be sent again.
     const lost = () => {
@@ -151,79 +148,75 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
       sentKeys.current.clear();
       snapshotAsked.current = null;
     };
-    const { entries, missed } = unreadFrames(socket.log, seen.current);
-    if (missed) {
-      // Entries were evicted before we read them: start over from our last position.
-      seen.current = socket.log.at(-1)?.n ?? seen.current;
-      lost();
-      connect();
-      return;
-    }
-    for (const entry of entries) {
-      seen.current = entry.n;
-      if (entry.direction === "local") {
-        if (entry.kind === "connect" && openSocket.current !== 0) {
-          // A new socket replaces an open one (reconnect, new name): the old one's close
-          // event will not be logged, so this is where it ends for us.
-          lost();
-        } else if (entry.kind === "open") {
-          openSocket.current = entry.socket;
-          // Subscribe first; the snapshot (if needed) and the ops follow once this is sent.
-          const s = stateRef.current;
-          const me = identityRef.current;
-          const id = nextRequestId();
-          subscribeRequest.current = id;
-          const since = s.synced && s.confirmed.position ? { since: s.confirmed.position } : {};
-          const person = me ? { person: { clientId: me.clientId, name: me.name, color: me.color } } : {};
-          if (sendText(encodeRequest({ type: "subscribe", payload: { board, ...since, ...person } }, id))) {
-            setSubscribedOn(entry.socket);
-            setSubscribeError(null);
-          }
-        } else if (entry.kind === "close") {
-          lost();
+    switch (event.type) {
+      case "connecting":
+        // A new socket replaces an open one (reconnect, new name): the old one's close
+        // will not be reported, so this is where it ends for us.
+        if (openSocket.current !== 0) lost();
+        return;
+      case "open": {
+        openSocket.current = event.socket;
+        // Subscribe first; the snapshot (if needed) and the ops follow once this is sent.
+        const s = stateRef.current;
+        const me = identityRef.current;
+        const id = nextRequestId();
+        subscribeRequest.current = id;
+        const since = s.synced && s.confirmed.position ? { since: s.confirmed.position } : {};
+        const person = me ? { person: { clientId: me.clientId, name: me.name, color: me.color } } : {};
+        if (sendText(encodeRequest({ type: "subscribe", payload: { board, ...since, ...person } }, id))) {
+          setSubscribedOn(event.socket);
+          setSubscribeError(null);
         }
-        continue;
+        return;
       }
-      if (entry.direction !== "in" || entry.kind !== "text") continue;
-      const message = parseBoardMessage(entry.text);
-      if (!message) continue;
-      switch (message.kind) {
-        case "ack":
-          act({ type: "ack", requestId: message.id, ack: message.ack, at: now });
-          break;
-        case "error":
-          if (message.id !== undefined && message.id === subscribeRequest.current) {
-            setSubscribeError(`${message.error.code}: ${message.error.message}`);
-          } else {
-            act({ type: "error", requestId: message.id, error: message.error, at: now });
-          }
-          break;
-        case "snapshot":
-          act({ type: "snapshot", requestId: message.id, snapshot: message.snapshot, at: now });
-          break;
-        case "event":
-          act({ type: "event", event: message.event, at: now });
-          break;
-        case "session": {
-          const { envelope } = message;
-          if (envelope.type === "ready" && envelope.payload.board === board) {
-            attempts.current = 0;
-            act({ type: "resumed", recovered: envelope.payload.recovered, at: now });
-          } else if (envelope.type === "reset" && envelope.payload.board === board) {
-            act({ type: "reset", reason: envelope.payload.reason, at: now });
-          } else if (envelope.type === "presence.list" && envelope.payload.board === board) {
-            presence({ type: "list", people: envelope.payload.people });
-          } else if (envelope.type === "presence.join" && envelope.payload.board === board) {
-            const { clientId, name, color } = envelope.payload;
-            presence({ type: "join", person: { clientId, name, color } });
-          } else if (envelope.type === "presence.leave" && envelope.payload.board === board) {
-            presence({ type: "leave", clientId: envelope.payload.clientId });
-          }
-          break;
+      case "close":
+        lost();
+        return;
+      case "message":
+        break;
+    }
+    if (event.payload.kind !== "text") return;
+    const message = boardMessageOf(event.payload.json);
+    if (!message) return;
+    switch (message.kind) {
+      case "ack":
+        act({ type: "ack", requestId: message.id, ack: message.ack, at: now });
+        break;
+      case "error":
+        if (message.id !== undefined && message.id === subscribeRequest.current) {
+          setSubscribeError(`${message.error.code}: ${message.error.message}`);
+        } else {
+          act({ type: "error", requestId: message.id, error: message.error, at: now });
         }
+        break;
+      case "snapshot":
+        act({ type: "snapshot", requestId: message.id, snapshot: message.snapshot, at: now });
+        break;
+      case "event":
+        act({ type: "event", event: message.event, at: now });
+        break;
+      case "session": {
+        const { envelope } = message;
+        if (envelope.type === "ready" && envelope.payload.board === board) {
+          attempts.current = 0;
+          act({ type: "resumed", recovered: envelope.payload.recovered, at: now });
+        } else if (envelope.type === "reset" && envelope.payload.board === board) {
+          act({ type: "reset", reason: envelope.payload.reason, at: now });
+        } else if (envelope.type === "presence.list" && envelope.payload.board === board) {
+          presence({ type: "list", people: envelope.payload.people });
+        } else if (envelope.type === "presence.join" && envelope.payload.board === board) {
+          const { clientId, name, color } = envelope.payload;
+          presence({ type: "join", person: { clientId, name, color } });
+        } else if (envelope.type === "presence.leave" && envelope.payload.board === board) {
+          presence({ type: "leave", clientId: envelope.payload.clientId });
+        }
+        break;
       }
     }
-  }, [socket.log, board, connect, sendText, nextRequestId]);
+  };
+
+  const socket = useWebSocket(url, { protocols: PROTOCOLS, autoConnect: true, maxLog: MAX_LOG, onSocketEvent });
+  const { connect, sendText } = socket;
 
   const live = socket.state === "open" && subscribedOn === socket.socket && subscribedOn > 0;
 

@@ -3,7 +3,7 @@
 /**
  * Polls the backend's `GET /health`: once on mount, then again `intervalMs` after each
  * answer (a chain of timeouts, not `setInterval`, so a slow backend never has two polls
- * in flight).
+ * in flight). Nothing is polled until the backend's address is known (`lib/useRuntimeConfig.tsx`).
  *
  * This is the naive way to follow a server's state over plain HTTP: the client asks again
  * and again, most answers say nothing new, and a change is seen up to `intervalMs` late.
@@ -12,7 +12,7 @@
 
 import { useEffect, useState } from "react";
 
-import { useBackendUrl } from "./backend";
+import { useBackendUrl } from "./useRuntimeConfig";
 import { checkHealth, type HealthCheck } from "./health";
 
 export interface UseHealthOptions {
@@ -23,8 +23,8 @@ export interface UseHealthOptions {
 }
 
 export interface HealthPoll {
-  /** The backend base URL being polled. */
-  readonly baseUrl: string;
+  /** The backend base URL being polled; `null` until it is known (nothing is polled). */
+  readonly baseUrl: string | null;
   readonly intervalMs: number;
   /** The latest completed check; `null` until the first answer (or failure). */
   readonly check: HealthCheck | null;
@@ -48,6 +48,8 @@ export function useHealth({
   const [state, setState] = useState<PollState>({ check: null, checks: 0 });
 
   useEffect(() => {
+    if (baseUrl === null) return;
+    const polled = baseUrl;
     // One controller per effect run: cleanup aborts the request in flight and stops the
     // chain, so React's development double-mount or a URL change never leaves a poller behind.
     const controller = new AbortController();
@@ -57,7 +59,7 @@ export function useHealth({
       let check: HealthCheck;
       try {
         check = await checkHealth({
-          baseUrl,
+          baseUrl: polled,
           fetch: (input, init) => fetch(input, init),
           signal: controller.signal,
           timeoutMs,

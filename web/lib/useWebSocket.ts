@@ -17,13 +17,20 @@
  * closing → closed, a bounded frame log, totals, pending request ids). Around it the hook
  * keeps the socket itself and the promises of {@link WebSocketHandle.request}.
  *
+ * **Listening.** Callers hear the connection through callbacks, called as things happen:
+ * {@link UseWebSocketOptions.onSocketEvent} with every event of the current socket in order
+ * (`connecting`, `open`, each `message`, `close`), and `onEvent` with the phase 3 envelopes
+ * only. Each text message is JSON-parsed once, on arrival; the frame log, the request
+ * tracker and the callbacks share that value. The frame log is for people (the
+ * inspector): it is bounded, and code should not read messages back out of it.
+ *
  * The socket opens when the caller asks ({@link WebSocketHandle.connect}, or at mount with
  * `autoConnect`), and is closed when the component unmounts or `url` changes.
  */
 
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 
-import { encodeRequest, parseServerEnvelope, PendingRequests, type RequestResult } from "./boardProtocol";
+import { encodeRequest, PendingRequests, serverEnvelopeOf, type RequestResult } from "./boardProtocol";
 import type { ClientRequest, ServerEnvelope } from "./generated/protocol";
 import {
   closeArgumentsProblem,
@@ -32,6 +39,20 @@ import {
   type ConnectionState,
   DEFAULT_MAX_LOG,
 } from "./wsConnection";
+import { textPayload, type FramePayload } from "./wsFrames";
+
+/**
+ * One thing that happened to the hook's current socket (numbered 1, 2, … per connect), at
+ * `at` (`Date.now()`).
+ */
+export type SocketEvent = { readonly socket: number; readonly at: number } & (
+  /** A new socket is opening; the previous one, if any, is done (its later events are not reported). */
+  | { readonly type: "connecting" }
+  | { readonly type: "open"; readonly protocol: string }
+  /** A message from the server: text with its JSON (`undefined`: not JSON), or binary. */
+  | { readonly type: "message"; readonly payload: FramePayload }
+  | { readonly type: "close"; readonly code: number; readonly reason: string; readonly wasClean: boolean }
+);
 
 export interface UseWebSocketOptions {
   /** Subprotocols to offer in `Sec-WebSocket-Protocol`, most preferred first. */
@@ -42,8 +63,13 @@ export interface UseWebSocketOptions {
   readonly maxLog?: number;
   /** How long {@link WebSocketHandle.request} waits for an answer. Default 10 s. */
   readonly requestTimeoutMs?: number;
-  /** Called with every server message that is a known envelope of the board protocol. */
+  /** Called with every server message that is a known envelope of phase 3's board protocol. */
   readonly onEvent?: (envelope: ServerEnvelope) => void;
+  /**
+   * Called with everything that happens to the current socket, in order: the stream a
+   * protocol on top (phase 4's board) reads. It may change on every render.
+   */
+  readonly onSocketEvent?: (event: SocketEvent) => void;
 }
 
 export interface WebSocketHandle extends ConnectionState {
@@ -68,11 +94,13 @@ export interface WebSocketHandle extends ConnectionState {
   readonly clearLog: () => void;
 }
 
-/** Converts a received `MessageEvent`'s data (text, or an `ArrayBuffer` with binaryType arraybuffer). */
-function payloadOf(data: unknown) {
-  if (typeof data === "string") return { kind: "text", text: data } as const;
-  if (data instanceof ArrayBuffer) return { kind: "binary", bytes: new Uint8Array(data) } as const;
-  return { kind: "text", text: String(data) } as const;
+/**
+ * Converts a received `MessageEvent`'s data (text, or an `ArrayBuffer` with binaryType
+ * arraybuffer); text is JSON-parsed here, the one time it is.
+ */
+function payloadOf(data: unknown): FramePayload {
+  if (data instanceof ArrayBuffer) return { kind: "binary", bytes: new Uint8Array(data) };
+  return textPayload(typeof data === "string" ? data : String(data));
 }
 
 /** Connects to `url` (a `ws://` or `wss://` URL) when asked; `null` means "nowhere yet". */
@@ -87,8 +115,10 @@ export function useWebSocket(url: string | null, options: UseWebSocketOptions = 
   const socketRef = useRef<{ readonly id: number; readonly ws: WebSocket } | null>(null);
   const lastSocketId = useRef(0);
   const onEventRef = useRef(options.onEvent);
+  const onSocketEventRef = useRef(options.onSocketEvent);
   useEffect(() => {
     onEventRef.current = options.onEvent;
+    onSocketEventRef.current = options.onSocketEvent;
   });
 
   useEffect(() => {
@@ -101,28 +131,39 @@ export function useWebSocket(url: string | null, options: UseWebSocketOptions = 
     ws.binaryType = "arraybuffer";
     socketRef.current = { id, ws };
     const at = () => Date.now();
-    dispatch({ type: "connect", socket: id, url, protocols, at: at() });
+    // Like the reducer, callers hear only the newest socket: once another one started,
+    // this one's late events (its close, typically) are not theirs any more.
+    const report = (event: SocketEvent) => {
+      if (lastSocketId.current === id) onSocketEventRef.current?.(event);
+    };
+    const started = at();
+    dispatch({ type: "connect", socket: id, url, protocols, at: started });
+    report({ type: "connecting", socket: id, at: started });
 
-    ws.onopen = () => dispatch({ type: "open", socket: id, protocol: ws.protocol, at: at() });
+    ws.onopen = () => {
+      const now = at();
+      dispatch({ type: "open", socket: id, protocol: ws.protocol, at: now });
+      report({ type: "open", socket: id, protocol: ws.protocol, at: now });
+    };
     ws.onerror = () => dispatch({ type: "error", socket: id, at: at() });
     ws.onmessage = (event: MessageEvent<unknown>) => {
+      if (lastSocketId.current !== id) return;
       const payload = payloadOf(event.data);
-      dispatch({ type: "receive", socket: id, payload, at: at() });
-      if (payload.kind !== "text") return;
-      const envelope = parseServerEnvelope(payload.text);
-      if (!envelope) return;
-      tracker.settle(envelope);
-      onEventRef.current?.(envelope);
+      const now = at();
+      dispatch({ type: "receive", socket: id, payload, at: now });
+      if (payload.kind === "text") {
+        const envelope = serverEnvelopeOf(payload.json);
+        if (envelope) {
+          tracker.settle(envelope);
+          onEventRef.current?.(envelope);
+        }
+      }
+      report({ type: "message", socket: id, payload, at: now });
     };
     ws.onclose = (event: CloseEvent) => {
-      dispatch({
-        type: "close",
-        socket: id,
-        code: event.code,
-        reason: event.reason,
-        wasClean: event.wasClean,
-        at: at(),
-      });
+      const closed = { socket: id, code: event.code, reason: event.reason, wasClean: event.wasClean, at: at() };
+      report({ type: "close", ...closed });
+      dispatch({ type: "close", ...closed });
       tracker.failAll(`the connection closed (${event.code}) before the answer came`);
       if (socketRef.current?.id === id) socketRef.current = null;
     };
@@ -156,7 +197,7 @@ export function useWebSocket(url: string | null, options: UseWebSocketOptions = 
     const current = socketRef.current;
     if (!current || current.ws.readyState !== WebSocket.OPEN) return false;
     current.ws.send(text);
-    dispatch({ type: "send", socket: current.id, payload: { kind: "text", text }, at: Date.now() });
+    dispatch({ type: "send", socket: current.id, payload: textPayload(text), at: Date.now() });
     return true;
   }, []);
 

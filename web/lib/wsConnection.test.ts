@@ -7,6 +7,7 @@ import {
   type ConnectionAction,
   type ConnectionState,
 } from "./wsConnection";
+import { textPayload } from "./wsFrames";
 
 const URL_ = "ws://127.0.0.1:8080/ws";
 
@@ -22,9 +23,8 @@ const connect = (socket = 1, at = 0): ConnectionAction => ({
   at,
 });
 const open = (socket = 1, at = 1): ConnectionAction => ({ type: "open", socket, protocol: "liveboard.v1", at });
-const text = (t: string) => ({ kind: "text", text: t }) as const;
-const send = (t: string, at = 2, socket = 1): ConnectionAction => ({ type: "send", socket, payload: text(t), at });
-const receive = (t: string, at = 3, socket = 1): ConnectionAction => ({ type: "receive", socket, payload: text(t), at });
+const send = (t: string, at = 2, socket = 1): ConnectionAction => ({ type: "send", socket, payload: textPayload(t), at });
+const receive = (t: string, at = 3, socket = 1): ConnectionAction => ({ type: "receive", socket, payload: textPayload(t), at });
 const close = (code: number, extra: Partial<{ reason: string; wasClean: boolean; socket: number }> = {}): ConnectionAction => ({
   type: "close",
   socket: extra.socket ?? 1,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { appendBounded, describeMessage, frameHeaderBytes, hexPreview, prettyJson, utf8ByteLength } from "./wsFrames";
+import { appendBounded, describeMessage, frameHeaderBytes, hexPreview, prettyJson, textPayload, utf8ByteLength } from "./wsFrames";
 
 describe("frame sizes (RFC 6455 §5.2)", () => {
   it("counts UTF-8 bytes, not UTF-16 code units", () => {
@@ -27,7 +27,7 @@ describe("frame sizes (RFC 6455 §5.2)", () => {
 describe("describeMessage", () => {
   it("takes type and id from a JSON envelope", () => {
     const text = '{"id":"7","type":"ack","payload":{"request":"ping"}}';
-    expect(describeMessage("in", { kind: "text", text }, 5)).toEqual({
+    expect(describeMessage("in", textPayload(text), 5)).toEqual({
       direction: "in",
       kind: "text",
       type: "ack",
@@ -40,9 +40,9 @@ describe("describeMessage", () => {
   });
 
   it("calls anything else text, and masks only what goes out", () => {
-    const out = describeMessage("out", { kind: "text", text: "Hello" }, 0);
+    const out = describeMessage("out", textPayload("Hello"), 0);
     expect(out).toMatchObject({ type: "text", id: null, bytes: 5, wireBytes: 11 });
-    const notEnvelope = describeMessage("in", { kind: "text", text: '{"type":5}' }, 0);
+    const notEnvelope = describeMessage("in", textPayload('{"type":5}'), 0);
     expect(notEnvelope.type).toBe("text");
   });
 

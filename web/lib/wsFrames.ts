@@ -12,7 +12,7 @@
  * Pure (wsFrames.test.ts).
  */
 
-import { peekEnvelope } from "./boardProtocol";
+import { envelopeHeader, parseJson } from "./boardProtocol";
 
 /** `in`: from the server; `out`: from this page; `local`: something the browser reported. */
 export type FrameDirection = "in" | "out" | "local";
@@ -20,10 +20,18 @@ export type FrameDirection = "in" | "out" | "local";
 /** What an entry records. */
 export type FrameKind = "text" | "binary" | "connect" | "open" | "closing" | "close" | "error";
 
-/** A message's content, as the browser hands it over or as the page sends it. */
+/**
+ * A message's content, as the browser hands it over or as the page sends it. A text
+ * message carries its JSON value, parsed once ({@link textPayload}; `undefined`: not JSON).
+ */
 export type FramePayload =
-  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "text"; readonly text: string; readonly json: unknown }
   | { readonly kind: "binary"; readonly bytes: Uint8Array };
+
+/** A text payload, its JSON parsed here, once, for everyone who reads it. */
+export function textPayload(text: string): Extract<FramePayload, { kind: "text" }> {
+  return { kind: "text", text, json: parseJson(text) };
+}
 
 /** One line of the inspector. */
 export interface FrameLogEntry {
@@ -102,7 +110,7 @@ export function describeMessage(
     };
   }
   const bytes = utf8ByteLength(payload.text);
-  const envelope = peekEnvelope(payload.text);
+  const envelope = envelopeHeader(payload.json);
   return {
     direction,
     kind: "text",

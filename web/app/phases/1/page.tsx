@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 
 import { BackendCommand } from "@/components/BackendCommand";
 import { HealthPanel } from "@/components/HealthPanel";
+import { PhaseBookLinks } from "@/components/PhaseBookLinks";
 
 export const metadata: Metadata = {
   title: "Phase 1 · Foundations",
@@ -13,6 +14,7 @@ export default function FoundationsPage() {
       <header className="space-y-2">
         <p className="text-sm font-medium text-indigo-700">Phase 1</p>
         <h1 className="text-3xl font-bold tracking-tight">Foundations: request, response, and nothing more</h1>
+        <PhaseBookLinks number={1} />
       </header>
 
       <section className="max-w-2xl space-y-3 text-slate-700">

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 
 import { BackendCommand } from "@/components/BackendCommand";
+import { PhaseBookLinks } from "@/components/PhaseBookLinks";
 import { SseDemo } from "@/components/SseDemo";
 
 export const metadata: Metadata = {
@@ -13,6 +14,7 @@ export default function SsePage() {
       <header className="space-y-2">
         <p className="text-sm font-medium text-indigo-700">Phase 2</p>
         <h1 className="text-3xl font-bold tracking-tight">Server-Sent Events: a response that never ends</h1>
+        <PhaseBookLinks number={2} />
       </header>
 
       <section className="max-w-2xl space-y-3 text-slate-700">

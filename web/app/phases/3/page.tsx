@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 
 import { BackendCommand } from "@/components/BackendCommand";
+import { PhaseBookLinks } from "@/components/PhaseBookLinks";
 import { WsCloseCodeTable } from "@/components/WsCloseCodeTable";
 import { WsDemo } from "@/components/WsDemo";
 
@@ -34,6 +35,7 @@ export default function WebSocketPage() {
       <header className="space-y-2">
         <p className="text-sm font-medium text-indigo-700">Phase 3</p>
         <h1 className="text-3xl font-bold tracking-tight">WebSocket: one connection, both directions</h1>
+        <PhaseBookLinks number={3} />
       </header>
 
       <section className="max-w-2xl space-y-3 text-slate-700">

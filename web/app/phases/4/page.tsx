@@ -1,8 +1,10 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
 
 import { BackendCommand } from "@/components/BackendCommand";
-import { Board } from "@/components/Board";
-import { boardFromQuery } from "@/lib/boardList";
+import { BoardFromQuery } from "@/components/BoardFromQuery";
+import { BoardLoading } from "@/components/BoardLoading";
+import { PhaseBookLinks } from "@/components/PhaseBookLinks";
 
 export const metadata: Metadata = {
   title: "Phase 4 · The board",
@@ -19,13 +21,13 @@ v4  "Buy oat milk"     ◀── Ana's lands first
     Bo's op:  text changed at v4 > base v3  ──▶ error version_conflict {current: v4}
     Bo's page: rolls his edit back, shows "Buy oat milk" and says why.`;
 
-export default async function BoardPhasePage({ searchParams }: PageProps<"/phases/4">) {
-  const board = boardFromQuery((await searchParams).board);
+export default function BoardPhasePage() {
   return (
     <article className="space-y-8">
       <header className="space-y-2">
         <p className="text-sm font-medium text-indigo-700">Phase 4</p>
         <h1 className="text-3xl font-bold tracking-tight">The board: optimistic UI, ordering, idempotency</h1>
+        <PhaseBookLinks number={4} />
       </header>
 
       <section className="max-w-2xl space-y-3 text-slate-700">
@@ -64,7 +66,9 @@ export default async function BoardPhasePage({ searchParams }: PageProps<"/phase
         </pre>
       </section>
 
-      <Board initialBoard={board} inspector />
+      <Suspense fallback={<BoardLoading />}>
+        <BoardFromQuery inspector />
+      </Suspense>
 
       <section className="max-w-2xl space-y-2 text-slate-700">
         <h2 className="text-lg font-semibold text-slate-900">Try it</h2>
@@ -87,7 +91,7 @@ export default async function BoardPhasePage({ searchParams }: PageProps<"/phase
             position and sends the queued ops.
           </li>
           <li>
-            The board over HTTP: <BackendCommand path={`/boards/${board}`} /> and every board:{" "}
+            The <code>demo</code> board over HTTP: <BackendCommand path="/boards/demo" /> and every board:{" "}
             <BackendCommand path="/boards" />.
           </li>
         </ul>

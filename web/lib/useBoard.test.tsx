@@ -1,0 +1,196 @@
+// @vitest-environment jsdom
+import { act, renderHook, waitFor } from "@testing-library/react";
+import type { ReactNode } from "react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { Note } from "./generated/board";
+import { SUBPROTOCOL } from "./generated/protocol";
+import type { Identity } from "./presence";
+import { FakeWebSocket } from "./testing/fakeWebSocket";
+import { useBoard } from "./useBoard";
+import { RuntimeConfigProvider } from "./useRuntimeConfig";
+
+const ME: Identity = { clientId: "c-me", name: "Ana", color: "#fde68a" };
+const BO = { clientId: "c-bo", name: "Bo", color: "#bfdbfe" };
+
+function withBackend({ children }: { readonly children: ReactNode }) {
+  return <RuntimeConfigProvider config={{ backendUrl: "http://127.0.0.1:8080", bookUrl: "http://localhost:3001" }}>{children}</RuntimeConfigProvider>;
+}
+
+const note = (id: string, extra: Partial<Note> = {}): Note => ({
+  id,
+  board: "demo",
+  text: `note ${id}`,
+  color: "#fde68a",
+  column: "To do",
+  order: 1,
+  author: "Bo",
+  createdAtMs: 1,
+  updatedAtMs: 1,
+  version: 1,
+  ...extra,
+});
+
+type Sent = { readonly id?: string; readonly type: string; readonly payload: Record<string, unknown> };
+
+/** The last request of `type` the page sent on `ws`. */
+function lastSent(ws: FakeWebSocket, type: string): Sent | undefined {
+  return (ws.sentJson() as Sent[]).filter((m) => m.type === type).at(-1);
+}
+
+/** Opens the socket, answers the subscription and the snapshot: the board is live. */
+async function openBoard(ws: FakeWebSocket, notes: readonly Note[], position = "ep-1", seq = 1) {
+  act(() => ws.serverOpen(SUBPROTOCOL));
+  const subscribe = lastSent(ws, "subscribe");
+  act(() => ws.serverSend({ id: subscribe?.id, type: "ack", payload: { request: "subscribe", board: "demo" } }));
+  await waitFor(() => expect(lastSent(ws, "board_snapshot")).toBeDefined());
+  const ask = lastSent(ws, "board_snapshot");
+  act(() => ws.serverSend({ id: ask?.id, type: "snapshot", payload: { board: "demo", position, seq, notes } }));
+}
+
+beforeEach(() => {
+  FakeWebSocket.reset();
+  vi.stubGlobal("WebSocket", FakeWebSocket);
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("useBoard", () => {
+  it("waits for an identity, then subscribes with the person on a liveboard.v1 socket", () => {
+    const hook = renderHook(({ identity }) => useBoard("demo", identity), { wrapper: withBackend, initialProps: { identity: null as Identity | null } });
+    expect(FakeWebSocket.instances).toHaveLength(0);
+    expect(hook.result.current.connection).toEqual({ state: "no-identity" });
+
+    hook.rerender({ identity: ME });
+    const ws = FakeWebSocket.latest();
+    expect(ws.url).toBe("ws://127.0.0.1:8080/ws");
+    expect(ws.protocols).toEqual([SUBPROTOCOL]);
+    act(() => ws.serverOpen(SUBPROTOCOL));
+    expect(lastSent(ws, "subscribe")?.payload).toEqual({ board: "demo", person: ME });
+  });
+
+  it("asks for a snapshot, then follows the board's events and presence", async () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    await openBoard(ws, [note("n1")]);
+    expect(hook.result.current.connection).toEqual({ state: "open", synced: true });
+    expect(hook.result.current.view.notes.map((n) => n.id)).toEqual(["n1"]);
+
+    act(() => {
+      ws.serverSend({
+        type: "note.created",
+        payload: { board: "demo", position: "ep-2", seq: 2, opId: "op-bo", author: "Bo", summary: "Bo added a note", note: note("n2", { order: 2 }) },
+      });
+      ws.serverSend({ type: "presence.list", payload: { board: "demo", people: [BO] } });
+      ws.serverSend({ type: "presence.join", payload: { board: "demo", ...ME } });
+    });
+    expect(hook.result.current.view.notes.map((n) => n.id)).toEqual(["n1", "n2"]);
+    expect(hook.result.current.people.map((p) => p.clientId)).toEqual(["c-bo", "c-me"]);
+  });
+
+  it("parses each message once", async () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    await openBoard(ws, []);
+    const parse = vi.spyOn(JSON, "parse");
+    act(() =>
+      ws.serverSend({
+        type: "note.created",
+        payload: { board: "demo", position: "ep-2", seq: 2, opId: "op-bo", author: "Bo", summary: "Bo added a note", note: note("n2") },
+      }),
+    );
+    expect(parse).toHaveBeenCalledTimes(1);
+    parse.mockRestore();
+    expect(hook.result.current.view.notes.map((n) => n.id)).toEqual(["n2"]);
+  });
+
+  it("shows a new note at once, sends it, and confirms it with the server's ack", async () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    await openBoard(ws, []);
+
+    let noteId: string | null = null;
+    act(() => {
+      noteId = hook.result.current.create({ text: "Buy milk", color: "#fde68a", column: "To do", order: 1 });
+    });
+    expect(hook.result.current.view.byId[noteId!]).toMatchObject({ text: "Buy milk", pending: true });
+    await waitFor(() => expect(lastSent(ws, "note_create")).toBeDefined());
+    const sent = lastSent(ws, "note_create")!;
+    expect(sent.payload).toMatchObject({ board: "demo", noteId, text: "Buy milk", author: "Ana" });
+
+    const confirmed = note(noteId!, { text: "Buy milk", author: "Ana" });
+    const opId = sent.payload.opId as string;
+    act(() => {
+      ws.serverSend({
+        id: sent.id,
+        type: "ack",
+        payload: { request: "note_create", board: "demo", position: "ep-2", seq: 2, opId, noteId, version: 1, note: confirmed, duplicate: false },
+      });
+      ws.serverSend({ type: "note.created", payload: { board: "demo", position: "ep-2", seq: 2, opId, author: "Ana", summary: "Ana added a note", note: confirmed } });
+    });
+    expect(hook.result.current.state.pending).toEqual([]);
+    expect(hook.result.current.view.byId[noteId!]).toMatchObject({ text: "Buy milk", pending: false });
+  });
+
+  it("says why the server refused the subscription", () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    act(() => ws.serverOpen(SUBPROTOCOL));
+    const subscribe = lastSent(ws, "subscribe");
+    act(() => ws.serverSend({ id: subscribe?.id, type: "error", payload: { code: "bad_board_name", message: "no such name" } }));
+    expect(hook.result.current.subscribeError).toBe("bad_board_name: no such name");
+  });
+
+  it("reconnects after a lost connection and resumes from its last position", async () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const first = FakeWebSocket.latest();
+    await openBoard(first, [note("n1")], "ep-5", 5);
+    act(() => first.serverSend({ type: "presence.list", payload: { board: "demo", people: [BO] } }));
+    // A change in flight when the connection drops: no answer came.
+    act(() => void hook.result.current.create({ text: "in flight", color: "#fde68a", column: "To do", order: 2 }));
+    await waitFor(() => expect(lastSent(first, "note_create")).toBeDefined());
+    const inFlight = lastSent(first, "note_create")!;
+
+    act(() => first.serverClose(1006, "", false));
+    expect(hook.result.current.connection).toMatchObject({ state: "offline", retrying: true });
+    expect(hook.result.current.people).toEqual([]);
+    // The retry delay is random and bounded (under a second for the first attempt).
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(2), { timeout: 3_000 });
+    const second = FakeWebSocket.latest();
+    act(() => second.serverOpen(SUBPROTOCOL));
+    expect(lastSent(second, "subscribe")?.payload).toEqual({ board: "demo", since: "ep-5", person: ME });
+    act(() => second.serverSend({ id: lastSent(second, "subscribe")?.id, type: "ack", payload: { request: "subscribe", board: "demo" } }));
+    act(() => second.serverSend({ type: "ready", payload: { board: "demo", position: "ep-5", recovered: true, replayed: 0 } }));
+    // The change in flight goes again, with the same opId: the server applies it once.
+    await waitFor(() => expect(lastSent(second, "note_create")?.payload.opId).toBe(inFlight.payload.opId));
+    // What it had stays on screen meanwhile.
+    expect(hook.result.current.view.notes.map((n) => n.text)).toEqual(["note n1", "in flight"]);
+  });
+
+  it("does not reconnect when the close code says stop", () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    act(() => ws.serverOpen(SUBPROTOCOL));
+    act(() => ws.serverClose(1009, "message too big"));
+    expect(hook.result.current.connection).toMatchObject({ state: "offline", retrying: false, reason: expect.stringMatching(/^1009 /) });
+    act(() => hook.result.current.reconnect());
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+
+  it("starts over on a new socket when asked to reconnect while open", async () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const first = FakeWebSocket.latest();
+    await openBoard(first, [note("n1")], "ep-3", 3);
+    act(() => first.serverSend({ type: "presence.list", payload: { board: "demo", people: [BO] } }));
+    expect(hook.result.current.people).toHaveLength(1);
+
+    act(() => hook.result.current.reconnect());
+    // The old socket's close is never reported: the new socket's start is the end of it.
+    expect(hook.result.current.people).toEqual([]);
+    const second = FakeWebSocket.latest();
+    expect(second).not.toBe(first);
+    act(() => second.serverOpen(SUBPROTOCOL));
+    expect(lastSent(second, "subscribe")?.payload).toEqual({ board: "demo", since: "ep-3", person: ME });
+  });
+});
