@@ -1,6 +1,8 @@
-//! `liveboard`: the production server. It owns no protocol code of its own — it parses
-//! the configuration of every phase and starts the composition of the latest phase,
-//! which builds on the earlier ones. `cargo run` at the workspace root starts it.
+//! `liveboard`: the production server. It owns no protocol code of its own: it is the
+//! list of every phase's module (see `phase_1_foundations::module`), each adding its
+//! configuration group to the command line, its routes and its start and stop.
+//! `cargo run` at the workspace root starts it; `liveboard --routes` prints which phase
+//! serves which route.
 //!
 //! | phase | what it adds here |
 //! |---|---|
@@ -14,23 +16,38 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use phase_1_foundations::logging;
-use phase_4_board::app::{Phase4App, Phase4Config};
+use phase_1_foundations::{logging, Composition, ServerConfig};
+use phase_2_sse::{Sse, SseConfig};
+use phase_3_websocket::{WebSocket, WsConfig};
+use phase_4_board::{Board, BoardConfig};
 
+// ANCHOR: backend_main
 /// Liveboard: a real-time collaborative board, built phase by phase.
 #[derive(Parser)]
 #[command(name = "liveboard", version, about)]
 struct Cli {
     #[command(flatten)]
-    config: Phase4Config,
+    server: ServerConfig,
+    #[command(flatten)]
+    sse: SseConfig,
+    #[command(flatten)]
+    ws: WsConfig,
+    #[command(flatten)]
+    board: BoardConfig,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(&cli.config.base.server.log);
-    Phase4App::run(&cli.config).await
+    logging::init(&cli.server.log);
+    Composition::new(cli.server)
+        .module(Sse::new(cli.sse))
+        .module(WebSocket::new(cli.ws))
+        .module(Board::new(cli.board))
+        .run()
+        .await
 }
+// ANCHOR_END: backend_main
 
 #[cfg(test)]
 mod tests {

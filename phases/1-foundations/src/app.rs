@@ -48,11 +48,6 @@ impl App {
         }
     }
 
-    /// The CORS policy (phase 3 checks WebSocket origins against it).
-    pub fn cors(&self) -> &CorsPolicy {
-        &self.cors
-    }
-
     // ANCHOR: app_handle
     /// Handles one request. Never fails: every error is a response.
     pub async fn handle(

@@ -5,8 +5,9 @@
 //! defaults need nothing outside this machine: the server binds to loopback and allows
 //! the web app's development origins. `--help` prints all of it.
 //!
-//! Later phases add their own option groups (`SseConfig`, `WsLimits`, ...) and the
-//! production binary flattens them all into one command line.
+//! Later phases add their own option groups (`SseConfig`, `WsConfig`, ...), one per
+//! module (see [`crate::module`]); every binary flattens the groups of its modules into
+//! one command line.
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -46,7 +47,8 @@ pub struct ServerConfig {
     )]
     pub allowed_origins: Vec<String>,
 
-    /// Largest accepted request body, in bytes (413 above it).
+    /// Largest JSON request body any route reads, in bytes (413 above it); a route may
+    /// read less (phase 2's messages stop at what their character limit needs).
     #[arg(long, env = "LIVEBOARD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
@@ -61,6 +63,10 @@ pub struct ServerConfig {
     /// Log filter, in tracing's EnvFilter syntax (e.g. `info`, `debug,hyper=info`).
     #[arg(long, env = "LIVEBOARD_LOG", default_value = "info")]
     pub log: String,
+
+    /// Print which phase serves which route (method, path, phase) and exit.
+    #[arg(long = "routes")]
+    pub list_routes: bool,
 }
 // ANCHOR_END: server_config
 
@@ -84,6 +90,7 @@ impl Default for ServerConfig {
             drain_timeout_ms: DEFAULT_DRAIN_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             log: "info".to_owned(),
+            list_routes: false,
         }
     }
 }

@@ -18,6 +18,7 @@
 //! | `GET /health`: status, version, uptime, phases | [`health`] |
 //! | configuration from flags and `LIVEBOARD_*` variables | [`config`] |
 //! | structured logs with `tracing` | [`logging`] |
+//! | a server as an ordered list of modules, one per phase; `--routes` | [`module`], [`composition`] |
 //!
 //! ## What it deliberately leaves out
 //! TLS and HTTP/2 (a reverse proxy terminates them in production; HTTP/2 changes nothing
@@ -29,29 +30,33 @@
 //! * [`router::Router`] — phases add routes (`/events`, `/ws`, `/boards/:id`) to one router.
 //! * [`body::Body`] — a boxed body type, so a handler may answer with a fixed JSON body or
 //!   a never-ending SSE stream.
-//! * [`server::serve`] — takes a shutdown *future*; phase 5 turns it into a cancellation
-//!   token that also reaches long-lived streams.
+//! * [`module::Module`] — each phase crate exports one module (its configuration, routes,
+//!   start and stop); [`composition::Composition`] makes a server of a list of them.
 //! * [`health::PhaseInfo`] — each phase crate exports one, `/health` lists them.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod body;
+pub mod composition;
 pub mod config;
 pub mod cors;
 pub mod error;
 pub mod health;
 pub mod json;
 pub mod logging;
+pub mod module;
 pub mod router;
 pub mod server;
 pub mod testing;
 
 pub use app::App;
 pub use body::Body;
+pub use composition::Composition;
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use health::PhaseInfo;
+pub use module::{Module, Services, StartError};
 pub use router::{Params, Router};
 
 /// This phase, as `/health` lists it.

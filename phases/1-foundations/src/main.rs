@@ -1,10 +1,11 @@
 //! `cargo run -p phase-1-foundations`: the server as of phase 1 — `/health` and nothing
 //! else, with the router, JSON errors, CORS, logs and graceful stop around it.
+//! `--routes` prints the route table and exits.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use phase_1_foundations::{health, logging, server, ServerConfig, PHASE};
+use phase_1_foundations::{logging, Composition, ServerConfig};
 
 /// Liveboard, phase 1: the HTTP skeleton.
 #[derive(Parser)]
@@ -18,6 +19,5 @@ struct Cli {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(&cli.server.log);
-    let router = health::routes(vec![PHASE]);
-    server::run(&cli.server, router, server::ctrl_c_or_term()).await
+    Composition::new(cli.server).run().await
 }

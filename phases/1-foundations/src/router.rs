@@ -136,6 +136,29 @@ impl Router {
         self
     }
 
+    /// Every route as `(method, pattern)`, in matching order (what `--routes` prints).
+    pub fn table(&self) -> Vec<(Method, String)> {
+        self.routes
+            .iter()
+            .map(|route| {
+                let path: String = route
+                    .pattern
+                    .iter()
+                    .map(|segment| match segment {
+                        Segment::Literal(s) => format!("/{s}"),
+                        Segment::Param(name) => format!("/:{name}"),
+                    })
+                    .collect();
+                let path = if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                };
+                (route.method.clone(), path)
+            })
+            .collect()
+    }
+
     // ANCHOR: router_find
     /// Finds the handler for `method` and `path` (the path without the query string).
     pub fn find(&self, method: &Method, path: &str) -> Match<'_> {
@@ -266,6 +289,23 @@ mod tests {
             }
             _ => panic!("expected 405"),
         }
+    }
+
+    #[test]
+    fn the_table_lists_each_route_with_its_pattern_in_order() {
+        let table = router().table();
+        let rows: Vec<(&str, &str)> = table
+            .iter()
+            .map(|(m, p)| (m.as_str(), p.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("GET", "/health"),
+                ("GET", "/boards/:board/notes/:id"),
+                ("DELETE", "/boards/:board/notes/:id"),
+            ]
+        );
     }
 
     #[test]

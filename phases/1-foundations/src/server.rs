@@ -16,8 +16,9 @@
 //! open connection to finish its current request and close (a [`CancellationToken`] tells
 //! each connection task to call hyper's `graceful_shutdown`: idle keep-alive connections
 //! close immediately, busy ones after their response); (3) wait for them — a
-//! [`TaskTracker`] counts the tasks — but no longer than the drain deadline. Long-lived responses (SSE,
-//! upgraded WebSockets) need their own signal — phase 5 passes a cancellation token.
+//! [`TaskTracker`] counts the tasks — but no longer than the drain deadline. Long-lived
+//! responses (SSE, upgraded WebSockets) need their own signal: the modules' shutdown hooks
+//! ([`crate::module::Module::begin_shutdown`]) end them when the shutdown future fires.
 
 use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -201,40 +202,4 @@ pub async fn ctrl_c_or_term() {
         let _ = tokio::signal::ctrl_c().await;
     }
     tracing::info!("shutdown signal received");
-}
-
-/// Everything a `main` does after parsing its configuration: bind, announce the address
-/// on stdout, serve `router` until `shutdown`, drain. Every phase's binary and the
-/// production backend end with this one call.
-pub async fn run<F>(
-    config: &ServerConfig,
-    router: crate::Router,
-    shutdown: F,
-) -> std::process::ExitCode
-where
-    F: Future<Output = ()>,
-{
-    use std::process::ExitCode;
-    let app = App::new(
-        router,
-        crate::cors::CorsPolicy::new(config.allowed_origins.clone()),
-    );
-    let listener = match bind(config.bind).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("cannot listen on {}: {e}", config.bind);
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Err(e) = announce(&listener) {
-        eprintln!("cannot write to stdout: {e}");
-        return ExitCode::FAILURE;
-    }
-    match serve(listener, Arc::new(app), shutdown, config.into()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("server error: {e}");
-            ExitCode::FAILURE
-        }
-    }
 }

@@ -1,24 +1,60 @@
 //! A real server on `127.0.0.1:0` for integration tests — this crate's and every later
 //! phase's, so no phase copies the start-up dance.
 //!
-//! Tests talk to it over a real socket with real clients (reqwest, raw `TcpStream`,
-//! tokio-tungstenite...), never by calling handlers directly.
+//! [`spawn_app`] starts a [`Composition`] — the very modules a binary runs, built and
+//! stopped by the same code — and [`TestServer::start`] a bare router (phase 1's own
+//! tests of the router and the accept loop). Tests talk to it over a real socket with
+//! real clients (reqwest, raw `TcpStream`, tokio-tungstenite...), never by calling
+//! handlers directly.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{
     app::App,
+    composition::Composition,
+    config::ServerConfig,
     cors::CorsPolicy,
+    module::Services,
     router::Router,
     server::{serve, ServeOptions},
 };
+
+/// The origin test servers allow.
+pub const TEST_ORIGIN: &str = "http://localhost:3000";
+
+/// Server settings for tests: port 0, [`TEST_ORIGIN`] allowed, a 5 s drain.
+pub fn server_config() -> ServerConfig {
+    ServerConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        allowed_origins: vec![TEST_ORIGIN.to_owned()],
+        drain_timeout_ms: 5_000,
+        max_connections: 1_000,
+        ..ServerConfig::default()
+    }
+}
+
+// ANCHOR: spawn_app
+/// Builds `composition` and serves it on `127.0.0.1:0` (whatever its `bind` says): the
+/// same modules, passes and shutdown hooks as the binary. Panics if it cannot start.
+pub async fn spawn_app(composition: Composition) -> TestServer {
+    let built = composition
+        .build()
+        .unwrap_or_else(|e| panic!("the composition does not build: {e}"));
+    let services = built.services().clone();
+    TestServer::spawn(Some(services), |listener, stopped| {
+        built.serve(listener, stopped)
+    })
+    .await
+}
+// ANCHOR_END: spawn_app
 
 /// A running server; dropping it without [`TestServer::shutdown`] aborts it.
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    services: Option<Arc<Services>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -45,25 +81,43 @@ impl TestServer {
 
     /// Starts `router` with an explicit policy and options.
     pub async fn start_with(router: Router, cors: CorsPolicy, opts: ServeOptions) -> Self {
+        let app = Arc::new(App::new(router, cors));
+        Self::spawn(None, move |listener, stopped| {
+            serve(listener, app, stopped, opts)
+        })
+        .await
+    }
+
+    /// Binds `127.0.0.1:0` and spawns `serve(listener, stopped)`, where `stopped`
+    /// resolves on [`TestServer::begin_shutdown`].
+    async fn spawn<S, F>(services: Option<Arc<Services>>, serve: S) -> Self
+    where
+        S: FnOnce(TcpListener, StopSignal) -> F,
+        F: Future<Output = std::io::Result<()>> + Send + 'static,
+    {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = Arc::new(App::new(router, cors));
-        let task = tokio::spawn(serve(
-            listener,
-            app,
-            async move {
-                let _ = stopped.await;
-            },
-            opts,
-        ));
+        let stopped: StopSignal = Box::pin(async move {
+            let _ = stopped.await;
+        });
+        let task = tokio::spawn(serve(listener, stopped));
         Self {
             addr,
+            services,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// The services the modules built (started with [`spawn_app`]), to read a module's
+    /// state: `server.services().require::<Arc<SseState>>()`.
+    pub fn services(&self) -> &Arc<Services> {
+        self.services
+            .as_ref()
+            .expect("a server started with spawn_app has services; TestServer::start has none")
     }
 
     /// `http://127.0.0.1:PORT` + `path`.
@@ -78,7 +132,8 @@ impl TestServer {
         }
     }
 
-    /// Fires shutdown and waits (at most 10 s) for `serve` to return.
+    /// Fires shutdown and waits (at most 10 s) for `serve` to return (with
+    /// [`spawn_app`]: every module's shutdown hooks included).
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         self.begin_shutdown();
         let task = self.task.take().expect("task present until shutdown");
@@ -103,6 +158,9 @@ impl TestServer {
         }
     }
 }
+
+/// The shutdown future a test server is served with.
+type StopSignal = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 impl Drop for TestServer {
     fn drop(&mut self) {

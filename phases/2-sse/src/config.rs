@@ -34,7 +34,8 @@ pub struct SseConfig {
 
     /// Bytes one stream may lag behind before it is cut as a slow consumer. Default
     /// 1 MiB (Centrifugo's default). Larger absorbs longer stalls, at the cost of up to
-    /// this much memory per stream.
+    /// this much memory per stream. (WebSockets on the same hub have their own budget,
+    /// `--ws-queue-bytes`.)
     #[arg(long = "sse-queue-bytes", env = "LIVEBOARD_SSE_QUEUE_BYTES", default_value_t = 1024 * 1024)]
     pub queue_bytes: usize,
 
@@ -68,7 +69,8 @@ pub struct SseConfig {
 
     /// Longest message text accepted by `POST /boards/:board/messages`, in characters.
     /// Default 500: a chat line, not a document. (The body as a whole is limited by
-    /// four times that in bytes, UTF-8's worst case, plus room for the JSON around it.)
+    /// four times that in bytes, UTF-8's worst case, plus room for the JSON around it,
+    /// and never more than `--max-body-bytes`.)
     #[arg(
         long = "sse-max-message-chars",
         env = "LIVEBOARD_SSE_MAX_MESSAGE_CHARS",
@@ -102,14 +104,14 @@ impl SseConfig {
     /// The hub limits these settings imply.
     pub fn hub_limits(&self) -> HubLimits {
         HubLimits {
-            queue_bytes: self.queue_bytes,
             history: self.history,
         }
     }
 
-    /// The largest `POST .../messages` body, in bytes.
-    pub fn max_message_body_bytes(&self) -> usize {
-        self.max_message_chars * 4 + 1024
+    /// The largest `POST .../messages` body, in bytes: what `max_message_chars` needs,
+    /// never more than the server's `--max-body-bytes`.
+    pub fn max_message_body_bytes(&self, server_max_body_bytes: usize) -> usize {
+        (self.max_message_chars * 4 + 1024).min(server_max_body_bytes)
     }
 }
 

@@ -91,11 +91,12 @@ pub trait WireFormat: Send + Sync + 'static {
 // ANCHOR_END: wire_format
 
 /// The hub's limits. Every value says its default, unit and trade-off.
+///
+/// How far a subscriber may lag is not one of them: each subscriber brings its own byte
+/// budget to [`Hub::subscribe`], so SSE streams and WebSockets sharing a hub keep their
+/// own slow-consumer rules (`--sse-queue-bytes`, `--ws-queue-bytes`).
 #[derive(Debug, Clone, Copy)]
 pub struct HubLimits {
-    /// Bytes a subscriber may lag behind before it is cut. Default 1 MiB (Centrifugo's
-    /// default). Larger absorbs longer stalls at the cost of memory × subscribers.
-    pub queue_bytes: usize,
     /// Events kept per room for replay. Default 1024. A client offline for longer than
     /// that many events gets a `reset` and reloads; production sizes it from the event
     /// rate and the reconnect window, or replays from a persistent log (phase 4).
@@ -104,10 +105,7 @@ pub struct HubLimits {
 
 impl Default for HubLimits {
     fn default() -> Self {
-        Self {
-            queue_bytes: 1024 * 1024,
-            history: 1024,
-        }
+        Self { history: 1024 }
     }
 }
 
@@ -139,7 +137,7 @@ pub struct HubStats {
     pub published: u64,
     /// Messages handed to subscriber queues.
     pub delivered: u64,
-    /// Subscribers cut for lagging more than `queue_bytes`.
+    /// Subscribers cut for lagging more than their queue's byte budget.
     pub slow_consumers_cut: u64,
 }
 
@@ -265,17 +263,18 @@ impl Hub {
     }
 
     // ANCHOR: subscribe
-    /// Joins `room` with a fresh queue. If `since` is given, replays every event after it,
-    /// or queues a `reset` if that is impossible; then queues a `ready` (or the `reset`)
-    /// carrying the current position, so even a client that has seen no event yet has a
-    /// position to resume from.
+    /// Joins `room` with a fresh queue of `queue_bytes` (the transport's slow-consumer
+    /// budget). If `since` is given, replays every event after it, or queues a `reset` if
+    /// that is impossible; then queues a `ready` (or the `reset`) carrying the current
+    /// position, so even a client that has seen no event yet has a position to resume from.
     pub fn subscribe(
         self: &Arc<Self>,
         room: &str,
         format: Arc<dyn WireFormat>,
         since: Option<&StreamPosition>,
+        queue_bytes: usize,
     ) -> (Subscription, Resume) {
-        let queue = Arc::new(OutboundQueue::new(self.limits.queue_bytes));
+        let queue = Arc::new(OutboundQueue::new(queue_bytes));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let room = self.with_live_room(room, |room, state| {
             let current = StreamPosition::new(self.epoch.clone(), state.seq);
@@ -294,12 +293,12 @@ impl Hub {
             // would be cut, the backlog dropped, and the client would come back with the
             // same position — forever. It gets a reset instead, and reloads.
             let needed = missed.iter().map(Bytes::len).sum::<usize>() + control.len();
-            let (missed, resume) = if !missed.is_empty() && needed > self.limits.queue_bytes {
+            let (missed, resume) = if !missed.is_empty() && needed > queue_bytes {
                 let reset = Resume::Reset {
                     reason: format!(
                         "the {} missed events ({needed} bytes) exceed the queue budget of {} bytes",
                         missed.len(),
-                        self.limits.queue_bytes
+                        queue_bytes
                     ),
                 };
                 control = format.encode(&control_message(&current, &reset));
@@ -793,6 +792,9 @@ mod tests {
             .collect()
     }
 
+    /// A subscriber's queue budget in these tests: 1 MiB, as `--sse-queue-bytes`.
+    const BUDGET: usize = 1024 * 1024;
+
     fn data(s: &str) -> Bytes {
         Bytes::from(s.to_owned())
     }
@@ -801,7 +803,7 @@ mod tests {
     async fn a_fresh_subscriber_gets_ready_with_the_current_position_then_live_events() {
         let hub = Hub::new(HubLimits::default());
         hub.publish("b", "note", data("1"));
-        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         assert_eq!(resume, Resume::Fresh);
         hub.publish("b", "note", data("2"));
         let got = drain(&sub).await;
@@ -816,7 +818,7 @@ mod tests {
             hub.publish("b", "note", data(&i.to_string()));
         }
         let since = StreamPosition::new(hub.epoch(), 2);
-        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since));
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since), BUDGET);
         assert_eq!(resume, Resume::Recovered { replayed: 3 });
         let got = drain(&sub).await;
         assert_eq!(&got[..3], ["note|3|3", "note|4|4", "note|5|5"]);
@@ -825,10 +827,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_position_older_than_the_history_gets_reset_not_a_partial_replay() {
-        let hub = Hub::new(HubLimits {
-            history: 3,
-            ..HubLimits::default()
-        });
+        let hub = Hub::new(HubLimits { history: 3 });
         for i in 1..=10 {
             hub.publish("b", "note", data(&i.to_string()));
         }
@@ -836,6 +835,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new(hub.epoch(), 6)),
+            BUDGET,
         );
         assert!(matches!(resume, Resume::Reset { .. }));
         let got = drain(&sub).await;
@@ -846,16 +846,14 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new(hub.epoch(), 7)),
+            BUDGET,
         );
         assert_eq!(resume, Resume::Recovered { replayed: 3 });
     }
 
     #[tokio::test]
     async fn a_replay_larger_than_the_queue_budget_is_a_reset_not_an_endless_cut() {
-        let hub = Hub::new(HubLimits {
-            queue_bytes: 200,
-            history: 100,
-        });
+        let hub = Hub::new(HubLimits { history: 100 });
         for _ in 0..10 {
             hub.publish("b", "note", data(&"x".repeat(20)));
         }
@@ -863,6 +861,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new(hub.epoch(), 0)),
+            200,
         );
         assert!(
             matches!(&resume, Resume::Reset { reason } if reason.contains("queue budget")),
@@ -876,6 +875,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new(hub.epoch(), 8)),
+            200,
         );
         assert_eq!(resume, Resume::Recovered { replayed: 2 });
     }
@@ -888,6 +888,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new("otherepoch", 0)),
+            BUDGET,
         );
         assert!(matches!(resume, Resume::Reset { reason } if reason.contains("restarted")));
     }
@@ -899,18 +900,16 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new(hub.epoch(), 9)),
+            BUDGET,
         );
         assert!(matches!(resume, Resume::Reset { .. }));
     }
 
     #[tokio::test]
     async fn a_lagging_subscriber_is_cut_and_the_others_still_get_everything() {
-        let hub = Hub::new(HubLimits {
-            queue_bytes: 200,
-            ..HubLimits::default()
-        });
-        let (slow, _) = hub.subscribe("b", Arc::new(Plain), None);
-        let (fast, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let hub = Hub::new(HubLimits::default());
+        let (slow, _) = hub.subscribe("b", Arc::new(Plain), None, 200);
+        let (fast, _) = hub.subscribe("b", Arc::new(Plain), None, 200);
         let mut fast_seen = drain(&fast).await;
         for i in 0..20 {
             let p = hub.publish("b", "note", data(&format!("{i:020}")));
@@ -949,7 +948,10 @@ mod tests {
         let n = Arc::new(AtomicUsize::new(0));
         let hub = Hub::new(HubLimits::default());
         let subs: Vec<_> = (0..100)
-            .map(|_| hub.subscribe("b", Arc::new(Counting(n.clone())), None).0)
+            .map(|_| {
+                hub.subscribe("b", Arc::new(Counting(n.clone())), None, BUDGET)
+                    .0
+            })
             .collect();
         let before = n.load(Ordering::SeqCst); // one control message each
         assert_eq!(before, 100);
@@ -962,7 +964,7 @@ mod tests {
     #[tokio::test]
     async fn dropping_a_subscription_leaves_the_room_and_an_empty_room_is_forgotten() {
         let hub = Hub::new(HubLimits::default());
-        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         assert_eq!(hub.stats().subscribers, 1);
         assert_eq!(hub.stats().rooms, 1);
         drop(sub);
@@ -979,7 +981,7 @@ mod tests {
     #[tokio::test]
     async fn ephemeral_events_are_delivered_but_never_replayed() {
         let hub = Hub::new(HubLimits::default());
-        let (live, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (live, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         hub.publish_ephemeral("b", "presence.join", data("ana"));
         let got = drain(&live).await;
         assert_eq!(got[1], "presence.join||ana");
@@ -987,6 +989,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new(hub.epoch(), 0)),
+            BUDGET,
         );
         assert_eq!(resume, Resume::Recovered { replayed: 0 });
         assert_eq!(drain(&late).await.len(), 1);
@@ -1064,7 +1067,7 @@ mod tests {
         assert_eq!(hub.epoch(), "logepoch");
         assert_eq!(hub.position("b"), StreamPosition::new("logepoch", 3));
         assert_eq!(hub.position("empty"), StreamPosition::new("logepoch", 0));
-        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         assert_eq!(resume, Resume::Fresh);
         assert!(drain(&sub).await[0].starts_with("ready|3|"));
     }
@@ -1073,7 +1076,7 @@ mod tests {
     async fn publish_at_delivers_the_event_with_the_sequence_the_log_gave_it() {
         let log = Arc::new(Log::default());
         let hub = Hub::with_history(HubLimits::default(), log.clone());
-        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         commit_and_publish(&hub, &log, "b", "x");
         commit_and_publish(&hub, &log, "b", "y");
         let got = drain(&sub).await;
@@ -1083,18 +1086,12 @@ mod tests {
     #[tokio::test]
     async fn a_position_older_than_memory_is_replayed_from_the_source_in_full() {
         let log = Arc::new(Log::default());
-        let hub = Hub::with_history(
-            HubLimits {
-                history: 2,
-                ..HubLimits::default()
-            },
-            log.clone(),
-        );
+        let hub = Hub::with_history(HubLimits { history: 2 }, log.clone());
         for i in 1..=6 {
             commit_and_publish(&hub, &log, "b", &i.to_string());
         }
         let since = StreamPosition::new("logepoch", 1);
-        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since));
+        let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since), BUDGET);
         assert_eq!(resume, Resume::Recovered { replayed: 5 });
         let got = drain(&sub).await;
         assert_eq!(
@@ -1113,7 +1110,7 @@ mod tests {
         commit_and_publish(&before, &log, "b", "2");
         drop(before);
         let after = Hub::with_history(HubLimits::default(), log.clone());
-        let (sub, resume) = after.subscribe("b", Arc::new(Plain), Some(&position));
+        let (sub, resume) = after.subscribe("b", Arc::new(Plain), Some(&position), BUDGET);
         assert_eq!(resume, Resume::Recovered { replayed: 1 });
         assert_eq!(drain(&sub).await[0], "note|2|2");
     }
@@ -1125,7 +1122,7 @@ mod tests {
         let log = Arc::new(Log::default());
         let hub = Hub::with_history(HubLimits::default(), log.clone());
         let seq = log.append("b", "late");
-        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         let p = hub.publish_at("b", seq, "note", data("late"));
         assert_eq!(p.delivered, 0);
         commit_and_publish(&hub, &log, "b", "next");
@@ -1140,7 +1137,7 @@ mod tests {
         let hub = Hub::with_history(HubLimits::default(), log.clone());
         commit_and_publish(&hub, &log, "b", "1");
         assert_eq!(hub.stats().rooms, 0, "the log has it; memory need not");
-        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         commit_and_publish(&hub, &log, "b", "2");
         assert_eq!(hub.stats().rooms, 1);
         drop(sub);
@@ -1152,7 +1149,7 @@ mod tests {
     async fn an_unnumbered_publish_on_a_logged_room_is_live_only_at_the_current_position() {
         let log = Arc::new(Log::default());
         let hub = Hub::with_history(HubLimits::default(), log.clone());
-        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None);
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         commit_and_publish(&hub, &log, "b", "n");
         let p = hub.publish("b", "message", data("chat"));
         assert_eq!(p.position, Some(StreamPosition::new("logepoch", 1)));
@@ -1166,6 +1163,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new("logepoch", 0)),
+            BUDGET,
         );
         assert_eq!(resume, Resume::Recovered { replayed: 2 });
         assert_eq!(&drain(&late).await[..2], ["note|1|n", "note|2|m"]);
@@ -1174,13 +1172,7 @@ mod tests {
     #[tokio::test]
     async fn a_source_that_cannot_replay_gives_a_reset_never_a_partial_replay() {
         let log = Arc::new(Log::default());
-        let hub = Hub::with_history(
-            HubLimits {
-                history: 1,
-                ..HubLimits::default()
-            },
-            log.clone(),
-        );
+        let hub = Hub::with_history(HubLimits { history: 1 }, log.clone());
         for i in 1..=3 {
             commit_and_publish(&hub, &log, "b", &i.to_string());
         }
@@ -1189,6 +1181,7 @@ mod tests {
             "b",
             Arc::new(Plain),
             Some(&StreamPosition::new("logepoch", 0)),
+            BUDGET,
         );
         assert!(
             matches!(&resume, Resume::Reset { reason } if reason.contains("on fire")),
@@ -1204,13 +1197,7 @@ mod tests {
         // As the in-memory test below, but memory holds 4 events: most resumes reach
         // past it into the source, while the writer commits and publishes.
         let log = Arc::new(Log::default());
-        let hub = Hub::with_history(
-            HubLimits {
-                history: 4,
-                ..HubLimits::default()
-            },
-            log.clone(),
-        );
+        let hub = Hub::with_history(HubLimits { history: 4 }, log.clone());
         let writer = {
             let (hub, log) = (hub.clone(), log.clone());
             std::thread::spawn(move || {
@@ -1222,7 +1209,7 @@ mod tests {
         let mut seen: Vec<u64> = Vec::new();
         let mut last = StreamPosition::new("logepoch", 0);
         while seen.len() < 300 {
-            let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last));
+            let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last), BUDGET);
             assert!(matches!(resume, Resume::Recovered { .. }), "{resume:?}");
             for msg in drain(&sub).await {
                 let mut parts = msg.split('|');
@@ -1259,7 +1246,7 @@ mod tests {
         let mut seen: Vec<u64> = Vec::new();
         let mut last = StreamPosition::new(hub.epoch(), 0);
         while seen.len() < 500 {
-            let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last));
+            let (sub, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last), BUDGET);
             assert!(matches!(resume, Resume::Recovered { .. }));
             for msg in drain(&sub).await {
                 let mut parts = msg.split('|');

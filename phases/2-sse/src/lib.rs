@@ -18,6 +18,7 @@
 //! | presence: one person, many tabs; full state, then diffs | [`presence`] |
 //! | the routes, `Last-Event-ID` (header or query), limits as `503` | [`routes`], [`slots`] |
 //! | every limit with its default and trade-off | [`config`] |
+//! | phase 2 as a module of a server: what it shares, starts and stops | [`module`] |
 //!
 //! ## What it deliberately leaves out
 //! Persistence (history is in memory; a restart changes the epoch and clients `reset`),
@@ -28,12 +29,13 @@
 //!
 //! ## Using it
 //! ```no_run
-//! # async fn demo() {
-//! use phase_2_sse::{routes, SseConfig, SseState};
-//! let state = SseState::new(SseConfig::default());
-//! let router = phase_1_foundations::health::routes(vec![phase_1_foundations::PHASE, phase_2_sse::PHASE])
-//!     .merge(routes(state.clone()));
-//! # let _ = router;
+//! # async fn demo() -> std::process::ExitCode {
+//! use phase_1_foundations::{Composition, ServerConfig};
+//! use phase_2_sse::{Sse, SseConfig};
+//! Composition::new(ServerConfig::default())
+//!     .module(Sse::new(SseConfig::default()))
+//!     .run()
+//!     .await
 //! # }
 //! ```
 
@@ -42,6 +44,7 @@
 pub mod board_name;
 pub mod config;
 pub mod hub;
+pub mod module;
 pub mod parser;
 pub mod position;
 pub mod presence;
@@ -54,6 +57,7 @@ pub mod stream;
 
 pub use config::SseConfig;
 pub use hub::{Hub, HubLimits};
+pub use module::Sse;
 pub use position::StreamPosition;
 pub use routes::{routes, SseState};
 

@@ -1,5 +1,5 @@
 //! `cargo run -p phase-2-sse`: the server as of phase 2 — phase 1's `/health` plus event
-//! streams, presence and a way to post messages.
+//! streams, presence and a way to post messages. `--routes` prints the route table.
 //!
 //! ```text
 //! curl -N http://127.0.0.1:8080/boards/demo/events              # watch
@@ -10,8 +10,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use phase_1_foundations::{health, logging, server, ServerConfig};
-use phase_2_sse::{routes, SseConfig, SseState};
+use phase_1_foundations::{logging, Composition, ServerConfig};
+use phase_2_sse::{Sse, SseConfig};
 
 /// Liveboard, phase 2: Server-Sent Events and presence.
 #[derive(Parser)]
@@ -27,14 +27,8 @@ struct Cli {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(&cli.server.log);
-    let state = SseState::new(cli.sse.clone());
-    let router = health::routes(vec![phase_1_foundations::PHASE, phase_2_sse::PHASE])
-        .merge(routes(state.clone()));
-    // Event streams never end by themselves: on shutdown, end them (each gets a last
-    // comment) so the server's drain can finish instead of waiting out its deadline.
-    let shutdown = async move {
-        server::ctrl_c_or_term().await;
-        state.close_streams();
-    };
-    server::run(&cli.server, router, shutdown).await
+    Composition::new(cli.server)
+        .module(Sse::new(cli.sse))
+        .run()
+        .await
 }

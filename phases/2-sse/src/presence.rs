@@ -265,8 +265,8 @@ impl Presence {
     }
 
     // ANCHOR: presence_connect
-    /// Subscribes a connection to `board` (replaying from `since`, see [`Hub::subscribe`]),
-    /// queues the presence snapshot on it, and — if `person` is given and this is their
+    /// Subscribes a connection to `board` with a queue of `queue_bytes` (replaying from
+    /// `since`, see [`Hub::subscribe`]), queues the presence snapshot on it, and — if `person` is given and this is their
     /// first connection, or their details changed — broadcasts `presence.join`.
     pub fn connect(
         self: &Arc<Self>,
@@ -274,9 +274,12 @@ impl Presence {
         format: Arc<dyn WireFormat>,
         since: Option<&StreamPosition>,
         person: Option<Person>,
+        queue_bytes: usize,
     ) -> (Membership, Resume) {
         let mut boards = self.lock();
-        let (subscription, resume) = self.hub.subscribe(board, format.clone(), since);
+        let (subscription, resume) = self
+            .hub
+            .subscribe(board, format.clone(), since, queue_bytes);
         // The snapshot, taken and queued under the lock: no diff can come between.
         let people = boards
             .get(board)
@@ -375,6 +378,9 @@ mod tests {
     use super::*;
     use crate::hub::HubLimits;
 
+    /// Each subscriber's queue budget in these tests.
+    const BUDGET: usize = 1024 * 1024;
+
     /// Writes `event data` lines so tests can read what was queued.
     struct Plain;
     impl WireFormat for Plain {
@@ -448,7 +454,7 @@ mod tests {
     async fn a_newcomer_gets_the_list_then_diffs_and_the_others_get_only_diffs() {
         let hub = Hub::new(HubLimits::default());
         let presence = Presence::new(hub);
-        let (ana, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")));
+        let (ana, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")), BUDGET);
         assert_eq!(
             drain(&ana).await,
             [
@@ -456,7 +462,7 @@ mod tests {
                 r##"presence.join {"clientId":"ana","name":"ana","color":"#aabbcc"}"##
             ]
         );
-        let (bo, _) = presence.connect("b", Arc::new(Plain), None, Some(person("bo")));
+        let (bo, _) = presence.connect("b", Arc::new(Plain), None, Some(person("bo")), BUDGET);
         assert_eq!(
             drain(&bo).await,
             [
@@ -477,11 +483,11 @@ mod tests {
     async fn a_second_tab_is_silent_and_only_the_last_tab_closing_is_a_leave() {
         let hub = Hub::new(HubLimits::default());
         let presence = Presence::new(hub);
-        let (watcher, _) = presence.connect("b", Arc::new(Plain), None, None);
+        let (watcher, _) = presence.connect("b", Arc::new(Plain), None, None, BUDGET);
         let _ = drain(&watcher).await;
-        let (tab1, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")));
+        let (tab1, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")), BUDGET);
         assert_eq!(drain(&watcher).await.len(), 1); // the join
-        let (tab2, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")));
+        let (tab2, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")), BUDGET);
         drop(tab1);
         assert_eq!(presence.snapshot("b")[0].tabs, 1);
         assert!(

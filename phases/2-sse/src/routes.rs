@@ -42,26 +42,25 @@ use crate::{
     stream::{event_stream, StreamOptions},
 };
 
-/// Everything phase 2's handlers share. Build it once, pass it to [`routes`].
+/// Everything phase 2's handlers share. Built by [`crate::module::Sse`], which passes it
+/// to [`routes`].
 pub struct SseState {
     hub: Arc<Hub>,
     presence: Arc<Presence>,
     slots: Arc<StreamSlots>,
     config: SseConfig,
+    max_message_body_bytes: usize,
 }
 
 impl SseState {
-    /// State with a hub of its own, sized by `config`.
-    pub fn new(config: SseConfig) -> Arc<Self> {
-        Self::with_hub(Hub::new(config.hub_limits()), config)
-    }
-
-    /// State publishing through an existing hub (the backend shares one hub between
-    /// SSE and WebSocket). The hub's own limits apply to its queues and history.
-    pub fn with_hub(hub: Arc<Hub>, config: SseConfig) -> Arc<Self> {
+    /// State publishing through `hub` (which a later phase may have provided; the hub's
+    /// own limits apply to its history). `server_max_body_bytes` is the server's
+    /// `--max-body-bytes`, which caps what `POST .../messages` reads.
+    pub fn with_hub(hub: Arc<Hub>, config: SseConfig, server_max_body_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
             presence: Presence::new(hub.clone()),
             slots: StreamSlots::new(config.max_streams, config.max_streams_per_board),
+            max_message_body_bytes: config.max_message_body_bytes(server_max_body_bytes),
             hub,
             config,
         })
@@ -131,10 +130,13 @@ fn open_stream(
         return Ok(stream_response(body::empty()));
     }
     let slot = state.slots.acquire(board.as_str())?;
-    let (membership, resume) =
-        state
-            .presence
-            .connect(board.as_str(), Arc::new(SseFormat), since.as_ref(), person);
+    let (membership, resume) = state.presence.connect(
+        board.as_str(),
+        Arc::new(SseFormat),
+        since.as_ref(),
+        person,
+        state.config.queue_bytes,
+    );
     tracing::info!(%board, ?resume, subscriber = membership.subscription().id(), "stream opened");
     let queue = membership.subscription().queue().clone();
     let opts = StreamOptions {
@@ -237,7 +239,7 @@ async fn post_message(
     params: Params,
 ) -> Result<Response<body::Body>, ApiError> {
     let board = BoardName::parse(params.require("board")?)?;
-    let msg: NewMessage = json::read_json(req, state.config.max_message_body_bytes()).await?;
+    let msg: NewMessage = json::read_json(req, state.max_message_body_bytes).await?;
     let chars = msg.text.chars().count();
     if msg.text.trim().is_empty() {
         return Err(ApiError::bad_request(

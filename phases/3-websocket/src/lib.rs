@@ -77,7 +77,7 @@
 //! | [`server::echo`]       | [`EchoSession`] for `/ws/echo`                                |
 //! | [`server::config`]     | [`WsConfig`]: `LIVEBOARD_WS_*` flags with defaults            |
 //! | [`server::routes`]     | [`routes()`] and [`WsState`]: `/ws`, `/ws/echo`, `/ws/stats`   |
-//! | [`server::app`]        | phase 3's part of a server                                  |
+//! | [`server::app`]        | [`WebSocket`]: phase 3 as a module of a server              |
 //!
 //! **[`board`] — the board protocol spoken over a connection**
 //!
@@ -135,10 +135,11 @@ pub use rfc6455::utf8::{Utf8Error, Utf8Validator};
 
 pub use board::session::{BoardExtension, BoardSession};
 pub use board::ws_format::WsFormat;
+pub use server::app::WebSocket;
 pub use server::config::WsConfig;
 pub use server::echo::EchoSession;
 pub use server::registry::ConnectionRegistry;
-pub use server::routes::{routes, WsState};
+pub use server::routes::{routes, BoardExtensionFactory, WsState};
 pub use server::session::{Feed, Outbox, Session};
 pub use server::stats::WsStats;
 

@@ -1,73 +1,77 @@
-//! The server as of phase 4: phase 3's composition ([`Phase3App`]) on a hub numbered by
-//! the board's event log, with the notes extension on `/ws` and the board's HTTP routes.
-//! `cargo run -p phase-4-board` and the production `liveboard` binary both start it here.
+//! [`Board`]: phase 4 as a module of a server (see [`phase_1_foundations::module`]).
+//!
+//! Phase 4 changes what earlier phases build, without touching their wiring:
+//!
+//! * **provides** (pass 1, before phase 2 builds its hub): it opens the store and
+//!   provides the hub *numbered and replayed by the event log*, which phase 2 and phase 3
+//!   then take instead of a plain one; and a [`BoardExtensionFactory`], with which phase
+//!   3 mounts `/ws` speaking the note requests too;
+//! * **routes**: `GET /boards`, `GET /boards/:board`;
+//! * **stops**: after the HTTP drain and the WebSockets' close, the writer commits what
+//!   it still holds (those clients were acked or will retry) — a blocking join, so it
+//!   runs on tokio's blocking pool, not on a runtime thread.
 
-use std::{process::ExitCode, sync::Arc};
+use std::sync::Arc;
 
-use phase_1_foundations::{health, PhaseInfo, Router};
-use phase_3_websocket::server::app::{Phase3App, Phase3Config};
+use phase_1_foundations::{
+    module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services, StartError,
+};
+use phase_2_sse::{Hub, HubLimits};
+use phase_3_websocket::BoardExtensionFactory;
 
-use crate::{store::StoreError, BoardConfig, BoardState};
+use crate::{config::IN_MEMORY, routes, BoardConfig, BoardState, NotesExtension};
 
-/// Every option of phases 1–4, flattened into one command line.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Phase4Config {
-    /// Phases 1–3: HTTP server, event streams, WebSockets.
-    #[command(flatten)]
-    pub base: Phase3Config,
-    /// The board: data directory and limits.
-    #[command(flatten)]
-    pub board: BoardConfig,
+// ANCHOR: board_module
+/// Phase 4's module: the board, its store and its event log.
+#[derive(Debug, Clone)]
+pub struct Board {
+    config: BoardConfig,
 }
 
-/// Phases 1–4 wired together.
-pub struct Phase4App {
-    /// The board: store, event log, writer; it owns the hub.
-    pub board: Arc<BoardState>,
-    /// Phases 2–3 sharing the board's hub.
-    pub base: Phase3App,
+impl Board {
+    /// The module with these settings.
+    pub fn new(config: BoardConfig) -> Self {
+        Self { config }
+    }
 }
 
-impl Phase4App {
-    /// The phases this app serves, for `/health`.
-    pub const PHASES: [PhaseInfo; 4] = [
-        phase_1_foundations::PHASE,
-        phase_2_sse::PHASE,
-        phase_3_websocket::PHASE,
-        crate::PHASE,
-    ];
-
-    /// Opens the store (creating the data directory if needed) and builds the state.
-    pub fn open(config: &Phase4Config) -> Result<Self, StoreError> {
-        let board = BoardState::open(config.board.clone(), config.base.sse.hub_limits())?;
-        let base = Phase3App::with_hub(&config.base, board.hub().clone());
-        Ok(Self { board, base })
+impl Module for Board {
+    fn phase(&self) -> PhaseInfo {
+        crate::PHASE
     }
 
-    /// Phase 2's routes and the board's (`/ws` with notes, `/ws/echo`, `/ws/stats`,
-    /// `/boards`, `/boards/:board`) — phase 4's `/ws` replaces phase 3's.
-    pub fn routes(&self) -> Router {
-        phase_2_sse::routes(self.base.sse.clone())
-            .merge(crate::routes(self.board.clone(), self.base.ws.clone()))
+    fn provide(&self, services: &mut Services) -> Result<(), StartError> {
+        let mut config = self.config.clone();
+        if services.require::<ServerConfig>()?.list_routes {
+            // `--routes` only lists the routes: it must not create a database on disk.
+            config.data_dir = IN_MEMORY.to_owned();
+        }
+        let limits = services.get::<HubLimits>().copied().unwrap_or_default();
+        let data_dir = config.data_dir.clone();
+        let board = BoardState::open(config, limits).map_err(|e| {
+            StartError::new(format!("cannot open the board store in {data_dir}: {e}"))
+        })?;
+        services.insert::<Arc<Hub>>(board.hub().clone());
+        let notes = board.clone();
+        services.insert(BoardExtensionFactory::new(move |ws| {
+            NotesExtension::new(notes.clone(), ws.registry().clone())
+        }));
+        services.insert(board);
+        Ok(())
     }
 
-    /// Builds everything and serves it until Ctrl-C/SIGTERM, then drains and commits
-    /// what the writer still has queued: the whole of phase 4's `main`.
-    pub async fn run(config: &Phase4Config) -> ExitCode {
-        let app = match Self::open(config) {
-            Ok(app) => app,
-            Err(e) => {
-                eprintln!(
-                    "cannot open the board store in {}: {e}",
-                    config.board.data_dir
-                );
-                return ExitCode::FAILURE;
+    fn build(&self, services: &mut Services) -> Result<Router, StartError> {
+        Ok(routes(services.require::<Arc<BoardState>>()?.clone()))
+    }
+
+    fn finish_shutdown<'a>(&'a self, services: &'a Services) -> ShutdownFuture<'a> {
+        Box::pin(async move {
+            if let Some(board) = services.get::<Arc<BoardState>>().cloned() {
+                if let Err(e) = tokio::task::spawn_blocking(move || board.close()).await {
+                    tracing::error!(error = %e, "the board writer did not close cleanly");
+                }
             }
-        };
-        let router = health::routes(Self::PHASES.to_vec()).merge(app.routes());
-        let code = app.base.serve(&config.base, router).await;
-        // Commit what is queued (those clients were acked or will retry), then stop.
-        app.board.close();
-        code
+        })
     }
 }
+// ANCHOR_END: board_module

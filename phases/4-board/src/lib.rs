@@ -30,7 +30,8 @@
 //! | note requests on phase 3's `/ws`, answered after the commit | [`extension`] |
 //! | a per-connection token bucket | [`rate`] |
 //! | every limit with default and trade-off | [`config`] |
-//! | `GET /boards`, `GET /boards/:board`, `/ws` with notes | [`routes`] |
+//! | `GET /boards`, `GET /boards/:board` | [`routes`] |
+//! | phase 4 as a module: the log's hub and the notes on `/ws` for earlier phases | [`app`] |
 //!
 //! ## What it deliberately leaves out
 //! Authentication (a note's author is the name the client sends), rich text and
@@ -40,20 +41,18 @@
 //!
 //! ## Using it
 //! ```no_run
-//! # fn demo() -> Result<(), phase_4_board::store::StoreError> {
-//! use phase_1_foundations::cors::CorsPolicy;
-//! use phase_2_sse::{SseConfig, SseState};
-//! use phase_3_websocket::{WsConfig, WsState};
-//! use phase_4_board::{BoardConfig, BoardState};
+//! # async fn demo() -> std::process::ExitCode {
+//! use phase_1_foundations::{Composition, ServerConfig};
+//! use phase_2_sse::{Sse, SseConfig};
+//! use phase_3_websocket::{WebSocket, WsConfig};
+//! use phase_4_board::{Board, BoardConfig};
 //!
-//! let sse_config = SseConfig::default();
-//! let board = BoardState::open(BoardConfig::default(), sse_config.hub_limits())?;
-//! let sse = SseState::with_hub(board.hub().clone(), sse_config);
-//! let ws = WsState::with_hub(WsConfig::default(), CorsPolicy::new(["http://localhost:3000"]),
-//!                            board.hub().clone(), sse.presence().clone());
-//! let router = phase_2_sse::routes(sse).merge(phase_4_board::routes(board, ws));
-//! # let _ = router;
-//! # Ok(())
+//! Composition::new(ServerConfig::default())
+//!     .module(Sse::new(SseConfig::default()))
+//!     .module(WebSocket::new(WsConfig::default()))
+//!     .module(Board::new(BoardConfig::default()))
+//!     .run()
+//!     .await
 //! # }
 //! ```
 
@@ -76,6 +75,7 @@ pub mod state;
 pub mod store;
 pub mod writer;
 
+pub use app::Board;
 pub use config::BoardConfig;
 pub use extension::NotesExtension;
 pub use note::Note;

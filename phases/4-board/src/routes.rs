@@ -1,13 +1,14 @@
-//! Phase 4's routes: the board over HTTP, and `/ws` with the note operations.
+//! Phase 4's routes: the board over HTTP.
 //!
 //! | route | what it does |
 //! |---|---|
 //! | `GET /boards` | every board with its note count and position ([`BoardList`](crate::protocol::BoardList)) |
 //! | `GET /boards/:board` | the board's [`BoardSnapshot`](crate::protocol::BoardSnapshot): notes and the position read before them |
-//! | `GET /ws` | phase 3's board protocol plus the note requests ([`NotesExtension`]) |
-//! | `GET /ws/echo`, `GET /ws/stats` | phase 3's, unchanged |
 //!
-//! [`routes`] *replaces* phase 3's `routes`: mount one or the other, not both.
+//! The note requests travel on phase 3's `/ws`: phase 4's module provides a
+//! [`BoardExtensionFactory`](phase_3_websocket::BoardExtensionFactory) building a
+//! [`NotesExtension`](crate::NotesExtension) per connection, and phase 3 mounts `/ws`
+//! with it ([`crate::app`]).
 //!
 //! HTTP reads are for pages that do not hold a WebSocket (a board list, a first paint,
 //! `curl`); a live client takes its snapshot over the socket, after subscribing.
@@ -17,16 +18,14 @@ use std::sync::Arc;
 use http::StatusCode;
 use phase_1_foundations::{json::json_response, ApiError, Router};
 use phase_2_sse::board_name::BoardName;
-use phase_3_websocket::{server::routes::routes_with_extension, WsState};
 
-use crate::{extension::NotesExtension, state::BoardState};
+use crate::state::BoardState;
 
 // ANCHOR: routes
-/// `GET /boards`, `GET /boards/:board`, and phase 3's `/ws*` routes with notes on `/ws`.
-pub fn routes(board: Arc<BoardState>, ws: Arc<WsState>) -> Router {
+/// `GET /boards` and `GET /boards/:board`.
+pub fn routes(board: Arc<BoardState>) -> Router {
     let list = board.clone();
-    let one = board.clone();
-    let registry = ws.registry().clone();
+    let one = board;
     Router::new()
         .get("/boards", move |_req, _params| {
             let state = list.clone();
@@ -46,8 +45,5 @@ pub fn routes(board: Arc<BoardState>, ws: Arc<WsState>) -> Router {
                 Ok(json_response(StatusCode::OK, &snapshot))
             }
         })
-        .merge(routes_with_extension(ws, move || {
-            NotesExtension::new(board.clone(), registry.clone())
-        }))
 }
 // ANCHOR_END: routes

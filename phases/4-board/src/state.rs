@@ -29,9 +29,9 @@ pub struct BoardState {
 // ANCHOR: open_state
 impl BoardState {
     /// Opens the store `config.data_dir` names (SQLite, or memory for `:memory:`), and
-    /// builds a hub whose rooms are numbered and replayed by the store's event log. Share
-    /// that hub with phase 2 (`SseState::with_hub`) and phase 3 (`WsState::with_hub`) so
-    /// every transport sees the log.
+    /// builds a hub whose rooms are numbered and replayed by the store's event log. Phase
+    /// 4's module provides that hub to phases 2 and 3 ([`crate::app`]), so every transport
+    /// sees the log.
     pub fn open(config: BoardConfig, hub_limits: HubLimits) -> Result<Arc<Self>, StoreError> {
         let store: Arc<dyn BoardStore> = if config.data_dir == IN_MEMORY {
             Arc::new(MemoryStore::new())
@@ -87,7 +87,8 @@ impl BoardState {
     }
 
     /// Stops taking changes and waits until those queued are committed and published.
-    /// Blocks: call it at shutdown, once the server has stopped.
+    /// Blocks: call it at shutdown, once the server has stopped, on a blocking thread
+    /// (`tokio::task::spawn_blocking`), never directly inside async code.
     pub fn close(&self) {
         self.writer.close();
     }

@@ -54,7 +54,7 @@ async fn an_unknown_board_is_an_empty_snapshot_at_seq_zero_and_a_bad_name_is_400
 }
 
 #[tokio::test]
-async fn health_lists_phase_4() {
+async fn health_lists_every_phase_the_server_is_built_from_in_order() {
     let server = Server::start(BoardConfig::in_memory()).await;
     let health = server.get_json("/health", 200).await;
     let slugs: Vec<&str> = health["phases"]
@@ -63,5 +63,9 @@ async fn health_lists_phase_4() {
         .iter()
         .map(|p| p["slug"].as_str().unwrap())
         .collect();
-    assert!(slugs.contains(&"board"), "{health}");
+    assert_eq!(
+        slugs,
+        ["foundations", "sse", "websocket", "board"],
+        "{health}"
+    );
 }

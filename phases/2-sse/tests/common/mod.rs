@@ -1,15 +1,19 @@
-//! Shared by the integration tests: a server on 127.0.0.1:0 with phase 2's routes, and an
-//! SSE client built from reqwest (reading the body as it arrives) and our spec parser.
+//! Shared by the integration tests: the phase-2 server on 127.0.0.1:0 (modules 1 and 2,
+//! composed and stopped exactly as `main.rs` does), and an SSE client built from reqwest
+//! (reading the body as it arrives) and our spec parser.
 #![allow(dead_code)] // each test file uses a different part
 
 use std::{collections::VecDeque, pin::Pin, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use phase_1_foundations::{health, testing::TestServer};
+use phase_1_foundations::{
+    testing::{self, spawn_app, TestServer},
+    Composition, ServerConfig,
+};
 use phase_2_sse::{
     parser::{Item, ParsedEvent, SseParser},
-    routes, SseConfig, SseState,
+    Sse, SseConfig, SseState,
 };
 
 /// How long any single wait may take before the test fails.
@@ -17,10 +21,18 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running phase-2 server and its state (to publish or inspect directly).
 pub async fn start(config: SseConfig) -> (TestServer, Arc<SseState>) {
-    let state = SseState::new(config);
-    let router = health::routes(vec![phase_1_foundations::PHASE, phase_2_sse::PHASE])
-        .merge(routes(state.clone()));
-    (TestServer::start(router).await, state)
+    start_with(testing::server_config(), config).await
+}
+
+/// The same, with explicit server settings.
+pub async fn start_with(server: ServerConfig, config: SseConfig) -> (TestServer, Arc<SseState>) {
+    let server = spawn_app(Composition::new(server).module(Sse::new(config))).await;
+    let state = server
+        .services()
+        .require::<Arc<SseState>>()
+        .expect("phase 2 stores its state")
+        .clone();
+    (server, state)
 }
 
 /// Test defaults: a long keep-alive (so it never interleaves unless a test wants it).

@@ -242,6 +242,7 @@ impl<E: BoardExtension> BoardSession<E> {
             Arc::new(WsFormat::new(board.as_str())),
             since.as_ref(),
             person,
+            self.services.config.queue_bytes,
         );
         tracing::debug!(%board, ?resume, connection = out.connection_id(), "subscribed");
         let queue = membership.subscription().queue().clone();

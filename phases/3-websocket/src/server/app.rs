@@ -1,92 +1,69 @@
-//! The server as of phase 3, as one value: configuration in, a router and a shutdown
-//! sequence out. `cargo run -p phase-3-websocket` and the production `liveboard` binary
-//! both start it from here, so the composition is written once; phase 4 builds on
-//! [`Phase3App`] instead of repeating it.
+//! [`WebSocket`]: phase 3 as a module of a server (see [`phase_1_foundations::module`]).
+//!
+//! * **builds** [`WsState`] on the hub and presence phase 2 left in the services (or a
+//!   hub and presence of its own, for a server without phase 2), checking origins
+//!   against the server's `--allowed-origins`, and stores it for the modules after it;
+//! * **routes**: `/ws` (with a later phase's [`BoardExtensionFactory`], if one was
+//!   provided: phase 4's notes), `/ws/echo`, `/ws/stats`;
+//! * **stops** in two steps: when shutdown begins, every WebSocket gets a Close 1001
+//!   (going away); after the HTTP drain — upgraded connections are no longer the HTTP
+//!   server's — it waits for their closing handshakes, within `--ws-close-timeout-ms`.
 
-use std::{process::ExitCode, sync::Arc};
+use std::sync::Arc;
 
-use phase_1_foundations::{cors::CorsPolicy, health, server, PhaseInfo, Router, ServerConfig};
-use phase_2_sse::{Hub, SseConfig, SseState};
+use phase_1_foundations::{
+    cors::CorsPolicy, module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services,
+    StartError,
+};
+use phase_2_sse::{presence::Presence, Hub, HubLimits};
 
-use crate::{routes, CloseCode, WsConfig, WsState};
+use crate::{routes, server::routes::BoardExtensionFactory, CloseCode, WsConfig, WsState};
 
-/// Every option of phases 1–3, flattened into one command line.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Phase3Config {
-    /// HTTP server (phase 1).
-    #[command(flatten)]
-    pub server: ServerConfig,
-    /// Event streams and the hub (phase 2).
-    #[command(flatten)]
-    pub sse: SseConfig,
-    /// WebSockets (phase 3).
-    #[command(flatten)]
-    pub ws: WsConfig,
+// ANCHOR: websocket_module
+/// Phase 3's module: WebSockets on the shared hub.
+#[derive(Debug, Clone)]
+pub struct WebSocket {
+    config: WsConfig,
 }
 
-/// Phases 1–3 wired together on one hub.
-pub struct Phase3App {
-    /// Phase 2's state: it owns the hub and presence.
-    pub sse: Arc<SseState>,
-    /// Phase 3's state, sharing phase 2's hub and presence.
-    pub ws: Arc<WsState>,
-}
-
-impl Phase3App {
-    /// The phases this app serves, for `/health`.
-    pub const PHASES: [PhaseInfo; 3] =
-        [phase_1_foundations::PHASE, phase_2_sse::PHASE, crate::PHASE];
-
-    /// Builds the shared state: one in-memory hub for both transports.
-    pub fn new(config: &Phase3Config) -> Self {
-        Self::with_hub(config, Hub::new(config.sse.hub_limits()))
-    }
-
-    /// Builds the shared state on an existing hub (phase 4's hub is numbered by its
-    /// event log on disk).
-    pub fn with_hub(config: &Phase3Config, hub: Arc<Hub>) -> Self {
-        let sse = SseState::with_hub(hub, config.sse.clone());
-        let ws = WsState::with_hub(
-            config.ws.clone(),
-            CorsPolicy::new(config.server.allowed_origins.clone()),
-            sse.hub().clone(),
-            sse.presence().clone(),
-        );
-        Self { sse, ws }
-    }
-
-    /// Phase 2's and phase 3's routes (without `/health`, which the caller builds with
-    /// the full list of its phases).
-    pub fn routes(&self) -> Router {
-        phase_2_sse::routes(self.sse.clone()).merge(routes(self.ws.clone()))
-    }
-
-    /// What to do when shutdown begins: end SSE streams (each gets a last comment) and
-    /// send every WebSocket a 1001, so the HTTP drain can finish.
-    pub fn begin_shutdown(&self) {
-        self.sse.close_streams();
-        self.ws.registry().close_all(CloseCode::GoingAway);
-    }
-
-    /// Serves `router` (which should include [`Phase3App::routes`]) until Ctrl-C/SIGTERM,
-    /// then drains: HTTP requests under the server's deadline, then the upgraded
-    /// WebSockets' closing handshakes under the close deadline.
-    pub async fn serve(&self, config: &Phase3Config, router: Router) -> ExitCode {
-        let shutdown = async {
-            server::ctrl_c_or_term().await;
-            self.begin_shutdown();
-        };
-        let code = server::run(&config.server, router, shutdown).await;
-        // Upgraded connections are no longer the HTTP server's: wait for their closing
-        // handshakes here, within the close deadline.
-        self.ws.shutdown(config.ws.close_timeout()).await;
-        code
-    }
-
-    /// Builds everything and serves it: the whole of phase 3's `main`.
-    pub async fn run(config: &Phase3Config) -> ExitCode {
-        let app = Self::new(config);
-        let router = health::routes(Self::PHASES.to_vec()).merge(app.routes());
-        app.serve(config, router).await
+impl WebSocket {
+    /// The module with these settings.
+    pub fn new(config: WsConfig) -> Self {
+        Self { config }
     }
 }
+
+impl Module for WebSocket {
+    fn phase(&self) -> PhaseInfo {
+        crate::PHASE
+    }
+
+    fn build(&self, services: &mut Services) -> Result<Router, StartError> {
+        let origins = CorsPolicy::new(services.require::<ServerConfig>()?.allowed_origins.clone());
+        let hub = services.get_or_insert_with(|| Hub::new(HubLimits::default()));
+        let presence = services.get_or_insert_with(|| Presence::new(hub.clone()));
+        let state = WsState::with_hub(self.config.clone(), origins, hub, presence);
+        services.insert(state.clone());
+        Ok(match services.get::<BoardExtensionFactory>() {
+            Some(extension) => extension.routes(state),
+            None => routes(state),
+        })
+    }
+
+    fn begin_shutdown(&self, services: &Services) {
+        if let Some(state) = services.get::<Arc<WsState>>() {
+            state.registry().close_all(CloseCode::GoingAway);
+        }
+    }
+
+    fn finish_shutdown<'a>(&'a self, services: &'a Services) -> ShutdownFuture<'a> {
+        Box::pin(async move {
+            if let Some(state) = services.get::<Arc<WsState>>() {
+                if !state.shutdown(self.config.close_timeout()).await {
+                    tracing::warn!("websocket closing handshakes passed their deadline");
+                }
+            }
+        })
+    }
+}
+// ANCHOR_END: websocket_module

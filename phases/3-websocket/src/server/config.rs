@@ -4,15 +4,13 @@
 //! The frame codec's own size limits live in [`Limits`]; this struct is where the server
 //! chooses them, next to the limits of the connection around the codec.
 //!
-//! The per-connection outbound queue budget and the replay history belong to the hub
-//! ([`phase_2_sse::HubLimits`]), which SSE streams and WebSockets share — one board, one
-//! history, one slow-consumer rule for every transport. `--ws-queue-bytes` only sizes a hub
-//! phase 3 builds for itself ([`WsConfig::hub_limits`], used by `WsState::new` and the
-//! tests); the phase-3 binary and the backend share phase 2's hub (`--sse-queue-bytes`).
+//! The replay history belongs to the hub ([`phase_2_sse::HubLimits`]), which SSE streams
+//! and WebSockets share — one board, one history. The slow-consumer budget does not: each
+//! subscription brings its transport's own to the hub, `--ws-queue-bytes` here and
+//! `--sse-queue-bytes` for event streams, because a WebSocket client and an `EventSource`
+//! may deserve different slack.
 
 use std::time::Duration;
-
-use phase_2_sse::HubLimits;
 
 use crate::rfc6455::limits::Limits;
 
@@ -57,10 +55,10 @@ pub struct WsConfig {
     )]
     pub send_timeout_ms: u64,
 
-    /// Bytes a connection may lag behind its boards' streams before it is cut (close 1013).
-    /// Default 1 MiB (Centrifugo's default). Applies when phase 3 has a hub of its own
-    /// (`WsState::new`); the phase-3 binary and the backend share phase 2's hub, whose
-    /// budget is `--sse-queue-bytes`: one hub, one slow-consumer rule.
+    /// Bytes a connection may lag behind one board's stream before it is cut (close 1013).
+    /// Default 1 MiB (Centrifugo's default). Each subscription brings this budget to the
+    /// hub it shares with SSE, whose streams use `--sse-queue-bytes`. Larger absorbs
+    /// longer stalls, at the cost of up to this much memory per subscription.
     #[arg(id = "ws-queue-bytes", long = "ws-queue-bytes", env = "LIVEBOARD_WS_QUEUE_BYTES", default_value_t = Limits::MIB)]
     pub queue_bytes: usize,
 
@@ -149,14 +147,6 @@ impl WsConfig {
     /// How long one write may take.
     pub fn send_timeout(&self) -> Duration {
         Duration::from_millis(self.send_timeout_ms.max(1))
-    }
-
-    /// Hub limits for a hub of phase 3's own (history as phase 2's default).
-    pub fn hub_limits(&self) -> HubLimits {
-        HubLimits {
-            queue_bytes: self.queue_bytes,
-            ..HubLimits::default()
-        }
     }
 }
 

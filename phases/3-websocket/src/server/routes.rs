@@ -54,15 +54,8 @@ pub struct WsState {
 }
 
 impl WsState {
-    /// State with a hub and presence of its own.
-    pub fn new(config: WsConfig, origins: CorsPolicy) -> Arc<Self> {
-        let hub = Hub::new(config.hub_limits());
-        let presence = Presence::new(hub.clone());
-        Self::with_hub(config, origins, hub, presence)
-    }
-
-    /// State sharing an existing hub and presence (the backend shares phase 2's, so SSE
-    /// and WebSocket clients of a board see the same events and the same people).
+    /// State on a hub and presence (phase 2's, when the server has phase 2: SSE and
+    /// WebSocket clients of a board then see the same events and the same people).
     /// `origins` is the server's allow-list (the one CORS uses).
     pub fn with_hub(
         config: WsConfig,
@@ -134,7 +127,8 @@ pub fn routes(state: Arc<WsState>) -> Router {
 }
 
 /// The same routes, with `/ws` also speaking an extension's requests (phase 4's notes);
-/// `make_extension` builds one extension per connection.
+/// `make_extension` builds one extension per connection. A module of a later phase
+/// reaches this through a [`BoardExtensionFactory`] it provides.
 pub fn routes_with_extension<E, F>(state: Arc<WsState>, make_extension: F) -> Router
 where
     E: BoardExtension,
@@ -174,6 +168,39 @@ where
         })
 }
 // ANCHOR_END: routes
+
+// ANCHOR: extension_factory
+/// How a later phase extends `/ws` without re-mounting it: it provides one of these
+/// (phase 4: the note requests) and phase 3's module mounts its routes with it.
+#[derive(Clone)]
+pub struct BoardExtensionFactory {
+    mount: Arc<dyn Fn(Arc<WsState>) -> Router + Send + Sync>,
+}
+
+impl BoardExtensionFactory {
+    /// `make_extension` builds one extension per `/ws` connection, given phase 3's state
+    /// (its registry is how an extension answers a connection later).
+    pub fn new<E, F>(make_extension: F) -> Self
+    where
+        E: BoardExtension,
+        F: Fn(&WsState) -> E + Send + Sync + 'static,
+    {
+        let make_extension = Arc::new(make_extension);
+        Self {
+            mount: Arc::new(move |state: Arc<WsState>| {
+                let make_extension = make_extension.clone();
+                let for_connections = state.clone();
+                routes_with_extension(state, move || make_extension(&for_connections))
+            }),
+        }
+    }
+
+    /// Phase 3's routes with this extension on `/ws`.
+    pub fn routes(&self, state: Arc<WsState>) -> Router {
+        (self.mount)(state)
+    }
+}
+// ANCHOR_END: extension_factory
 
 // ANCHOR: upgrade
 /// The handshake, then the connection's task.

@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: a real phase-3 server on 127.0.0.1:0 and a
-//! raw-bytes client, so assertions are about exactly what crosses the wire.
+//! Helpers shared by the integration tests: the real phase-3 server on 127.0.0.1:0
+//! (modules 1–3, composed and stopped exactly as `main.rs` does) and a raw-bytes client,
+//! so assertions are about exactly what crosses the wire.
 //! Every wait has a timeout ([`WAIT`]); nothing sleeps.
 
 #![allow(dead_code)] // each test file uses a different subset
@@ -7,8 +8,12 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use bytes::BytesMut;
-use phase_1_foundations::{cors::CorsPolicy, testing::TestServer};
-use phase_3_websocket::{routes, Frame, FrameCodec, Limits, OpCode, WsConfig, WsState};
+use phase_1_foundations::{
+    testing::{self, spawn_app, TestServer},
+    Composition,
+};
+use phase_2_sse::{Sse, SseConfig};
+use phase_3_websocket::{Frame, FrameCodec, Limits, OpCode, WebSocket, WsConfig, WsState};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -19,13 +24,13 @@ use tokio_util::codec::{Decoder, Encoder};
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// The origin the test server allows.
-pub const ALLOWED_ORIGIN: &str = "http://localhost:3000";
+pub const ALLOWED_ORIGIN: &str = testing::TEST_ORIGIN;
 
 /// The key of RFC 6455 §1.3 and its accept value.
 pub const RFC_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 pub const RFC_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
-/// A running phase-3 server (phase 3's routes only) and its state.
+/// A running phase-3 server and phase 3's state.
 pub struct Server {
     pub server: TestServer,
     pub state: Arc<WsState>,
@@ -33,8 +38,15 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: WsConfig) -> Self {
-        let state = WsState::new(config, CorsPolicy::new([ALLOWED_ORIGIN]));
-        let server = TestServer::start(routes(state.clone())).await;
+        let composition = Composition::new(testing::server_config())
+            .module(Sse::new(SseConfig::default()))
+            .module(WebSocket::new(config));
+        let server = spawn_app(composition).await;
+        let state = server
+            .services()
+            .require::<Arc<WsState>>()
+            .expect("phase 3 stores its state")
+            .clone();
         Self { server, state }
     }
 

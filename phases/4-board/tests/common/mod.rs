@@ -1,5 +1,5 @@
-//! Shared by the integration tests: the phase-4 server on 127.0.0.1:0 (composed exactly as
-//! `main.rs` composes it), a WebSocket client built on tokio-tungstenite, an SSE client
+//! Shared by the integration tests: the phase-4 server on 127.0.0.1:0 (modules 1–4,
+//! composed and stopped exactly as `main.rs` does), a WebSocket client built on tokio-tungstenite, an SSE client
 //! built on reqwest and phase 2's spec parser. Every wait has a timeout ([`WAIT`]).
 
 #![allow(dead_code)] // each test file uses a different part
@@ -8,13 +8,16 @@ use std::{collections::VecDeque, path::Path, pin::Pin, sync::Arc, time::Duration
 
 use bytes::Bytes;
 use futures_util::{SinkExt, Stream, StreamExt};
-use phase_1_foundations::{cors::CorsPolicy, health, testing::TestServer};
+use phase_1_foundations::{
+    testing::{self, spawn_app, TestServer},
+    Composition,
+};
 use phase_2_sse::{
     parser::{Item, ParsedEvent, SseParser},
-    SseConfig, SseState,
+    Sse, SseConfig, SseState,
 };
-use phase_3_websocket::{CloseCode, WsConfig, WsState};
-use phase_4_board::{BoardConfig, BoardState};
+use phase_3_websocket::{WebSocket, WsConfig, WsState};
+use phase_4_board::{Board, BoardConfig, BoardState};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -47,26 +50,30 @@ impl Server {
             history,
             ..SseConfig::default()
         };
-        let board = BoardState::open(config, sse_config.hub_limits()).expect("open the store");
-        let sse = SseState::with_hub(board.hub().clone(), sse_config);
-        let ws = WsState::with_hub(
-            WsConfig {
-                close_timeout_ms: 1_000,
-                ..WsConfig::default()
-            },
-            CorsPolicy::new(["http://localhost:3000"]),
-            board.hub().clone(),
-            sse.presence().clone(),
-        );
-        let router = health::routes(vec![phase_1_foundations::PHASE, phase_4_board::PHASE])
-            .merge(phase_2_sse::routes(sse.clone()))
-            .merge(phase_4_board::routes(board.clone(), ws.clone()));
-        let http = TestServer::start(router).await;
+        let ws_config = WsConfig {
+            close_timeout_ms: 1_000,
+            ..WsConfig::default()
+        };
+        let composition = Composition::new(testing::server_config())
+            .module(Sse::new(sse_config))
+            .module(WebSocket::new(ws_config))
+            .module(Board::new(config));
+        let http = spawn_app(composition).await;
+        let services = http.services().clone();
         Self {
+            board: services
+                .require::<Arc<BoardState>>()
+                .expect("phase 4 stores its state")
+                .clone(),
+            ws: services
+                .require::<Arc<WsState>>()
+                .expect("phase 3 stores its state")
+                .clone(),
+            sse: services
+                .require::<Arc<SseState>>()
+                .expect("phase 2 stores its state")
+                .clone(),
             http,
-            board,
-            ws,
-            sse,
         }
     }
 
@@ -75,16 +82,10 @@ impl Server {
         Self::start(BoardConfig::in_dir(dir)).await
     }
 
-    /// Stops it as `main` does: streams and sockets closed, the writer drained.
+    /// Stops it as `main` does (the same modules' hooks): streams and sockets closed,
+    /// the HTTP drain, the closing handshakes, the writer drained.
     pub async fn stop(self) {
-        self.sse.close_streams();
-        self.ws.registry().close_all(CloseCode::GoingAway);
         self.http.shutdown().await.expect("server stops");
-        self.ws.shutdown(WAIT).await;
-        let board = self.board.clone();
-        tokio::task::spawn_blocking(move || board.close())
-            .await
-            .expect("writer closes");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,58 @@
+//! [`Sse`]: phase 2 as a module of a server (see [`phase_1_foundations::module`]).
+//!
+//! * **provides** the hub's limits, for a later phase that builds the hub itself (phase 4
+//!   numbers it by its event log);
+//! * **builds** the hub (or takes the one a later phase provided), presence and
+//!   [`SseState`], and stores all three for the modules after it: phase 3's WebSockets
+//!   join the same rooms and the same presence lists;
+//! * **routes**: `/boards/:board/events`, `/boards/:board/presence`,
+//!   `/boards/:board/messages`, `/stats`;
+//! * **stops**: when shutdown begins, every event stream ends with a last comment, so the
+//!   HTTP drain does not wait out its deadline on bodies that never end.
+
+use std::sync::Arc;
+
+use phase_1_foundations::{Module, PhaseInfo, Router, ServerConfig, Services, StartError};
+
+use crate::{config::SseConfig, hub::Hub, presence::Presence, routes, HubLimits, SseState};
+
+// ANCHOR: sse_module
+/// Phase 2's module: event streams and presence on a hub.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    config: SseConfig,
+}
+
+impl Sse {
+    /// The module with these settings.
+    pub fn new(config: SseConfig) -> Self {
+        Self { config }
+    }
+}
+
+impl Module for Sse {
+    fn phase(&self) -> PhaseInfo {
+        crate::PHASE
+    }
+
+    fn provide(&self, services: &mut Services) -> Result<(), StartError> {
+        services.insert::<HubLimits>(self.config.hub_limits());
+        Ok(())
+    }
+
+    fn build(&self, services: &mut Services) -> Result<Router, StartError> {
+        let max_body_bytes = services.require::<ServerConfig>()?.max_body_bytes;
+        let hub = services.get_or_insert_with(|| Hub::new(self.config.hub_limits()));
+        let state = SseState::with_hub(hub, self.config.clone(), max_body_bytes);
+        services.insert::<Arc<Presence>>(state.presence().clone());
+        services.insert(state.clone());
+        Ok(routes(state))
+    }
+
+    fn begin_shutdown(&self, services: &Services) {
+        if let Some(state) = services.get::<Arc<SseState>>() {
+            state.close_streams();
+        }
+    }
+}
+// ANCHOR_END: sse_module
