@@ -1,0 +1,258 @@
+//! Every limit flag takes effect in the real `liveboard` binary: each test starts the
+//! binary with a flag and observes its effect over a socket, so a flag that is parsed but
+//! ignored (accepted by `--help`, never wired to the code it names) fails here.
+
+use std::{process::Stdio, time::Duration};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    net::{TcpSocket, TcpStream},
+    process::{Child, Command},
+};
+use tokio_tungstenite::{
+    client_async,
+    tungstenite::{
+        client::IntoClientRequest, http::HeaderValue, protocol::frame::coding::CloseCode, Message,
+    },
+    MaybeTlsStream, WebSocketStream,
+};
+
+/// The longest any single wait may take.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A running `liveboard` process, killed when dropped.
+struct Liveboard {
+    _child: Child,
+    addr: String,
+}
+
+/// Starts the binary on port 0 with boards in memory and `args`; reads its address from
+/// the first line of stdout, which must be `listening on http://ADDR`.
+async fn start(args: &[&str]) -> Liveboard {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveboard"))
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+            "--data-dir",
+            ":memory:",
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the liveboard binary");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut line = String::new();
+    tokio::time::timeout(WAIT, BufReader::new(stdout).read_line(&mut line))
+        .await
+        .expect("the server announces itself in time")
+        .expect("read stdout");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Liveboard {
+        _child: child,
+        addr,
+    }
+}
+
+type Ws<S> = WebSocketStream<S>;
+
+/// A WebSocket handshake on `stream` to `path`, speaking `liveboard.v1` on `/ws`.
+async fn handshake<S>(stream: S, addr: &str, path: &str) -> Ws<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut req = format!("ws://{addr}{path}")
+        .into_client_request()
+        .expect("a ws url");
+    req.headers_mut()
+        .insert("origin", HeaderValue::from_static("http://localhost:3000"));
+    if path == "/ws" {
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("liveboard.v1"),
+        );
+    }
+    let (ws, _) = tokio::time::timeout(WAIT, client_async(req, stream))
+        .await
+        .expect("handshake in time")
+        .expect("handshake accepted");
+    ws
+}
+
+/// The next message, failing after [`WAIT`].
+async fn next<S>(ws: &mut Ws<S>) -> Message
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    tokio::time::timeout(WAIT, ws.next())
+        .await
+        .expect("a message in time")
+        .expect("the connection is open")
+        .expect("a valid frame")
+}
+
+/// Sends one 4 MiB binary message to `/ws/echo`; returns what came back.
+async fn echo_four_mib(server: &Liveboard) -> Message {
+    let stream = TcpStream::connect(&server.addr).await.expect("connect");
+    let mut ws = handshake(stream, &server.addr, "/ws/echo").await;
+    ws.send(Message::binary(vec![7u8; 4 * 1024 * 1024]))
+        .await
+        .expect("send 4 MiB");
+    next(&mut ws).await
+}
+
+#[tokio::test]
+async fn ws_echo_conformance_lets_the_echo_route_take_a_4_mib_message_it_refuses_with_1009_otherwise(
+) {
+    let strict = start(&[]).await;
+    match echo_four_mib(&strict).await {
+        Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Size, "{frame:?}"),
+        other => panic!("expected a Close 1009 without the flag, got {other:?}"),
+    }
+
+    let conformance = start(&["--ws-echo-conformance"]).await;
+    match echo_four_mib(&conformance).await {
+        Message::Binary(data) => assert_eq!(data.len(), 4 * 1024 * 1024),
+        other => panic!("expected the 4 MiB echo with the flag, got {other:?}"),
+    }
+}
+
+/// Characters of each published message: 50 000 ASCII bytes.
+const TEXT_CHARS: usize = 50_000;
+
+/// Posts one large message to board `slow`; returns how many subscribers got it.
+async fn publish(http: &reqwest::Client, server: &Liveboard) -> u64 {
+    let res = tokio::time::timeout(
+        WAIT,
+        http.post(format!("http://{}/boards/slow/messages", server.addr))
+            .json(&json!({ "text": "x".repeat(TEXT_CHARS) }))
+            .send(),
+    )
+    .await
+    .expect("an answer in time")
+    .expect("request sent");
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("a JSON answer");
+    body["delivered"].as_u64().expect("a delivered count")
+}
+
+/// A `/ws` client on a socket with a 4 KiB receive buffer, subscribed to board `slow`
+/// (its `ready` read), that then reads nothing until the test says so.
+async fn non_reading_subscriber(server: &Liveboard) -> Ws<MaybeTlsStream<TcpStream>> {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    let addr = server.addr.parse().expect("a socket address");
+    let stream = socket.connect(addr).await.expect("connect");
+    let mut ws = handshake(MaybeTlsStream::Plain(stream), &server.addr, "/ws").await;
+    let subscribe = json!({"type": "subscribe", "id": "1", "payload": {"board": "slow"}});
+    ws.send(Message::text(subscribe.to_string()))
+        .await
+        .expect("send subscribe");
+    loop {
+        if let Message::Text(text) = next(&mut ws).await {
+            let v: Value = serde_json::from_str(text.as_str()).expect("JSON");
+            if v["type"] == "ready" {
+                return ws;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn ws_queue_bytes_is_each_websocket_subscriptions_budget_a_tiny_one_cuts_with_1013() {
+    let chars = TEXT_CHARS.to_string();
+    // SSE streams keep the default 1 MiB budget: only the WebSocket budget is tiny.
+    let tiny = start(&[
+        "--ws-queue-bytes",
+        "16384",
+        "--sse-max-message-chars",
+        &chars,
+    ])
+    .await;
+    let http = reqwest::Client::new();
+    let mut slow = non_reading_subscriber(&tiny).await;
+    // Publish until the hub stops delivering to the subscriber: once the kernel's
+    // buffers are full, its queue fills past 16 KiB and it is cut.
+    let mut published = 0;
+    loop {
+        published += 1;
+        assert!(published <= 2_000, "never cut: --ws-queue-bytes is ignored");
+        if publish(&http, &tiny).await == 0 {
+            break;
+        }
+    }
+    let close = loop {
+        if let Message::Close(frame) = next(&mut slow).await {
+            break frame.expect("a close code");
+        }
+    };
+    assert_eq!(close.code, CloseCode::Again, "{close:?}");
+
+    // The same load, twice over, against a 64 MiB budget: delivered every time, and the
+    // subscriber, reading at last, gets every message and no Close.
+    let large = start(&[
+        "--ws-queue-bytes",
+        "67108864",
+        "--sse-max-message-chars",
+        &chars,
+    ])
+    .await;
+    let mut patient = non_reading_subscriber(&large).await;
+    let rounds = 2 * published;
+    for _ in 0..rounds {
+        assert_eq!(
+            publish(&http, &large).await,
+            1,
+            "cut despite a 64 MiB budget"
+        );
+    }
+    let mut received = 0;
+    while received < rounds {
+        match next(&mut patient).await {
+            Message::Text(text) => {
+                let v: Value = serde_json::from_str(text.as_str()).expect("JSON");
+                if v["type"] == "message" {
+                    received += 1;
+                }
+            }
+            Message::Close(frame) => panic!("cut despite a 64 MiB budget: {frame:?}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn routes_prints_which_phase_serves_which_route_and_exits_0() {
+    let output = tokio::time::timeout(
+        WAIT,
+        Command::new(env!("CARGO_BIN_EXE_liveboard"))
+            .args(["--routes", "--data-dir", ":memory:"])
+            .output(),
+    )
+    .await
+    .expect("it exits in time")
+    .expect("it runs");
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8(output.stdout).expect("UTF-8");
+    let row = |path: &str| {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(path))
+            .unwrap_or_else(|| panic!("no row for {path} in\n{table}"))
+            .to_owned()
+    };
+    assert!(table.starts_with("method"), "{table}");
+    assert!(row("/health").ends_with("1 Foundations"), "{table}");
+    assert!(row("/boards/:board/events").ends_with("2 Server-Sent Events"));
+    assert!(row("/ws").ends_with("3 WebSocket"));
+    assert!(row("/boards").ends_with("4 The board"));
+}
