@@ -7,11 +7,18 @@
 //!      └──────────────── per wire format ──────────┴─▶ queue ─▶ WebSocket    (encoded once as a frame)
 //! ```
 //!
-//! **The hub does not know the transport.** A subscriber is an [`OutboundQueue`] of
-//! encoded bytes plus a [`WireFormat`] that turns a [`Message`] into those bytes. SSE
+//! **The hub does not know the transport.** A subscriber is a [`SubscriberQueue`] of
+//! encoded messages plus a [`WireFormat`] that turns a [`Message`] into one. SSE
 //! streams (this phase) and WebSockets (phase 3, hand-rolled; phase 6, tokio-tungstenite)
 //! subscribe to the same rooms. A broadcast is encoded **once per format**, and the same
-//! [`Bytes`] (a reference-counted buffer) goes to every subscriber of that format.
+//! [`Encoded`] buffers (reference-counted [`Bytes`]) go to every subscriber of that format.
+//!
+//! **One JSON, serialized once.** A [`Message`]'s `data` is the event's JSON, serialized
+//! once by whoever publishes it. A wire format *wraps* those bytes — SSE writes
+//! `event:`/`id:`/`data: ` before them and a blank line after; WebSocket a frame header and
+//! an envelope — and keeps them as one of its [`Encoded`] parts instead of copying or
+//! re-serializing them: every SSE stream and every WebSocket of a room writes the very
+//! same JSON bytes.
 //!
 //! **No gap between replay and live.** [`Hub::subscribe`] takes the room's lock, pushes
 //! the replay (events after the client's last position) into the new queue, and registers
@@ -45,10 +52,11 @@ use serde::Serialize;
 
 use crate::{
     position::{new_epoch, StreamPosition},
-    queue::{CloseCause, OutboundQueue, PushError},
+    queue::{CloseCause, Encoded, PushError, SubscriberQueue},
 };
 
-/// One event, before encoding. `data` is JSON text, serialized once by the publisher.
+/// One event, before encoding. `data` is JSON text, serialized once by the publisher and
+/// shared, never copied, by every wire format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The stream position, for events that are part of the room's history; `None` for
@@ -85,8 +93,9 @@ pub trait HistorySource: Send + Sync + 'static {
 pub trait WireFormat: Send + Sync + 'static {
     /// A stable name; broadcasts cache one encoding per name.
     fn name(&self) -> &'static str;
-    /// The bytes to write for `msg`.
-    fn encode(&self, msg: &Message) -> Bytes;
+    /// The buffers to write for `msg`: the transport's framing around `msg.data`, which
+    /// should be one of the parts as is (a `Bytes` clone, not a copy).
+    fn encode(&self, msg: &Message) -> Encoded;
 }
 // ANCHOR_END: wire_format
 
@@ -153,7 +162,7 @@ pub struct Published {
 }
 
 struct Member {
-    queue: Arc<OutboundQueue>,
+    queue: Arc<SubscriberQueue>,
     format: Arc<dyn WireFormat>,
 }
 
@@ -274,7 +283,7 @@ impl Hub {
         since: Option<&StreamPosition>,
         queue_bytes: usize,
     ) -> (Subscription, Resume) {
-        let queue = Arc::new(OutboundQueue::new(queue_bytes));
+        let queue = Arc::new(SubscriberQueue::new(queue_bytes));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let room = self.with_live_room(room, |room, state| {
             let current = StreamPosition::new(self.epoch.clone(), state.seq);
@@ -292,7 +301,7 @@ impl Hub {
             // All or nothing, also in bytes: a replay that would not fit in the queue
             // would be cut, the backlog dropped, and the client would come back with the
             // same position — forever. It gets a reset instead, and reloads.
-            let needed = missed.iter().map(Bytes::len).sum::<usize>() + control.len();
+            let needed = missed.iter().map(Encoded::len).sum::<usize>() + control.len();
             let (missed, resume) = if !missed.is_empty() && needed > queue_bytes {
                 let reset = Resume::Reset {
                     reason: format!(
@@ -307,10 +316,10 @@ impl Hub {
                 (missed, resume)
             };
             // They fit (checked above); a fresh queue takes one message of any size.
-            for bytes in missed {
-                let _ = queue.push(bytes);
+            for message in &missed {
+                let _ = queue.push(message);
             }
-            let _ = queue.push(control);
+            let _ = queue.push(&control);
             state.members.insert(
                 id,
                 Member {
@@ -343,7 +352,7 @@ impl Hub {
         state: &RoomState,
         since: &StreamPosition,
         format: &dyn WireFormat,
-    ) -> Result<Vec<Bytes>, Resume> {
+    ) -> Result<Vec<Encoded>, Resume> {
         if since.epoch != self.epoch {
             return Err(Resume::Reset {
                 reason: format!(
@@ -389,7 +398,7 @@ impl Hub {
         state: &RoomState,
         since: &StreamPosition,
         format: &dyn WireFormat,
-    ) -> Result<Vec<Bytes>, Resume> {
+    ) -> Result<Vec<Encoded>, Resume> {
         let reset = |reason: String| Resume::Reset { reason };
         let events = source
             .events(room, since.seq, state.seq)
@@ -553,20 +562,20 @@ impl Hub {
     fn fan_out(&self, state: &mut RoomState, msg: &Message) -> Published {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         // Encode once per wire format, not once per subscriber.
-        let mut encoded: Vec<(&'static str, Bytes)> = Vec::with_capacity(2);
+        let mut encoded: Vec<(&'static str, Encoded)> = Vec::with_capacity(2);
         let mut cut = Vec::new();
         let mut delivered = 0;
         for (id, member) in &state.members {
             let name = member.format.name();
-            let bytes = match encoded.iter().find(|(n, _)| *n == name) {
-                Some((_, b)) => b.clone(),
+            let index = match encoded.iter().position(|(n, _)| *n == name) {
+                Some(i) => i,
                 None => {
-                    let b = member.format.encode(msg);
-                    encoded.push((name, b.clone()));
-                    b
+                    encoded.push((name, member.format.encode(msg)));
+                    encoded.len() - 1
                 }
             };
-            match member.queue.push(bytes) {
+            // The queue clones the parts' `Bytes`: a reference count each, no copy.
+            match member.queue.push(&encoded[index].1) {
                 Ok(()) => delivered += 1,
                 Err(PushError::Overflow) | Err(PushError::Closed) => cut.push(*id),
             }
@@ -703,12 +712,12 @@ pub struct Subscription {
     hub: Arc<Hub>,
     room: Arc<Room>,
     id: u64,
-    queue: Arc<OutboundQueue>,
+    queue: Arc<SubscriberQueue>,
 }
 
 impl Subscription {
     /// The queue to drain and write to the client.
-    pub fn queue(&self) -> &Arc<OutboundQueue> {
+    pub fn queue(&self) -> &Arc<SubscriberQueue> {
         &self.queue
     }
 
@@ -768,7 +777,7 @@ mod tests {
         fn name(&self) -> &'static str {
             "plain"
         }
-        fn encode(&self, msg: &Message) -> Bytes {
+        fn encode(&self, msg: &Message) -> Encoded {
             let pos = msg
                 .position
                 .as_ref()
@@ -780,13 +789,14 @@ mod tests {
                 pos,
                 String::from_utf8_lossy(&msg.data)
             ))
+            .into()
         }
     }
 
     async fn drain(sub: &Subscription) -> Vec<String> {
         let mut out = Vec::new();
         // Everything queued so far is available at once; a control message is always there.
-        sub.queue().next_batch(&mut out).await;
+        let _ = sub.queue().next_batch(&mut out).await;
         out.iter()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .collect()
@@ -926,7 +936,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(
             slow.queue().next_batch(&mut out).await,
-            Some(CloseCause::SlowConsumer)
+            Err(CloseCause::SlowConsumer)
         );
         assert_eq!(hub.stats().slow_consumers_cut, 1);
         assert_eq!(hub.room_size("b"), 1);
@@ -940,9 +950,9 @@ mod tests {
             fn name(&self) -> &'static str {
                 "counting"
             }
-            fn encode(&self, msg: &Message) -> Bytes {
+            fn encode(&self, msg: &Message) -> Encoded {
                 self.0.fetch_add(1, Ordering::SeqCst);
-                msg.data.clone()
+                msg.data.clone().into()
             }
         }
         let n = Arc::new(AtomicUsize::new(0));

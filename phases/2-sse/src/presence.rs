@@ -291,7 +291,7 @@ impl Presence {
             data: to_json(&PeopleList { people: &people }),
         };
         // A fresh queue has room for it; if it does not, the connection is being cut anyway.
-        let _ = subscription.queue().push(format.encode(&list));
+        let _ = subscription.queue().push(&format.encode(&list));
         let presence = person.map(|person| {
             let client_id = person.client_id.clone();
             let change = boards
@@ -376,7 +376,7 @@ fn to_json<T: Serialize>(value: &T) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::HubLimits;
+    use crate::{hub::HubLimits, queue::Encoded};
 
     /// Each subscriber's queue budget in these tests.
     const BUDGET: usize = 1024 * 1024;
@@ -387,12 +387,13 @@ mod tests {
         fn name(&self) -> &'static str {
             "plain"
         }
-        fn encode(&self, msg: &Message) -> Bytes {
+        fn encode(&self, msg: &Message) -> Encoded {
             Bytes::from(format!(
                 "{} {}",
                 msg.event,
                 String::from_utf8_lossy(&msg.data)
             ))
+            .into()
         }
     }
 
@@ -402,7 +403,7 @@ mod tests {
 
     async fn drain(m: &Membership) -> Vec<String> {
         let mut out = Vec::new();
-        m.subscription().queue().next_batch(&mut out).await;
+        let _ = m.subscription().queue().next_batch(&mut out).await;
         out.iter()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .filter(|s| s.starts_with("presence"))

@@ -1,4 +1,5 @@
-//! A connection's outbound queue: bounded **in bytes**, drained in batches.
+//! A subscriber's queue: a room's broadcasts waiting for one connection, bounded **in
+//! bytes**, drained in batches.
 //!
 //! Fan-out means one producer (a board change) and many consumers (every open stream on
 //! that board), each draining at the speed of its own network. The naive design — an
@@ -14,11 +15,14 @@
 //! WebSocket close frame) and ends. The client reconnects and resumes from its last event
 //! id, so a cut loses nothing.
 //!
-//! The consumer takes *everything* queued at once ([`OutboundQueue::next_batch`]): ten
+//! The consumer takes *everything* queued at once ([`SubscriberQueue::next_batch`]): ten
 //! small events become one write and one flush — write coalescing — which is what keeps a
 //! busy room cheap.
 //!
-//! The queue knows nothing of SSE or WebSocket: it holds already-encoded [`Bytes`].
+//! The queue knows nothing of SSE or WebSocket: it holds messages already encoded by a
+//! transport's wire format, each an [`Encoded`] — a few [`Bytes`] written back to back,
+//! so that a transport can *wrap* an event's JSON (a frame header before it, a line break
+//! after it) without copying it: every subscriber's queue holds the very same JSON bytes.
 
 use std::{collections::VecDeque, sync::Mutex};
 
@@ -57,22 +61,82 @@ pub enum PushError {
     Closed,
 }
 
+// ANCHOR: encoded
+/// One message as a transport writes it: buffers to write back to back, in order.
+///
+/// A wire format builds one per broadcast and the hub hands the same one to every
+/// subscriber of that format; cloning a [`Bytes`] bumps a reference count, so the event's
+/// JSON — one of the parts — is never copied on its way to the socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Encoded {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Encoded {
+    /// A message made of `parts`, in order (empty parts are left out).
+    pub fn new(parts: impl IntoIterator<Item = Bytes>) -> Self {
+        let parts: Vec<Bytes> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+        let len = parts.iter().map(Bytes::len).sum();
+        Self { parts, len }
+    }
+
+    /// The buffers, in the order they are written.
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// Total bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The parts joined into one buffer (a copy; for tests and logs).
+    pub fn to_bytes(&self) -> Bytes {
+        match &self.parts[..] {
+            [] => Bytes::new(),
+            [one] => one.clone(),
+            many => Bytes::from(many.concat()),
+        }
+    }
+}
+
+impl From<Bytes> for Encoded {
+    fn from(bytes: Bytes) -> Self {
+        Encoded::new([bytes])
+    }
+}
+// ANCHOR_END: encoded
+
 #[derive(Debug, Default)]
 struct Inner {
-    items: VecDeque<Bytes>,
+    /// The parts of every queued message, in order.
+    parts: VecDeque<Bytes>,
+    /// How many messages those parts make.
+    messages: usize,
     bytes: usize,
     closed: Option<CloseCause>,
 }
 
-/// A single-consumer queue of encoded messages with a byte budget.
+/// One subscriber's queue of a room's broadcasts, already encoded for its transport.
+///
+/// Written by the hub (every publish to the room pushes one [`Encoded`] message); read by
+/// the one transport task that serves the subscriber (an SSE body, a WebSocket
+/// connection), which takes everything queued at once. Bounded in bytes: a push past the
+/// budget drops the backlog and closes the queue as [`CloseCause::SlowConsumer`].
 #[derive(Debug)]
-pub struct OutboundQueue {
+pub struct SubscriberQueue {
     inner: Mutex<Inner>,
     ready: Notify,
     max_bytes: usize,
 }
 
-impl OutboundQueue {
+impl SubscriberQueue {
     /// A queue that holds at most `max_bytes` of pending messages.
     ///
     /// One message larger than the whole budget is still accepted into an *empty* queue:
@@ -87,22 +151,25 @@ impl OutboundQueue {
     }
 
     // ANCHOR: queue_push
-    /// Enqueues `bytes`, or cuts the consumer off if it is too far behind.
-    pub fn push(&self, bytes: Bytes) -> Result<(), PushError> {
+    /// Enqueues `message` (sharing its buffers), or cuts the consumer off if it is too
+    /// far behind.
+    pub fn push(&self, message: &Encoded) -> Result<(), PushError> {
         let mut inner = self.lock();
         if inner.closed.is_some() {
             return Err(PushError::Closed);
         }
-        if !inner.items.is_empty() && inner.bytes + bytes.len() > self.max_bytes {
-            inner.items.clear();
+        if inner.messages > 0 && inner.bytes + message.len() > self.max_bytes {
+            inner.parts.clear();
+            inner.messages = 0;
             inner.bytes = 0;
             inner.closed = Some(CloseCause::SlowConsumer);
             drop(inner);
             self.ready.notify_one();
             return Err(PushError::Overflow);
         }
-        inner.bytes += bytes.len();
-        inner.items.push_back(bytes);
+        inner.bytes += message.len();
+        inner.messages += 1;
+        inner.parts.extend(message.parts().iter().cloned());
         drop(inner);
         self.ready.notify_one();
         Ok(())
@@ -120,29 +187,25 @@ impl OutboundQueue {
         self.ready.notify_one();
     }
 
-    /// Whether the queue has been closed (for any cause).
-    pub fn is_closed(&self) -> bool {
-        self.lock().closed.is_some()
-    }
-
     /// Bytes waiting to be sent.
     pub fn queued_bytes(&self) -> usize {
         self.lock().bytes
     }
 
-    /// Waits until something is queued and moves **all** of it into `out` (returns `None`),
-    /// or until the queue is closed and empty (returns the cause).
-    pub async fn next_batch(&self, out: &mut Vec<Bytes>) -> Option<CloseCause> {
+    /// Waits until something is queued and moves **all** of it into `out`, the parts of
+    /// every message in order (returns how many messages), or until the queue is closed
+    /// and empty (returns the cause).
+    pub async fn next_batch(&self, out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
         loop {
             {
                 let mut inner = self.lock();
-                if !inner.items.is_empty() {
-                    out.extend(inner.items.drain(..));
+                if inner.messages > 0 {
+                    out.extend(inner.parts.drain(..));
                     inner.bytes = 0;
-                    return None;
+                    return Ok(std::mem::take(&mut inner.messages));
                 }
                 if let Some(cause) = inner.closed {
-                    return Some(cause);
+                    return Err(cause);
                 }
             }
             // `notify_one` stores a permit when nobody waits, so a push between the check
@@ -162,13 +225,17 @@ impl OutboundQueue {
 mod tests {
     use super::*;
 
+    fn msg(bytes: Bytes) -> Encoded {
+        Encoded::from(bytes)
+    }
+
     #[tokio::test]
     async fn a_batch_takes_everything_queued_in_order() {
-        let q = OutboundQueue::new(100);
-        q.push(Bytes::from_static(b"a")).unwrap();
-        q.push(Bytes::from_static(b"bc")).unwrap();
+        let q = SubscriberQueue::new(100);
+        q.push(&msg(Bytes::from_static(b"a"))).unwrap();
+        q.push(&msg(Bytes::from_static(b"bc"))).unwrap();
         let mut out = Vec::new();
-        assert_eq!(q.next_batch(&mut out).await, None);
+        assert_eq!(q.next_batch(&mut out).await, Ok(2));
         assert_eq!(
             out,
             vec![Bytes::from_static(b"a"), Bytes::from_static(b"bc")]
@@ -178,46 +245,52 @@ mod tests {
 
     #[tokio::test]
     async fn exceeding_the_byte_budget_cuts_the_consumer_and_frees_the_backlog() {
-        let q = OutboundQueue::new(10);
-        q.push(Bytes::from(vec![0; 6])).unwrap();
-        assert_eq!(q.push(Bytes::from(vec![0; 6])), Err(PushError::Overflow));
+        let q = SubscriberQueue::new(10);
+        q.push(&msg(Bytes::from(vec![0; 6]))).unwrap();
+        assert_eq!(
+            q.push(&msg(Bytes::from(vec![0; 6]))),
+            Err(PushError::Overflow)
+        );
         assert_eq!(q.queued_bytes(), 0);
-        assert_eq!(q.push(Bytes::from_static(b"x")), Err(PushError::Closed));
+        assert_eq!(
+            q.push(&msg(Bytes::from_static(b"x"))),
+            Err(PushError::Closed)
+        );
         let mut out = Vec::new();
-        assert_eq!(q.next_batch(&mut out).await, Some(CloseCause::SlowConsumer));
+        assert_eq!(q.next_batch(&mut out).await, Err(CloseCause::SlowConsumer));
         assert!(out.is_empty());
     }
 
     #[tokio::test]
     async fn one_message_bigger_than_the_budget_fits_an_empty_queue() {
-        let q = OutboundQueue::new(4);
-        q.push(Bytes::from(vec![0; 10])).unwrap();
+        let q = SubscriberQueue::new(4);
+        q.push(&msg(Bytes::from(vec![0; 10]))).unwrap();
     }
 
     #[tokio::test]
     async fn a_shutdown_close_still_delivers_what_was_queued() {
-        let q = OutboundQueue::new(100);
-        q.push(Bytes::from_static(b"last")).unwrap();
+        let q = SubscriberQueue::new(100);
+        q.push(&msg(Bytes::from_static(b"last"))).unwrap();
         q.close(CloseCause::Shutdown);
         let mut out = Vec::new();
-        assert_eq!(q.next_batch(&mut out).await, None);
+        assert_eq!(q.next_batch(&mut out).await, Ok(1));
         assert_eq!(out.len(), 1);
-        assert_eq!(q.next_batch(&mut out).await, Some(CloseCause::Shutdown));
+        assert_eq!(q.next_batch(&mut out).await, Err(CloseCause::Shutdown));
     }
 
     #[tokio::test]
     async fn a_waiting_consumer_is_woken_by_a_push_from_another_task() {
-        let q = std::sync::Arc::new(OutboundQueue::new(100));
+        let q = std::sync::Arc::new(SubscriberQueue::new(100));
         let consumer = {
             let q = q.clone();
             tokio::spawn(async move {
                 let mut out = Vec::new();
-                q.next_batch(&mut out).await;
+                let _ = q.next_batch(&mut out).await;
                 out
             })
         };
         tokio::task::yield_now().await;
-        q.push(Bytes::from_static(b"wake")).unwrap();
+        q.push(&msg(Bytes::from_static(b"wake"))).unwrap();
         let out = tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
             .await
             .expect("consumer woke")

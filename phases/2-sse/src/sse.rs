@@ -35,7 +35,10 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::hub::{Message, WireFormat};
+use crate::{
+    hub::{Message, WireFormat},
+    queue::Encoded,
+};
 
 /// Why a field value cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,18 @@ impl Event {
 
     /// Appends this event's bytes to `buf`.
     pub fn write_to(&self, buf: &mut BytesMut) {
+        self.write_fields(buf);
+        // HTML §9.2.6: each `data:` line appends its value and one LF to the data buffer;
+        // so one line per piece of the payload reproduces the payload.
+        for line in lines(&self.data) {
+            field(buf, "data", line);
+        }
+        // The empty line: "dispatch the event".
+        buf.put_u8(b'\n');
+    }
+
+    /// The `event:`, `id:` and `retry:` lines, the ones before the data.
+    fn write_fields(&self, buf: &mut BytesMut) {
         if let Some(event) = &self.event {
             field(buf, "event", event);
         }
@@ -127,13 +142,6 @@ impl Event {
         if let Some(ms) = self.retry_ms {
             field(buf, "retry", &ms.to_string());
         }
-        // HTML §9.2.6: each `data:` line appends its value and one LF to the data buffer;
-        // so one line per piece of the payload reproduces the payload.
-        for line in lines(&self.data) {
-            field(buf, "data", line);
-        }
-        // The empty line: "dispatch the event".
-        buf.put_u8(b'\n');
     }
 }
 // ANCHOR_END: event
@@ -202,6 +210,12 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
 /// (`<epoch>-<seq>`, what the browser sends back as `Last-Event-ID`), the event name
 /// becomes `event:`, the JSON text becomes `data:` lines. Ephemeral messages (presence)
 /// have no position and so no `id:` — the browser keeps the last id it saw.
+///
+/// The JSON is not copied: the encoded event is three buffers, the fields up to
+/// `data: `, **the message's own `data` bytes**, and the blank line that dispatches the
+/// event. JSON from `serde_json` holds no line break (a break inside a string is written
+/// `\n`), so it is one `data:` line; data that does contain a break, or is not UTF-8,
+/// takes the general path of [`Event`], which splits it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SseFormat;
 
@@ -210,20 +224,28 @@ impl WireFormat for SseFormat {
         "sse"
     }
 
-    fn encode(&self, msg: &Message) -> Bytes {
+    fn encode(&self, msg: &Message) -> Encoded {
         // Event names are constants in our code and positions are `[a-z0-9]+-[0-9]+`, so
         // neither check can fail; `encode` has no way to report an error, so if one ever
         // does (a bug), it is logged and the field sanitized rather than written broken.
-        let event = Event {
+        let mut event = Event {
             event: Some(checked(&msg.event, check_event_type)),
             id: msg
                 .position
                 .as_ref()
                 .map(|p| checked(&p.to_string(), check_id)),
             retry_ms: None,
-            data: String::from_utf8_lossy(&msg.data).into_owned(),
+            data: String::new(),
         };
-        event.encode()
+        let one_line = std::str::from_utf8(&msg.data).is_ok_and(|d| !d.contains(['\r', '\n']));
+        if !one_line {
+            event.data = String::from_utf8_lossy(&msg.data).into_owned();
+            return event.encode().into();
+        }
+        let mut head = BytesMut::with_capacity(64);
+        event.write_fields(&mut head);
+        head.put_slice(b"data: ");
+        Encoded::new([head.freeze(), msg.data.clone(), Bytes::from_static(b"\n\n")])
     }
 }
 // ANCHOR_END: sse_format
@@ -369,7 +391,7 @@ mod tests {
             data: Bytes::from_static(br#"{"text":"hi"}"#),
         };
         assert_eq!(
-            text(&SseFormat.encode(&msg)),
+            text(&SseFormat.encode(&msg).to_bytes()),
             "event: message\nid: k3x9-42\ndata: {\"text\":\"hi\"}\n\n"
         );
     }
@@ -382,7 +404,7 @@ mod tests {
             data: Bytes::from_static(b"{}"),
         };
         assert_eq!(
-            text(&SseFormat.encode(&msg)),
+            text(&SseFormat.encode(&msg).to_bytes()),
             "event: presence.join\ndata: {}\n\n"
         );
     }
@@ -395,8 +417,37 @@ mod tests {
             data: Bytes::from_static(b"1"),
         };
         assert_eq!(
-            text(&SseFormat.encode(&msg)),
+            text(&SseFormat.encode(&msg).to_bytes()),
             "event: bad\u{FFFD}name\ndata: 1\n\n"
+        );
+    }
+
+    #[test]
+    fn the_sse_format_writes_the_messages_own_json_bytes_not_a_copy() {
+        let msg = Message {
+            position: Some(StreamPosition::new("e", 1)),
+            event: "message".into(),
+            data: Bytes::from_static(br#"{"text":"same bytes"}"#),
+        };
+        let encoded = SseFormat.encode(&msg);
+        let shared = encoded
+            .parts()
+            .iter()
+            .find(|part| part.as_ptr() == msg.data.as_ptr())
+            .expect("one part is the message's data itself");
+        assert_eq!(shared.len(), msg.data.len());
+    }
+
+    #[test]
+    fn data_with_a_line_break_is_split_into_data_lines() {
+        let msg = Message {
+            position: None,
+            event: "note".into(),
+            data: Bytes::from_static(b"line 1\nline 2"),
+        };
+        assert_eq!(
+            text(&SseFormat.encode(&msg).to_bytes()),
+            "event: note\ndata: line 1\ndata: line 2\n\n"
         );
     }
 

@@ -4,7 +4,7 @@
 //! for its next frame whenever the socket can take more; our body answers with:
 //!
 //! 1. first, the `retry:` hint (how long the browser waits before reconnecting);
-//! 2. then, whenever the subscriber's [`OutboundQueue`] has something, **everything** it
+//! 2. then, whenever the subscriber's [`SubscriberQueue`] has something, **everything** it
 //!    has, concatenated into one frame — one write, one chunk, however many events were
 //!    waiting (write coalescing);
 //! 3. after [`StreamOptions::keepalive`] without a write, a `: keep-alive` comment, so
@@ -29,7 +29,7 @@ use hyper::body::Frame;
 use phase_1_foundations::Body;
 
 use crate::{
-    queue::{CloseCause, OutboundQueue},
+    queue::{CloseCause, SubscriberQueue},
     sse,
 };
 
@@ -43,7 +43,7 @@ pub struct StreamOptions {
 }
 
 struct State<G> {
-    queue: Arc<OutboundQueue>,
+    queue: Arc<SubscriberQueue>,
     batch: Vec<Bytes>,
     keepalive: Duration,
     finished: bool,
@@ -63,7 +63,7 @@ impl<G> State<G> {
 // ANCHOR: event_stream
 /// A streaming body draining `queue`. `guard` is kept alive as long as the body is.
 pub fn event_stream<G: Send + 'static>(
-    queue: Arc<OutboundQueue>,
+    queue: Arc<SubscriberQueue>,
     opts: StreamOptions,
     guard: G,
 ) -> Body {
@@ -84,7 +84,7 @@ pub fn event_stream<G: Send + 'static>(
         }
         let chunk = if !st.batch.is_empty() {
             // The retry hint is waiting: add whatever is queued already, without waiting.
-            if let Some(Some(cause)) = st.queue.next_batch(&mut st.batch).now_or_never() {
+            if let Some(Err(cause)) = st.queue.next_batch(&mut st.batch).now_or_never() {
                 st.finish(cause);
             }
             concat(&mut st.batch)
@@ -92,8 +92,8 @@ pub fn event_stream<G: Send + 'static>(
             tokio::select! {
                 // `next_batch` only takes items when it returns, so losing this race to
                 // the timer loses nothing: they are still queued for the next round.
-                closed = st.queue.next_batch(&mut st.batch) => {
-                    if let Some(cause) = closed {
+                taken = st.queue.next_batch(&mut st.batch) => {
+                    if let Err(cause) = taken {
                         st.finish(cause);
                     }
                     concat(&mut st.batch)
@@ -107,7 +107,9 @@ pub fn event_stream<G: Send + 'static>(
 }
 // ANCHOR_END: event_stream
 
-/// One buffer from many: the batch becomes a single write.
+/// One buffer from many: the batch (every part of every message taken) becomes a single
+/// chunk and so a single write. Joining copies, once per batch; a batch of one buffer is
+/// passed on as is.
 fn concat(batch: &mut Vec<Bytes>) -> Bytes {
     if batch.len() == 1 {
         return batch.pop().unwrap_or_default();
@@ -139,9 +141,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_retry_hint_and_everything_queued_leave_in_one_write() {
-        let q = Arc::new(OutboundQueue::new(1024));
-        q.push(Bytes::from_static(b"data: 1\n\n")).unwrap();
-        q.push(Bytes::from_static(b"data: 2\n\n")).unwrap();
+        let q = Arc::new(SubscriberQueue::new(1024));
+        q.push(&Bytes::from_static(b"data: 1\n\n").into()).unwrap();
+        q.push(&Bytes::from_static(b"data: 2\n\n").into()).unwrap();
         let mut body = event_stream(q, opts(Some(2000)), ());
         assert_eq!(
             next_chunk(&mut body).await.unwrap(),
@@ -151,7 +153,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_keep_alive_comment_is_sent_after_exactly_the_idle_interval() {
-        let q = Arc::new(OutboundQueue::new(1024));
+        let q = Arc::new(SubscriberQueue::new(1024));
         let mut body = event_stream(q.clone(), opts(None), ());
         let started = tokio::time::Instant::now();
         // Paused time jumps to the next timer: exactly 15 s of (virtual) silence.
@@ -159,7 +161,7 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(15));
         // A write restarts the clock.
         tokio::time::advance(Duration::from_secs(10)).await;
-        q.push(Bytes::from_static(b"data: x\n\n")).unwrap();
+        q.push(&Bytes::from_static(b"data: x\n\n").into()).unwrap();
         assert_eq!(next_chunk(&mut body).await.unwrap(), "data: x\n\n");
         let wrote = tokio::time::Instant::now();
         assert_eq!(next_chunk(&mut body).await.unwrap(), ": keep-alive\n");
@@ -168,12 +170,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_cut_queue_ends_the_body_with_a_comment_saying_why() {
-        let q = Arc::new(OutboundQueue::new(4));
-        q.push(Bytes::from_static(b"1234")).unwrap();
+        let q = Arc::new(SubscriberQueue::new(4));
+        q.push(&Bytes::from_static(b"1234").into()).unwrap();
         let mut body = event_stream(q.clone(), opts(None), ());
         assert_eq!(next_chunk(&mut body).await.unwrap(), "1234");
-        q.push(Bytes::from_static(b"12")).unwrap();
-        assert!(q.push(Bytes::from_static(b"345")).is_err()); // over budget: cut
+        q.push(&Bytes::from_static(b"12").into()).unwrap();
+        assert!(q.push(&Bytes::from_static(b"345").into()).is_err()); // over budget: cut
         assert_eq!(
             next_chunk(&mut body).await.unwrap(),
             format!(": closed: {}\n", CloseCause::SlowConsumer.reason())
@@ -191,7 +193,7 @@ mod tests {
         }
         let dropped = Arc::new(AtomicBool::new(false));
         let body = event_stream(
-            Arc::new(OutboundQueue::new(8)),
+            Arc::new(SubscriberQueue::new(8)),
             opts(None),
             Flag(dropped.clone()),
         );

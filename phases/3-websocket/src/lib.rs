@@ -54,23 +54,26 @@
 //!
 //! | module      | holds                                                                   |
 //! |-------------|-------------------------------------------------------------------------|
-//! | [`rfc6455::opcode`]  | [`OpCode`]: the six defined opcodes, reserved ones rejected     |
-//! | [`rfc6455::close`]   | [`CloseCode`] table, [`ReconnectVerdict`], Close payload parsing |
-//! | [`rfc6455::error`]   | [`ProtocolError`] and the close code each error sends          |
+//! | [`rfc6455::opcode`]  | [`OpCode`]: the six defined opcodes; the control-frame size limit |
+//! | [`rfc6455::close`]   | [`CloseCode`] table, [`ReconnectVerdict`], building a Close payload |
 //! | [`rfc6455::frame`]   | [`Frame`] and its constructors                                 |
+//! | [`rfc6455::error`]   | [`ProtocolError`] and the close code each error sends          |
 //! | [`rfc6455::mask`]    | masking, naive and word-at-a-time                              |
 //! | [`rfc6455::limits`]  | [`Limits`]: frame and message size limits with their defaults   |
 //! | [`rfc6455::codec`]   | [`FrameCodec`]: `Decoder`/`Encoder`, roles, encode-once broadcasts |
 //! | [`rfc6455::utf8`]    | [`Utf8Validator`]: incremental UTF-8 validation                 |
-//! | [`rfc6455::message`] | [`MessageAssembler`] and [`Message`]: frames to messages         |
+//! | [`rfc6455::message`] | [`MessageAssembler`] and [`Message`]: frames to messages; reading a Close payload |
 //! | [`rfc6455::accept`]  | `Sec-WebSocket-Accept` computation, `Sec-WebSocket-Key` validation |
+//!
+//! Tables at the bottom, readers of untrusted bytes at the top: the import graph is a DAG
+//! (see [`rfc6455`]).
 //!
 //! **[`server`] — a WebSocket server on phase 1's HTTP server and phase 2's hub**
 //!
 //! | module      | holds                                                                   |
 //! |-------------|-------------------------------------------------------------------------|
 //! | [`server::handshake`]  | upgrade request checks, subprotocol choice, the 101 response |
-//! | [`server::session`]    | [`Session`]: what runs inside a connection; [`Outbox`], [`Feed`] |
+//! | [`server::session`]    | [`Session`]: what runs inside a connection; [`SessionContext`], [`BoardFeed`] |
 //! | [`server::connection`] | the connection loop: read, ping/pong, coalesced writes, closing |
 //! | [`server::registry`]   | [`ConnectionRegistry`]: connection limit, direct sends, close requests |
 //! | [`server::stats`]      | [`WsStats`]: counters served by `GET /ws/stats`               |
@@ -118,19 +121,19 @@ pub mod server;
 
 pub use rfc6455::accept::{accept_key, is_valid_client_key, WEBSOCKET_GUID};
 pub use rfc6455::close::{
-    close_code_table, is_valid_received_code, parse_close_payload, CloseCode, CloseCodeInfo,
-    CloseFrame, ReconnectVerdict,
+    close_code_table, is_valid_received_code, CloseCode, CloseCodeInfo, CloseFrame,
+    ReconnectVerdict,
 };
 pub use rfc6455::codec::{
-    encode_server_frame, EncodedFrame, FrameCodec, MaskKeySource, RandomMaskKeys, Role,
-    MAX_HEADER_LEN,
+    encode_server_frame, server_frame_header, EncodedFrame, FrameCodec, MaskKeySource,
+    RandomMaskKeys, Role, MAX_HEADER_LEN,
 };
 pub use rfc6455::error::ProtocolError;
-pub use rfc6455::frame::{Frame, MAX_CONTROL_PAYLOAD};
+pub use rfc6455::frame::Frame;
 pub use rfc6455::limits::Limits;
 pub use rfc6455::mask::{apply_mask, apply_mask_at, apply_mask_naive};
-pub use rfc6455::message::{Message, MessageAssembler};
-pub use rfc6455::opcode::OpCode;
+pub use rfc6455::message::{parse_close_payload, Message, MessageAssembler};
+pub use rfc6455::opcode::{OpCode, MAX_CONTROL_PAYLOAD};
 pub use rfc6455::utf8::{Utf8Error, Utf8Validator};
 
 pub use board::session::{BoardExtension, BoardSession};
@@ -140,7 +143,7 @@ pub use server::config::WsConfig;
 pub use server::echo::EchoSession;
 pub use server::registry::ConnectionRegistry;
 pub use server::routes::{routes, BoardExtensionFactory, WsState};
-pub use server::session::{Feed, Outbox, Session};
+pub use server::session::{BoardFeed, Session, SessionContext};
 pub use server::stats::WsStats;
 
 use phase_1_foundations::PhaseInfo;

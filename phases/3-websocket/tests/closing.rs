@@ -4,7 +4,7 @@
 mod common;
 
 use common::{quick_config, RawClient, Server};
-use phase_3_websocket::{Frame, OpCode, WsConfig};
+use phase_3_websocket::{server::registry::CloseRequest, CloseCode, Frame, OpCode, WsConfig};
 
 fn masked(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
     // A hand-built client frame with the masking key 0 (masking is then the identity,
@@ -181,9 +181,15 @@ async fn a_peer_that_never_answers_our_close_is_dropped_at_the_close_deadline() 
         ..WsConfig::default()
     })
     .await;
-    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
-    client.send_raw(&masked(0x1, true, &[0xc0])).await; // invalid UTF-8
-    assert_eq!(client.recv_close().await.0, 1007);
+    let mut client = RawClient::connect(server.addr(), "/ws").await;
+    let welcome = client.recv_json().await;
+    let id = welcome["payload"]["connectionId"].as_u64().unwrap();
+    // The server starts the closing handshake (as it does on shutdown) and waits for ours.
+    assert!(server
+        .state
+        .registry()
+        .close(id, CloseRequest::from_code(CloseCode::GoingAway)));
+    assert_eq!(client.recv_close().await.0, 1001);
     // We do not answer; the server gives up after 200 ms and closes TCP.
     client.expect_eof().await;
     assert_eq!(server.state.stats().close_timeouts, 1);

@@ -86,7 +86,7 @@ async fn a_slow_consumer_on_a_busy_board_is_cut_with_1013_and_does_not_delay_the
                 // Frames are only decoded, not parsed as JSON: cheap, as a fast reader is.
                 let frame = fast.recv().await;
                 assert_eq!(frame.opcode, OpCode::Text, "after {got} messages: {:?}", frame.payload.get(..60));
-                assert!(frame.payload.starts_with(br#"{"payload":{"board":"busy""#));
+                assert!(frame.payload.starts_with(br#"{"type":"message","payload":{"board":"busy""#));
                 got += 1;
             }
         }

@@ -22,7 +22,7 @@ use phase_2_sse::board_name::BoardName;
 use phase_3_websocket::{
     board::protocol::{Ack, ErrorPayload},
     board::session::{BoardExtension, BoardServices},
-    encode_server_frame, ConnectionRegistry, OpCode, Outbox,
+    encode_server_frame, ConnectionRegistry, OpCode, SessionContext,
 };
 
 use crate::{
@@ -114,14 +114,14 @@ fn send_later(registry: &ConnectionRegistry, connection: u64, text: &str) {
 
 impl NotesExtension {
     // ANCHOR: handle_change
-    fn change(&mut self, out: &mut Outbox, id: Option<String>, op: NoteOp) {
+    fn change(&mut self, cx: &mut SessionContext, id: Option<String>, op: NoteOp) {
         let op_id = op.op_id().to_owned();
         if let Err(r) = rules::validate(&op, &self.state.config().rule_limits()) {
-            out.send_text(encode(id, NoteServerEvent::Error(rejected(r, &op_id))));
+            cx.send_text(encode(id, NoteServerEvent::Error(rejected(r, &op_id))));
             return;
         }
         let registry = self.registry.clone();
-        let connection = out.connection_id();
+        let connection = cx.connection_id();
         let reply_id = id.clone();
         let reply_op = op_id.clone();
         let submitted = self.state.writer().submit(
@@ -140,23 +140,23 @@ impl NotesExtension {
                     Some(op_id),
                 )
             };
-            out.send_text(encode(id, NoteServerEvent::Error(err)));
+            cx.send_text(encode(id, NoteServerEvent::Error(err)));
         }
     }
     // ANCHOR_END: handle_change
 
-    fn snapshot(&mut self, out: &mut Outbox, id: Option<String>, board: String) {
+    fn snapshot(&mut self, cx: &mut SessionContext, id: Option<String>, board: String) {
         let board = match BoardName::parse(&board) {
             Ok(b) => b,
             Err(e) => {
                 let err = error(NoteErrorCode::Validation, e.message, None);
-                out.send_text(encode(id, NoteServerEvent::Error(err)));
+                cx.send_text(encode(id, NoteServerEvent::Error(err)));
                 return;
             }
         };
         let state = self.state.clone();
         let registry = self.registry.clone();
-        let connection = out.connection_id();
+        let connection = cx.connection_id();
         tokio::spawn(async move {
             let event = match state.snapshot(board.as_str()).await {
                 Ok(snapshot) => NoteServerEvent::Snapshot(snapshot),
@@ -174,7 +174,7 @@ impl BoardExtension for NotesExtension {
     fn handle(
         &mut self,
         _services: &BoardServices,
-        out: &mut Outbox,
+        cx: &mut SessionContext,
         id: Option<String>,
         request: NoteRequest,
     ) -> Option<Result<Ack, ErrorPayload>> {
@@ -192,15 +192,15 @@ impl BoardExtension for NotesExtension {
                     request.op_id().map(str::to_owned),
                 )
             };
-            out.send_text(encode(id, NoteServerEvent::Error(err)));
+            cx.send_text(encode(id, NoteServerEvent::Error(err)));
             return None;
         }
         match request {
-            NoteRequest::BoardSnapshot(r) => self.snapshot(out, id, r.board),
-            NoteRequest::NoteCreate(r) => self.change(out, id, NoteOp::NoteCreate(r)),
-            NoteRequest::NoteUpdate(r) => self.change(out, id, NoteOp::NoteUpdate(r)),
-            NoteRequest::NoteMove(r) => self.change(out, id, NoteOp::NoteMove(r)),
-            NoteRequest::NoteDelete(r) => self.change(out, id, NoteOp::NoteDelete(r)),
+            NoteRequest::BoardSnapshot(r) => self.snapshot(cx, id, r.board),
+            NoteRequest::NoteCreate(r) => self.change(cx, id, NoteOp::NoteCreate(r)),
+            NoteRequest::NoteUpdate(r) => self.change(cx, id, NoteOp::NoteUpdate(r)),
+            NoteRequest::NoteMove(r) => self.change(cx, id, NoteOp::NoteMove(r)),
+            NoteRequest::NoteDelete(r) => self.change(cx, id, NoteOp::NoteDelete(r)),
         }
         // Every note request is answered by this extension itself (now or later).
         None

@@ -1,5 +1,5 @@
 //! `GET /ws`: the board protocol's [`Session`] — requests in, acks, errors and board
-//! events out.
+//! events cx.
 //!
 //! Rooms, history and fan-out are phase 2's hub: `subscribe` joins a board through
 //! phase 2's presence (which subscribes to the hub and keeps the who's-online list), with
@@ -34,7 +34,7 @@ use crate::{
     },
     board::ws_format::WsFormat,
     server::config::WsConfig,
-    server::session::{Feed, Outbox, Session},
+    server::session::{BoardFeed, Session, SessionContext},
 };
 
 /// What every board session shares: the hub, presence and the limits.
@@ -53,13 +53,13 @@ pub trait BoardExtension: Send + 'static {
     type Request: DeserializeOwned;
     /// Handles one request whose envelope carried `id`. `Some(Ok)` is sent as an `ack`,
     /// `Some(Err)` as an `error`, both with `id`. `None`: the extension answers itself,
-    /// with `id` — at once through `out`, or later through
+    /// with `id` — at once through `cx`, or later through
     /// [`crate::ConnectionRegistry::send`] (phase 4 answers after a disk write, which must
     /// not hold up the connection's task).
     fn handle(
         &mut self,
         services: &BoardServices,
-        out: &mut Outbox,
+        cx: &mut SessionContext,
         id: Option<String>,
         request: Self::Request,
     ) -> Option<Result<Ack, ErrorPayload>>;
@@ -79,7 +79,7 @@ impl BoardExtension for NoExtension {
     fn handle(
         &mut self,
         _: &BoardServices,
-        _: &mut Outbox,
+        _: &mut SessionContext,
         _: Option<String>,
         r: NoRequest,
     ) -> Option<Result<Ack, ErrorPayload>> {
@@ -144,20 +144,20 @@ impl<E: BoardExtension> BoardSession<E> {
         }
     }
 
-    fn send(out: &mut Outbox, id: Option<String>, event: ServerEvent) {
-        out.send_text(encode_event(id, event));
+    fn send(cx: &mut SessionContext, id: Option<String>, event: ServerEvent) {
+        cx.send_text(encode_event(id, event));
     }
 
     // ANCHOR: dispatch
-    fn dispatch(&mut self, text: &str, out: &mut Outbox) {
+    fn dispatch(&mut self, text: &str, cx: &mut SessionContext) {
         let (id, result) = match parse_request::<ClientRequest>(text) {
-            Ok((id, request)) => (id, self.handle(request, out)),
+            Ok((id, request)) => (id, self.handle(request, cx)),
             Err(rejected) if rejected.error.code == ErrorCode::UnknownType => {
                 match parse_request::<E::Request>(text) {
                     Ok((id, request)) => {
                         match self
                             .extension
-                            .handle(&self.services, out, id.clone(), request)
+                            .handle(&self.services, cx, id.clone(), request)
                         {
                             Some(result) => (id, result.map(ServerEvent::Ack)),
                             None => return, // the extension answers itself
@@ -173,20 +173,20 @@ impl<E: BoardExtension> BoardSession<E> {
             Err(Rejected { id, error }) => (id, Err(error)),
         };
         let event = result.unwrap_or_else(ServerEvent::Error);
-        Self::send(out, id, event);
+        Self::send(cx, id, event);
     }
 
     /// Handles a core request: the answer is an `ack` (or a `pong`) or an `error`.
     fn handle(
         &mut self,
         request: ClientRequest,
-        out: &mut Outbox,
+        cx: &mut SessionContext,
     ) -> Result<ServerEvent, ErrorPayload> {
         let ack = match request {
-            ClientRequest::Subscribe(req) => self.subscribe(req, out)?,
+            ClientRequest::Subscribe(req) => self.subscribe(req, cx)?,
             ClientRequest::Unsubscribe(req) => {
                 let board = board_name(&req.board)?;
-                if !out.remove_feed(board.as_str()) {
+                if !cx.remove_feed(board.as_str()) {
                     return Err(ErrorPayload::new(
                         ErrorCode::NotSubscribed,
                         format!("this connection is not subscribed to board {board}"),
@@ -206,7 +206,11 @@ impl<E: BoardExtension> BoardSession<E> {
     // ANCHOR_END: dispatch
 
     // ANCHOR: subscribe
-    fn subscribe(&mut self, req: SubscribeRequest, out: &mut Outbox) -> Result<Ack, ErrorPayload> {
+    fn subscribe(
+        &mut self,
+        req: SubscribeRequest,
+        cx: &mut SessionContext,
+    ) -> Result<Ack, ErrorPayload> {
         let board = board_name(&req.board)?;
         let since = req
             .since
@@ -219,14 +223,14 @@ impl<E: BoardExtension> BoardSession<E> {
             .map(|p| Person::parse(&p.client_id, &p.name, &p.color))
             .transpose()
             .map_err(|e| from_api(ErrorCode::BadPerson, e))?;
-        if out.has_feed(board.as_str()) {
+        if cx.has_feed(board.as_str()) {
             return Err(ErrorPayload::new(
                 ErrorCode::AlreadySubscribed,
                 format!("this connection is already subscribed to board {board}"),
             ));
         }
         let max = self.services.config.max_boards_per_connection;
-        if out.feed_count() >= max {
+        if cx.feed_count() >= max {
             return Err(ErrorPayload::new(
                 ErrorCode::TooManyBoards,
                 format!(
@@ -244,9 +248,9 @@ impl<E: BoardExtension> BoardSession<E> {
             person,
             self.services.config.queue_bytes,
         );
-        tracing::debug!(%board, ?resume, connection = out.connection_id(), "subscribed");
+        tracing::debug!(%board, ?resume, connection = cx.connection_id(), "subscribed");
         let queue = membership.subscription().queue().clone();
-        out.add_feed(Feed::new(board.as_str(), queue, membership));
+        cx.add_feed(BoardFeed::new(board.as_str(), queue, membership));
         Ok(ack("subscribe", board.as_str(), None))
     }
     // ANCHOR_END: subscribe
@@ -298,22 +302,22 @@ fn board_name(name: &str) -> Result<BoardName, ErrorPayload> {
 }
 
 impl<E: BoardExtension> Session for BoardSession<E> {
-    fn on_open(&mut self, out: &mut Outbox) {
+    fn on_open(&mut self, cx: &mut SessionContext) {
         let welcome = Welcome {
-            connection_id: out.connection_id(),
+            connection_id: cx.connection_id(),
             subprotocol: self.subprotocol.map(str::to_owned),
             max_message_bytes: self.services.config.limits().max_message_size as u64,
         };
-        Self::send(out, None, ServerEvent::Welcome(welcome));
+        Self::send(cx, None, ServerEvent::Welcome(welcome));
     }
 
-    fn on_text(&mut self, text: String, out: &mut Outbox) {
-        self.dispatch(&text, out);
+    fn on_text(&mut self, text: String, cx: &mut SessionContext) {
+        self.dispatch(&text, cx);
     }
 
-    fn on_binary(&mut self, data: Bytes, out: &mut Outbox) {
+    fn on_binary(&mut self, data: Bytes, cx: &mut SessionContext) {
         Self::send(
-            out,
+            cx,
             None,
             ServerEvent::Error(ErrorPayload::new(
                 ErrorCode::UnsupportedBinary,

@@ -3,61 +3,123 @@
 //!
 //! The hub hands every subscriber the *bytes to write*, encoded once per format and shared
 //! (`Bytes` is reference-counted). For WebSocket those bytes are a complete, unmasked
-//! server frame (RFC 6455 §5.1: servers never mask, so one encoding serves everyone):
+//! server frame (RFC 6455 §5.1: servers never mask, so one encoding serves everyone), and
+//! the event's JSON inside it is **not re-serialized, not even copied**: the frame is four
+//! buffers, written with one vectored write, the third being the event's own `data`:
 //!
 //! ```text
 //! hub Message { event: "message", position: e-42, data: {"text":"hi",...} }
 //!      │  WsFormat::encode — once per broadcast, not once per subscriber
 //!      ▼
-//! 0x81 0x7e 0x00 0x5c {"type":"message","payload":{"board":"demo","position":"e-42","text":"hi",...}}
-//! └─ FIN+text, 16-bit length ─┘
+//! 0x81 0x5c │ {"type":"message","payload":{"board":"demo","position":"e-42", │ "text":"hi",...} │ }
+//! └ header ┘  └──────────── envelope, written here ─────────────────────────┘  └ data, shared ──┘
 //! ```
 //!
 //! The payload is the event's JSON object plus the `board` it belongs to (a connection may
-//! follow several boards) and its `position`, the value a client sends back as `since`.
+//! follow several boards) and its `position`, the value a client sends back as `since` —
+//! each added in front of the event's own fields only when the event does not carry it
+//! already (phase 4's note events carry both). Finding that out reads the object's
+//! top-level keys, skipping their values; nothing is built.
 
 use bytes::Bytes;
-use phase_2_sse::hub::{Message, WireFormat};
+use phase_2_sse::{
+    hub::{Message, WireFormat},
+    queue::Encoded,
+};
+use serde::{de::IgnoredAny, Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::{rfc6455::codec::encode_server_frame, rfc6455::opcode::OpCode};
+use crate::{rfc6455::codec::server_frame_header, rfc6455::opcode::OpCode};
 
 // ANCHOR: ws_format
 /// Encodes hub events for the subscribers of one board.
 #[derive(Debug, Clone)]
 pub struct WsFormat {
     board: String,
+    /// `board` as a JSON string, quoted and escaped once.
+    board_json: String,
+}
+
+/// Which of the fields the envelope needs the event's JSON object already has.
+#[derive(Debug, Default, Deserialize)]
+struct CarriedFields {
+    #[serde(default, deserialize_with = "present")]
+    board: bool,
+    #[serde(default, deserialize_with = "present")]
+    position: bool,
+}
+
+/// `true` for any value, skipped without being built.
+fn present<'de, D: Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(value).map(|_| true)
 }
 
 impl WsFormat {
     /// The format for `board`'s subscribers. All subscribers of a room share a format
     /// *name*, and so one encoding: the board is the room, so it is the same for all.
     pub fn new(board: impl Into<String>) -> Self {
-        Self {
-            board: board.into(),
-        }
+        let board = board.into();
+        let board_json = json_string(&board);
+        Self { board, board_json }
     }
 
-    /// The JSON text of the envelope for `msg`.
-    pub fn envelope(&self, msg: &Message) -> String {
-        let mut payload = match serde_json::from_slice::<Value>(&msg.data) {
-            Ok(Value::Object(fields)) => fields,
-            // Events are JSON objects by convention; anything else is wrapped, not lost.
-            Ok(other) => Map::from_iter([("data".to_owned(), other)]),
-            Err(_) => Map::from_iter([(
-                "data".to_owned(),
-                Value::String(String::from_utf8_lossy(&msg.data).into_owned()),
-            )]),
+    /// The frame's payload for `msg`, as buffers: the envelope's start (with `board` and
+    /// `position` when the event lacks them), the event's JSON (shared, or its fields
+    /// after the opening brace), and the closing brace.
+    fn payload(&self, msg: &Message) -> Vec<Bytes> {
+        let data = &msg.data;
+        // An object (serde_json writes no leading space, but one would not hurt).
+        let open = data.iter().position(|b| !b.is_ascii_whitespace());
+        let carried = match open {
+            Some(i) if data[i] == b'{' && std::str::from_utf8(data).is_ok() => {
+                serde_json::from_slice::<CarriedFields>(data).ok()
+            }
+            _ => None,
         };
+        let (Some(open), Some(carried)) = (open, carried) else {
+            // Not a JSON object: a publisher's bug, wrapped (not lost) the slow way.
+            return vec![Bytes::from(self.wrapped(msg))];
+        };
+        let mut head = format!(r#"{{"type":{},"payload":"#, json_string(&msg.event));
+        let position = msg.position.as_ref().filter(|_| !carried.position);
+        if carried.board && position.is_none() {
+            // Nothing to add: the event's JSON is the payload, as is.
+            return vec![Bytes::from(head), data.clone(), Bytes::from_static(b"}")];
+        }
+        head.push('{');
+        if !carried.board {
+            head.push_str(r#""board":"#);
+            head.push_str(&self.board_json);
+            head.push(',');
+        }
+        if let Some(position) = position {
+            head.push_str(r#""position":"#);
+            head.push_str(&json_string(&position.to_string()));
+            head.push(',');
+        }
+        // The event's own fields follow the opening brace; an empty object has none.
+        let fields = data.slice(open + 1..);
+        if fields.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}') {
+            head.pop(); // no comma before the closing brace
+        }
+        vec![Bytes::from(head), fields, Bytes::from_static(b"}")]
+    }
+
+    /// The envelope of a message whose data is not a JSON object: `{"data": ...}`.
+    fn wrapped(&self, msg: &Message) -> String {
+        let data = match serde_json::from_slice::<Value>(&msg.data) {
+            Ok(value) => value,
+            Err(_) => Value::String(String::from_utf8_lossy(&msg.data).into_owned()),
+        };
+        let mut payload = Map::from_iter([("data".to_owned(), data)]);
         payload.insert("board".into(), Value::String(self.board.clone()));
         if let Some(position) = &msg.position {
-            payload
-                .entry("position")
-                .or_insert_with(|| Value::String(position.to_string()));
+            payload.insert("position".into(), Value::String(position.to_string()));
         }
-        let mut envelope = Map::with_capacity(2);
-        envelope.insert("type".into(), Value::String(msg.event.clone()));
-        envelope.insert("payload".into(), Value::Object(payload));
+        let envelope = Map::from_iter([
+            ("type".to_owned(), Value::String(msg.event.clone())),
+            ("payload".to_owned(), Value::Object(payload)),
+        ]);
         Value::Object(envelope).to_string()
     }
 }
@@ -67,38 +129,74 @@ impl WireFormat for WsFormat {
         "websocket-json"
     }
 
-    fn encode(&self, msg: &Message) -> Bytes {
-        let text = self.envelope(msg);
+    fn encode(&self, msg: &Message) -> Encoded {
+        let payload = self.payload(msg);
+        let len = payload.iter().map(Bytes::len).sum();
         // A text frame of any length encodes; only control frames have a size rule.
-        match encode_server_frame(OpCode::Text, text.as_bytes()) {
-            Ok(frame) => frame.into_bytes(),
+        match server_frame_header(OpCode::Text, len) {
+            Ok(header) => Encoded::new(std::iter::once(header).chain(payload)),
             Err(e) => {
                 tracing::error!(error = %e, "could not encode a hub event as a frame");
-                Bytes::new()
+                Encoded::default()
             }
         }
     }
 }
 // ANCHOR_END: ws_format
 
+/// `s` as a JSON string literal (quoted, escaped).
+fn json_string(s: &str) -> String {
+    Value::String(s.to_owned()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::board::protocol::{BoardMessage, ServerEnvelope, ServerEvent};
-    use phase_2_sse::position::StreamPosition;
+    use phase_2_sse::{hub::Hub, position::StreamPosition, sse::SseFormat, HubLimits};
+
+    /// The frame's payload, checked to be one unmasked final text frame.
+    fn payload_of(encoded: &Encoded) -> Bytes {
+        let bytes = encoded.to_bytes();
+        assert_eq!(bytes[0], 0x81, "FIN + text opcode");
+        assert_eq!(bytes[1] & 0x80, 0, "server frames are never masked");
+        let (len, start) = match bytes[1] {
+            126 => (usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), 4),
+            len => (usize::from(len), 2),
+        };
+        assert_eq!(
+            bytes.len(),
+            start + len,
+            "the header announces the whole payload"
+        );
+        bytes.slice(start..)
+    }
+
+    /// Whether `part` lies inside `data`'s buffer: the same bytes, not a copy of them.
+    fn shares(part: &Bytes, data: &Bytes) -> bool {
+        let (p, d) = (part.as_ptr() as usize, data.as_ptr() as usize);
+        !part.is_empty() && p >= d && p + part.len() <= d + data.len()
+    }
+
+    fn message(event: &str, position: Option<u64>, data: &'static str) -> Message {
+        Message {
+            position: position.map(|s| StreamPosition::new("ep", s)),
+            event: event.into(),
+            data: Bytes::from_static(data.as_bytes()),
+        }
+    }
 
     #[test]
     fn a_hub_message_becomes_one_text_frame_holding_a_typed_event() {
-        let msg = Message {
-            position: Some(StreamPosition::new("ep", 42)),
-            event: "message".into(),
-            data: Bytes::from_static(br#"{"text":"hi","name":null,"sentAtMs":5}"#),
-        };
-        let bytes = WsFormat::new("demo").encode(&msg);
-        assert_eq!(bytes[0], 0x81, "FIN + text opcode");
-        let len = usize::from(bytes[1]);
-        assert_eq!(bytes[1] & 0x80, 0, "server frames are never masked");
-        let parsed: ServerEnvelope = serde_json::from_slice(&bytes[2..2 + len]).unwrap();
+        let msg = message(
+            "message",
+            Some(42),
+            r#"{"text":"hi","name":null,"sentAtMs":5}"#,
+        );
+        let payload = payload_of(&WsFormat::new("demo").encode(&msg));
+        let parsed: ServerEnvelope = serde_json::from_slice(&payload).unwrap();
         assert_eq!(
             parsed.event,
             ServerEvent::Message(BoardMessage {
@@ -109,6 +207,79 @@ mod tests {
                 sent_at_ms: 5,
             })
         );
+    }
+
+    #[test]
+    fn an_event_that_names_its_board_and_position_is_the_payload_byte_for_byte() {
+        let msg = message(
+            "note.created",
+            Some(7),
+            r#"{"board":"demo","position":"ep-7","seq":7}"#,
+        );
+        let encoded = WsFormat::new("demo").encode(&msg);
+        assert!(
+            encoded
+                .parts()
+                .iter()
+                .any(|p| p.as_ptr() == msg.data.as_ptr() && p.len() == msg.data.len()),
+            "the event's JSON is one of the buffers, as is"
+        );
+        assert_eq!(
+            &payload_of(&encoded)[..],
+            br#"{"type":"note.created","payload":{"board":"demo","position":"ep-7","seq":7}}"#
+        );
+    }
+
+    #[test]
+    fn missing_fields_go_in_front_of_the_events_own_bytes() {
+        let msg = message("message", Some(3), r#"{"text":"hi"}"#);
+        let encoded = WsFormat::new("demo").encode(&msg);
+        assert!(encoded.parts().iter().any(|p| shares(p, &msg.data)));
+        assert_eq!(
+            &payload_of(&encoded)[..],
+            br#"{"type":"message","payload":{"board":"demo","position":"ep-3","text":"hi"}}"#
+        );
+        // An empty object gets no dangling comma; no position, no `position`.
+        let empty = WsFormat::new("b").encode(&message("presence.leave", None, "{}"));
+        assert_eq!(
+            &payload_of(&empty)[..],
+            br#"{"type":"presence.leave","payload":{"board":"b"}}"#
+        );
+    }
+
+    #[test]
+    fn data_that_is_not_a_json_object_is_wrapped_not_lost() {
+        for (data, expected) in [
+            ("[1,2]", serde_json::json!([1, 2])),
+            ("not json", serde_json::json!("not json")),
+        ] {
+            let payload = payload_of(&WsFormat::new("b").encode(&message("x", None, data)));
+            let value: Value = serde_json::from_slice(&payload).unwrap();
+            assert_eq!(value["payload"]["data"], expected);
+            assert_eq!(value["payload"]["board"], "b");
+        }
+    }
+
+    #[tokio::test]
+    async fn one_publish_reaches_sse_and_websocket_subscribers_as_the_same_bytes() {
+        let hub = Hub::new(HubLimits::default());
+        let (sse, _) = hub.subscribe("demo", Arc::new(SseFormat), None, 1 << 20);
+        let (ws_a, _) = hub.subscribe("demo", Arc::new(WsFormat::new("demo")), None, 1 << 20);
+        let (ws_b, _) = hub.subscribe("demo", Arc::new(WsFormat::new("demo")), None, 1 << 20);
+        let mut control = Vec::new();
+        for sub in [&sse, &ws_a, &ws_b] {
+            sub.queue().next_batch(&mut control).await.unwrap(); // `ready`
+        }
+        let data = Bytes::from(r#"{"text":"one JSON","name":null,"sentAtMs":1}"#);
+        hub.publish("demo", "message", data.clone());
+        for sub in [&sse, &ws_a, &ws_b] {
+            let mut parts = Vec::new();
+            assert_eq!(sub.queue().next_batch(&mut parts).await, Ok(1));
+            assert!(
+                parts.iter().any(|p| shares(p, &data)),
+                "every subscriber writes the published bytes themselves"
+            );
+        }
     }
 
     #[test]
@@ -137,14 +308,9 @@ mod tests {
             ),
             ("presence.leave", r#"{"clientId":"a"}"#, None),
         ] {
-            let msg = Message {
-                position: position.map(|s| StreamPosition::new("e", s)),
-                event: event.into(),
-                data: Bytes::from(data),
-            };
-            let text = f.envelope(&msg);
-            let parsed: Result<ServerEnvelope, _> = serde_json::from_str(&text);
-            assert!(parsed.is_ok(), "{event}: {text} → {parsed:?}");
+            let payload = payload_of(&f.encode(&message(event, position, data)));
+            let parsed: Result<ServerEnvelope, _> = serde_json::from_slice(&payload);
+            assert!(parsed.is_ok(), "{event}: {payload:?} → {parsed:?}");
         }
     }
 }

@@ -18,15 +18,15 @@
 //! TypeScript for the web client and printed in the book: the server and the client can never
 //! disagree about what a code means.
 //!
-//! This module also *parses* a received Close payload ([`parse_close_payload`]) and enforces
-//! the rules on it: empty is fine (it means 1005, "no status"), one byte is a protocol error, the
-//! code must be one that may be sent (§7.4.2), and the reason must be UTF-8.
+//! It also *builds* a Close payload (code, then a reason cut to fit). *Reading* one, with
+//! the errors that can fail the connection, is the message layer's job
+//! ([`crate::rfc6455::message::parse_close_payload`]): this table sits at the bottom of the
+//! crate's layers and depends on nothing but the opcode table's size limit.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
-use crate::rfc6455::error::ProtocolError;
-use crate::rfc6455::frame::MAX_CONTROL_PAYLOAD;
+use crate::rfc6455::opcode::MAX_CONTROL_PAYLOAD;
 
 /// What a client should do after the connection closed with a given code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -263,38 +263,6 @@ fn truncate_at_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Parses and validates a received Close frame's payload.
-///
-/// Returns `Ok(None)` for an empty payload, which the application sees as 1005 "no status
-/// received". The payload's length (≤ 125) was already checked by the frame decoder.
-pub fn parse_close_payload(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
-    match payload {
-        // RFC 6455 §5.5.1: "The Close frame MAY contain a body".
-        [] => Ok(None),
-        // RFC 6455 §5.5.1: "If there is a body, the first two bytes of the body MUST be a
-        // 2-byte unsigned integer (in network byte order) representing a status code".
-        [_] => Err(ProtocolError::CloseFrameOneByte),
-        [hi, lo, reason @ ..] => {
-            let code = u16::from_be_bytes([*hi, *lo]);
-            // RFC 6455 §7.4.2 / §7.4.1: codes below 1000 are not used, 1004 is reserved,
-            // 1005/1006/1015 MUST NOT be sent, 1016-2999 are unassigned.
-            if !is_valid_received_code(code) {
-                return Err(ProtocolError::InvalidCloseCode { code });
-            }
-            // RFC 6455 §5.5.1: the body after the code "MAY contain UTF-8-encoded data";
-            // §8.1: invalid UTF-8 fails the connection (Autobahn expects 1007).
-            let reason = std::str::from_utf8(reason).map_err(|e| ProtocolError::InvalidUtf8 {
-                context: "in a close reason",
-                offset: 2 + e.valid_up_to(),
-            })?;
-            Ok(Some(CloseFrame {
-                code,
-                reason: reason.to_owned(),
-            }))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,56 +318,11 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_close_payload_means_no_status() {
-        assert_eq!(parse_close_payload(&[]).unwrap(), None);
-    }
-
-    #[test]
-    fn a_one_byte_close_payload_is_a_protocol_error() {
-        let err = parse_close_payload(&[0x03]).unwrap_err();
-        assert!(matches!(err, ProtocolError::CloseFrameOneByte));
-        assert_eq!(err.close_code(), CloseCode::ProtocolError);
-    }
-
-    #[test]
-    fn a_code_and_reason_parse_back() {
-        let payload = close_payload(1001, "bye");
-        assert_eq!(&payload[..], b"\x03\xe9bye");
-        assert_eq!(
-            parse_close_payload(&payload).unwrap(),
-            Some(CloseFrame {
-                code: 1001,
-                reason: "bye".into()
-            })
-        );
-    }
-
-    #[test]
-    fn only_codes_valid_to_receive_are_accepted() {
-        for code in 0..=u16::MAX {
-            let expected = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
-            let parsed = parse_close_payload(&code.to_be_bytes());
-            assert_eq!(parsed.is_ok(), expected, "code {code}");
-            if let Err(err) = parsed {
-                assert!(matches!(err, ProtocolError::InvalidCloseCode { code: c } if c == code));
-                assert_eq!(err.close_code(), CloseCode::ProtocolError);
-            }
-        }
-    }
-
-    #[test]
-    fn a_close_reason_that_is_not_utf8_fails_with_1007() {
-        let err = parse_close_payload(b"\x03\xe8ok\xff").unwrap_err();
-        assert!(matches!(err, ProtocolError::InvalidUtf8 { offset: 4, .. }));
-        assert_eq!(err.close_code(), CloseCode::InvalidPayload);
-    }
-
-    #[test]
     fn a_long_reason_is_cut_at_a_character_boundary() {
         let reason = "é".repeat(100); // 200 bytes
         let payload = close_payload(1000, &reason);
         assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
         assert_eq!(payload.len(), 2 + 122); // 61 two-byte characters
-        assert!(parse_close_payload(&payload).is_ok());
+        assert!(std::str::from_utf8(&payload[2..]).is_ok(), "still UTF-8");
     }
 }

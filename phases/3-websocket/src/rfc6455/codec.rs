@@ -51,10 +51,10 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::rfc6455::error::ProtocolError;
-use crate::rfc6455::frame::{Frame, MAX_CONTROL_PAYLOAD};
+use crate::rfc6455::frame::Frame;
 use crate::rfc6455::limits::Limits;
 use crate::rfc6455::mask::apply_mask;
-use crate::rfc6455::opcode::OpCode;
+use crate::rfc6455::opcode::{OpCode, MAX_CONTROL_PAYLOAD};
 
 /// The largest possible frame header: 2 bytes, 8 bytes of extended length, 4 of masking key.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -217,7 +217,9 @@ impl FrameCodec {
         }
         // RFC 6455 §5.2: "If an unknown opcode is received, the receiving endpoint MUST
         // _Fail the WebSocket Connection_."
-        let opcode = OpCode::from_u8(b0 & 0x0F)?;
+        let nibble = b0 & 0x0F;
+        let opcode =
+            OpCode::from_u8(nibble).ok_or(ProtocolError::ReservedOpcode { opcode: nibble })?;
         // RFC 6455 §5.5: "All control frames ... MUST NOT be fragmented."
         if opcode.is_control() && !fin {
             return Err(ProtocolError::FragmentedControlFrame {
@@ -479,6 +481,16 @@ pub fn encode_server_frame(opcode: OpCode, payload: &[u8]) -> Result<EncodedFram
 }
 // ANCHOR_END: encode_server_frame
 
+/// The header alone of a final (FIN = 1) server frame carrying `payload_len` bytes, for a
+/// payload written separately — in pieces, with a vectored write — so that a payload
+/// shared with other connections (a broadcast's JSON) is sent without being copied.
+pub fn server_frame_header(opcode: OpCode, payload_len: usize) -> Result<Bytes, ProtocolError> {
+    check_outgoing(opcode, true, 0, payload_len)?;
+    let mut buf = BytesMut::with_capacity(header_len(payload_len, false));
+    put_header(&mut buf, true, 0, opcode, None, payload_len);
+    Ok(buf.freeze())
+}
+
 impl Encoder<EncodedFrame> for FrameCodec {
     type Error = ProtocolError;
 
@@ -557,6 +569,16 @@ mod tests {
             .encode(copy, &mut out)
             .unwrap();
         assert_eq!(&out[..], &wire[..]);
+    }
+
+    #[test]
+    fn a_header_for_a_separate_payload_is_the_start_of_the_whole_frame() {
+        let payload = vec![b'x'; 300];
+        let whole = encode_server_frame(OpCode::Text, &payload).unwrap();
+        let header = server_frame_header(OpCode::Text, payload.len()).unwrap();
+        assert_eq!(&whole.as_bytes()[..header.len()], &header[..]);
+        assert_eq!(header.len() + payload.len(), whole.as_bytes().len());
+        assert!(server_frame_header(OpCode::Ping, 126).is_err());
     }
 
     #[test]

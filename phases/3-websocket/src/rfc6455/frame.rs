@@ -30,9 +30,6 @@ use bytes::Bytes;
 use crate::rfc6455::close::close_payload;
 use crate::rfc6455::opcode::OpCode;
 
-/// RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
-pub const MAX_CONTROL_PAYLOAD: usize = 125;
-
 /// One WebSocket frame, payload unmasked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {

@@ -24,14 +24,17 @@
 //! * the message's size is checked against [`Limits::max_message_size`] each time a fragment
 //!   arrives, so an endless message is cut off (1009) as soon as it crosses the limit;
 //! * text is validated fragment by fragment with a [`Utf8Validator`], so invalid UTF-8 fails
-//!   the connection (1007) in the fragment that contains it, not at the end of the message.
+//!   the connection (1007) in the fragment that contains it, not at the end of the message;
+//! * a Close frame's body is read by [`parse_close_payload`]: empty is fine (it means 1005,
+//!   "no status"), one byte is a protocol error, the code must be one that may be sent
+//!   (§7.4.2), and the reason must be UTF-8.
 //!
 //! The frame decoder has already checked everything that is visible in a single frame
 //! (control frames are final and ≤ 125 bytes, RSV bits, masking).
 
 use bytes::Bytes;
 
-use crate::rfc6455::close::{parse_close_payload, CloseFrame};
+use crate::rfc6455::close::{is_valid_received_code, CloseFrame};
 use crate::rfc6455::error::ProtocolError;
 use crate::rfc6455::frame::Frame;
 use crate::rfc6455::limits::Limits;
@@ -244,9 +247,42 @@ fn append_bounded(buf: &mut Vec<u8>, data: &[u8], limit: usize) {
     buf.extend_from_slice(data);
 }
 
+/// Parses and validates a received Close frame's payload.
+///
+/// Returns `Ok(None)` for an empty payload, which the application sees as 1005 "no status
+/// received". The payload's length (≤ 125) was already checked by the frame decoder.
+pub fn parse_close_payload(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
+    match payload {
+        // RFC 6455 §5.5.1: "The Close frame MAY contain a body".
+        [] => Ok(None),
+        // RFC 6455 §5.5.1: "If there is a body, the first two bytes of the body MUST be a
+        // 2-byte unsigned integer (in network byte order) representing a status code".
+        [_] => Err(ProtocolError::CloseFrameOneByte),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            // RFC 6455 §7.4.2 / §7.4.1: codes below 1000 are not used, 1004 is reserved,
+            // 1005/1006/1015 MUST NOT be sent, 1016-2999 are unassigned.
+            if !is_valid_received_code(code) {
+                return Err(ProtocolError::InvalidCloseCode { code });
+            }
+            // RFC 6455 §5.5.1: the body after the code "MAY contain UTF-8-encoded data";
+            // §8.1: invalid UTF-8 fails the connection (Autobahn expects 1007).
+            let reason = std::str::from_utf8(reason).map_err(|e| ProtocolError::InvalidUtf8 {
+                context: "in a close reason",
+                offset: 2 + e.valid_up_to(),
+            })?;
+            Ok(Some(CloseFrame {
+                code,
+                reason: reason.to_owned(),
+            }))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rfc6455::close::{close_payload, CloseCode};
 
     fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Frame {
         Frame::new(fin, opcode, Bytes::copy_from_slice(payload))
@@ -342,5 +378,50 @@ mod tests {
             let frame = message.clone().into_frame();
             assert_eq!(asm.push(frame).unwrap(), Some(message));
         }
+    }
+
+    #[test]
+    fn an_empty_close_payload_means_no_status() {
+        assert_eq!(parse_close_payload(&[]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_one_byte_close_payload_is_a_protocol_error() {
+        let err = parse_close_payload(&[0x03]).unwrap_err();
+        assert!(matches!(err, ProtocolError::CloseFrameOneByte));
+        assert_eq!(err.close_code(), CloseCode::ProtocolError);
+    }
+
+    #[test]
+    fn a_code_and_reason_parse_back() {
+        let payload = close_payload(1001, "bye");
+        assert_eq!(&payload[..], b"\x03\xe9bye");
+        assert_eq!(
+            parse_close_payload(&payload).unwrap(),
+            Some(CloseFrame {
+                code: 1001,
+                reason: "bye".into()
+            })
+        );
+    }
+
+    #[test]
+    fn only_codes_valid_to_receive_are_accepted() {
+        for code in 0..=u16::MAX {
+            let expected = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
+            let parsed = parse_close_payload(&code.to_be_bytes());
+            assert_eq!(parsed.is_ok(), expected, "code {code}");
+            if let Err(err) = parsed {
+                assert!(matches!(err, ProtocolError::InvalidCloseCode { code: c } if c == code));
+                assert_eq!(err.close_code(), CloseCode::ProtocolError);
+            }
+        }
+    }
+
+    #[test]
+    fn a_close_reason_that_is_not_utf8_fails_with_1007() {
+        let err = parse_close_payload(b"\x03\xe8ok\xff").unwrap_err();
+        assert!(matches!(err, ProtocolError::InvalidUtf8 { offset: 4, .. }));
+        assert_eq!(err.close_code(), CloseCode::InvalidPayload);
     }
 }

@@ -14,9 +14,13 @@
 //! Control frames are the ones with the high bit of the opcode set (0x8-0xF, §5.5). Values
 //! 0x3-0x7 and 0xB-0xF are reserved for future use; "if an unknown opcode is received, the
 //! receiving endpoint MUST _Fail the WebSocket Connection_" (§5.2), so [`OpCode::from_u8`]
-//! turns them into an error instead of an enum variant.
+//! has no variant to give them: it returns `None`, and the decoder turns that into the
+//! error that fails the connection.
+//!
+//! This module sits at the bottom of [`crate::rfc6455`]: it imports nothing from the crate.
 
-use crate::rfc6455::error::ProtocolError;
+/// RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
 
 /// A frame's opcode (RFC 6455 §5.2). Reserved values cannot be represented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,18 +41,18 @@ pub enum OpCode {
 }
 
 impl OpCode {
-    /// Reads the 4-bit opcode, rejecting the reserved values.
-    pub fn from_u8(nibble: u8) -> Result<OpCode, ProtocolError> {
+    /// Reads the 4-bit opcode; `None` for the reserved values.
+    pub fn from_u8(nibble: u8) -> Option<OpCode> {
         match nibble {
-            0x0 => Ok(OpCode::Continuation),
-            0x1 => Ok(OpCode::Text),
-            0x2 => Ok(OpCode::Binary),
-            0x8 => Ok(OpCode::Close),
-            0x9 => Ok(OpCode::Ping),
-            0xA => Ok(OpCode::Pong),
+            0x0 => Some(OpCode::Continuation),
+            0x1 => Some(OpCode::Text),
+            0x2 => Some(OpCode::Binary),
+            0x8 => Some(OpCode::Close),
+            0x9 => Some(OpCode::Ping),
+            0xA => Some(OpCode::Pong),
             // RFC 6455 §5.2: "%x3-7 are reserved for further non-control frames",
             // "%xB-F are reserved for further control frames".
-            opcode => Err(ProtocolError::ReservedOpcode { opcode }),
+            _ => None,
         }
     }
 
@@ -69,14 +73,6 @@ impl OpCode {
     }
 }
 
-impl TryFrom<u8> for OpCode {
-    type Error = ProtocolError;
-
-    fn try_from(nibble: u8) -> Result<OpCode, ProtocolError> {
-        OpCode::from_u8(nibble)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,13 +82,12 @@ mod tests {
         let mut defined = 0;
         for nibble in 0u8..16 {
             match OpCode::from_u8(nibble) {
-                Ok(op) => {
+                Some(op) => {
                     defined += 1;
                     assert_eq!(op.as_u8(), nibble);
                     assert_eq!(op.is_control(), nibble >= 8);
                 }
-                Err(ProtocolError::ReservedOpcode { opcode }) => assert_eq!(opcode, nibble),
-                Err(other) => panic!("unexpected error {other}"),
+                None => assert!(matches!(nibble, 0x3..=0x7 | 0xB..=0xF), "{nibble:#x}"),
             }
         }
         assert_eq!(defined, 6);

@@ -5,12 +5,12 @@
 //! Each connection is **one tokio task** running one loop:
 //!
 //! ```text
-//!   ┌──────────────▶ gather: this client's replies, its mailbox (direct frames, a close
+//!   ┌──────────────▶ gather: this client's replies, its direct sends (frames, a close
 //!   │                  request), every ready hub batch
 //!   │                  │
 //!   │                write them all: one vectored write, one flush (write coalescing)
 //!   │                  │
-//!   │                wait for the first of:  mail │ bytes from the peer │ a hub batch
+//!   │                wait for the first of:  a direct send │ bytes from the peer │ a hub batch
 //!   └──────────────────┘
 //! ```
 //!
@@ -23,7 +23,7 @@
 //!
 //! # Backpressure and write coalescing
 //!
-//! Broadcasts reach a connection through the hub's per-subscriber [`OutboundQueue`]
+//! Broadcasts reach a connection through the hub's per-subscriber [`SubscriberQueue`]
 //! (bounded in bytes, already-encoded frames). When the loop wakes it takes *everything*
 //! queued — from every board, plus replies — and writes it with one vectored write and one
 //! flush: 50 events queued while we were writing become one system call, not 50. A
@@ -38,8 +38,8 @@
 //! paid 10,000 times per message. Three choices keep it small (each measured; see
 //! `docs/src/benchmarks.md`):
 //!
-//! * **Mail is one atomic load.** Direct frames and close requests share one
-//!   [`Mailbox`](crate::server::registry::Mailbox) with a "has mail" flag, instead of an `mpsc`
+//! * **Direct sends are one atomic load.** Direct frames and close requests share one
+//!   [`DirectSends`](crate::server::registry::DirectSends) with a "pending" flag, instead of an `mpsc`
 //!   and a `watch` polled on every wake-up (and allocated for every connection, though
 //!   almost none ever receives either).
 //! * **The send deadline is armed only when a write blocks.** The naive way wraps every
@@ -55,18 +55,34 @@
 //! (`read_some`); the naive 4 KiB reserved per connection would be half of what an idle
 //! WebSocket costs.
 //!
+//! # Input: as if it arrived byte by byte
+//!
+//! One read may hold many frames — two messages and then a broken frame, say. Each
+//! message is handed to the session in order, and when a frame turns out to be wrong,
+//! everything the messages before it produced (echoes, acks) is still written, *then* the
+//! Close: the peer sees exactly what it would have seen had the bytes arrived one at a
+//! time. Never an answer to a message we did not act on, never a lost answer to one we did.
+//!
 //! # Closing (§7)
 //!
 //! * **The peer closes.** RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did
 //!   not previously send a Close frame, the endpoint MUST send a Close frame in response",
-//!   typically echoing the code. We echo it (1000 when the peer sent none) and close TCP:
-//!   §7.1.1 wants the server to close the TCP connection first.
-//! * **We close** (1002 protocol error, 1007 bad UTF-8, 1009 too big, 1013 slow consumer,
-//!   1001 shutdown, or a session's request): send Close with code and reason, stop sending
-//!   data (§5.5.1), read and discard until the peer's Close arrives or the close deadline
-//!   passes (so its answer is not lost to a TCP reset), then close TCP.
+//!   typically echoing the code. We echo it (1000 when the peer sent none), then close TCP.
+//! * **We close** (1013 slow consumer, 1001 shutdown, or a session's request): send Close
+//!   with code and reason, stop sending data (§5.5.1), read until the peer's Close arrives
+//!   or the close deadline passes, then close TCP.
+//! * **We fail the connection** (1002 protocol error, 1007 bad UTF-8, 1009 too big):
+//!   §7.1.7, send Close and close TCP at once — the endpoint "MUST NOT continue to attempt
+//!   to process data (including a responding Close frame) from the remote endpoint".
 //! * **The transport dies** (EOF without Close, I/O error, a write past the send deadline):
 //!   nothing can be sent; the client sees 1006. Codes 1005, 1006 and 1015 are never sent.
+//!
+//! Closing TCP is always the server's move, made promptly (§7.1.1: "the server SHOULD
+//! close the underlying TCP connection first"): once the handshake is over, or the
+//! connection failed, we send FIN — the client reads end-of-stream at once, whether or
+//! not it closes its own end. We then keep reading, discarding, until the client's FIN or
+//! the close deadline: a socket closed with unread bytes in it answers with a reset, and a
+//! reset can make the client's kernel throw away our Close frame before it was read.
 
 use std::{
     future::{poll_fn, Future},
@@ -80,7 +96,7 @@ use std::{
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::FutureExt;
-use phase_2_sse::queue::{CloseCause, OutboundQueue};
+use phase_2_sse::queue::{CloseCause, SubscriberQueue};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -93,7 +109,7 @@ use crate::{
     rfc6455::message::{Message, MessageAssembler},
     rfc6455::opcode::OpCode,
     server::registry::{CloseRequest, Registration},
-    server::session::{Feed, Outbox, Session},
+    server::session::{BoardFeed, Session, SessionContext},
     server::stats::WsStats,
 };
 
@@ -108,31 +124,21 @@ const READ_CHUNK: usize = 4 * 1024;
 pub struct ConnectionOptions {
     /// Frame and message size limits for what the peer sends.
     pub limits: Limits,
-    /// How long we wait for the peer's Close after sending ours.
+    /// How long we wait for the peer's Close after sending ours, and for the peer's FIN
+    /// after sending ours.
     pub close_timeout: Duration,
     /// How long one write may take before the peer is declared dead.
     pub send_timeout: Duration,
 }
 
-impl Default for ConnectionOptions {
-    fn default() -> Self {
-        Self {
-            limits: Limits::default(),
-            close_timeout: Duration::from_secs(5),
-            send_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
 /// How the main loop ended.
 #[derive(Debug)]
 enum Ending {
-    /// We start the closing handshake. `framing_intact`: whether the bytes after the
-    /// failure can still be split into frames (false after a decoder error).
-    WeClose {
-        request: CloseRequest,
-        framing_intact: bool,
-    },
+    /// We start the closing handshake and wait for the peer's answer.
+    WeClose(CloseRequest),
+    /// The peer broke the protocol: we send Close and close TCP without reading on
+    /// (RFC 6455 §7.1.7).
+    Fail(CloseRequest),
     /// The peer sent Close (with this code and reason, or none).
     PeerClosed(Option<CloseFrame>),
     /// The transport is gone; nothing more can be sent.
@@ -140,9 +146,9 @@ enum Ending {
 }
 
 enum Wake {
-    Mail,
+    DirectSend,
     Read(std::io::Result<usize>),
-    Feed(Option<CloseCause>),
+    Feed(Result<usize, CloseCause>),
 }
 
 struct Connection<IO> {
@@ -150,9 +156,9 @@ struct Connection<IO> {
     codec: FrameCodec,
     assembler: MessageAssembler,
     read_buf: BytesMut,
-    outbox: Outbox,
+    cx: SessionContext,
     /// Buffers to write, in order (hub batches are moved straight in), and how many
-    /// frames they hold (a reply buffer may hold several).
+    /// frames they hold (a reply buffer may hold several; a broadcast is several buffers).
     out: Vec<Bytes>,
     out_frames: usize,
     stats: Arc<WsStats>,
@@ -177,13 +183,13 @@ pub async fn serve<IO, S>(
         codec: FrameCodec::server(opts.limits),
         assembler: MessageAssembler::new(opts.limits),
         read_buf: BytesMut::new(),
-        outbox: Outbox::new(id),
+        cx: SessionContext::new(id),
         out: Vec::new(),
         out_frames: 0,
         stats,
         opts,
     };
-    session.on_open(&mut conn.outbox);
+    session.on_open(&mut conn.cx);
     let ending = conn.run(&mut session, &registration).await;
     tracing::debug!(connection = id, ?ending, "websocket ending");
     conn.finish(ending).await;
@@ -196,85 +202,82 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     // ANCHOR: main_loop
     async fn run<S: Session>(&mut self, session: &mut S, reg: &Registration) -> Ending {
         let mut feed_closed: Option<CloseCause> = None;
+        // How the input ended, if it did: decided while reading, acted on only after
+        // what the messages before it produced is written.
+        let mut input_ended: Option<Ending> = None;
         loop {
             feed_closed = feed_closed.or(self.gather(reg));
             if let Err(ending) = self.write_out().await {
                 return ending;
             }
-            if let Some(request) = self.outbox.close.take() {
-                return Ending::WeClose {
-                    request,
-                    framing_intact: true,
-                };
+            if let Some(ending) = input_ended.take() {
+                return ending;
+            }
+            if let Some(request) = self.cx.close.take() {
+                return Ending::WeClose(request);
             }
             if let Some(cause) = feed_closed {
-                return Ending::WeClose {
-                    request: close_request_for(cause),
-                    framing_intact: true,
-                };
+                return Ending::WeClose(close_request_for(cause));
             }
-            let frames_before = self.out.len();
             let wake = tokio::select! {
                 biased;
-                () = poll_fn(|cx| reg.mailbox().poll_mail(cx)) => Wake::Mail,
+                () = poll_fn(|cx| reg.direct_sends().poll_pending(cx)) => Wake::DirectSend,
                 read = read_some(&mut self.io, &mut self.read_buf) => Wake::Read(read),
-                cause = next_from_feeds(&self.outbox.feeds, &mut self.out) => Wake::Feed(cause),
+                taken = next_from_feeds(&self.cx.feeds, &mut self.out) => Wake::Feed(taken),
             };
             match wake {
-                // `gather`, at the top of the loop, takes the mail.
-                Wake::Mail => {}
+                // `gather`, at the top of the loop, takes what was sent.
+                Wake::DirectSend => {}
                 Wake::Read(Ok(0)) => {
                     return Ending::Dropped("the peer closed TCP without a Close frame".into())
                 }
                 Wake::Read(Ok(n)) => {
                     self.stats.received(n);
-                    if let Some(ending) = self.process_input(session) {
-                        return ending;
-                    }
+                    // Replies to the messages before an ending are written first (top of
+                    // the loop), as if the bytes had arrived one at a time.
+                    input_ended = self.process_input(session);
                 }
                 Wake::Read(Err(e)) => return Ending::Dropped(format!("read failed: {e}")),
-                Wake::Feed(cause) => {
-                    self.out_frames += self.out.len() - frames_before;
-                    feed_closed = cause;
-                }
+                Wake::Feed(Ok(messages)) => self.out_frames += messages,
+                Wake::Feed(Err(cause)) => feed_closed = Some(cause),
             }
         }
     }
     // ANCHOR_END: main_loop
 
     // ANCHOR: process_input
-    /// Decodes every complete frame in the read buffer and acts on each message.
+    /// Decodes every complete frame in the read buffer and acts on each message, in
+    /// order, until the buffer holds no complete frame or the input ends (a Close, a
+    /// protocol error, a session's close request).
     fn process_input<S: Session>(&mut self, session: &mut S) -> Option<Ending> {
         loop {
             let frame = match self.codec.decode(&mut self.read_buf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return None,
-                // The byte stream can no longer be split into frames.
-                Err(e) => return Some(self.fail(e, false)),
+                Err(e) => return Some(self.fail(e)),
             };
             match self.assembler.push(frame) {
                 Ok(None) => {} // a fragment; the message is not complete yet
                 Ok(Some(Message::Text(text))) => {
                     self.stats.message_in();
-                    session.on_text(text, &mut self.outbox);
+                    session.on_text(text, &mut self.cx);
                 }
                 Ok(Some(Message::Binary(data))) => {
                     self.stats.message_in();
-                    session.on_binary(data, &mut self.outbox);
+                    session.on_binary(data, &mut self.cx);
                 }
                 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
                 // Pong frame in response ... The Pong frame sent in response to a Ping frame
                 // must have identical Application data as found in the message body of the
                 // Ping frame being replied to."
-                Ok(Some(Message::Ping(payload))) => self.outbox.send(Frame::pong(payload)),
+                Ok(Some(Message::Ping(payload))) => self.cx.send(Frame::pong(payload)),
                 // §5.5.3: an unsolicited Pong is a heartbeat; "a response to an unsolicited
                 // Pong frame is not expected."
                 Ok(Some(Message::Pong(_))) => {}
                 Ok(Some(Message::Close(frame))) => return Some(Ending::PeerClosed(frame)),
-                // Frames are still well delimited: only the message was wrong.
-                Err(e) => return Some(self.fail(e, true)),
+                Err(e) => return Some(self.fail(e)),
             }
-            if self.outbox.close.is_some() {
+            if self.cx.close.is_some() {
                 return None; // the session asked to close: stop acting on input
             }
         }
@@ -283,17 +286,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
 
     /// RFC 6455 §7.1.7, _Fail the WebSocket Connection_: send the Close frame the error
     /// calls for (if the transport still works), then close.
-    fn fail(&mut self, err: ProtocolError, framing_intact: bool) -> Ending {
+    fn fail(&mut self, err: ProtocolError) -> Ending {
         let code = err.close_code();
         tracing::debug!(error = %err, code = code.code(), "failing the websocket connection");
         if !code.is_sendable() {
             return Ending::Dropped(err.to_string());
         }
         self.stats.protocol_error();
-        Ending::WeClose {
-            request: CloseRequest::from_code(code),
-            framing_intact,
-        }
+        Ending::Fail(CloseRequest::from_code(code))
     }
 
     fn push_out(&mut self, frame: Bytes) {
@@ -304,27 +304,27 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     // ANCHOR: gather
     /// Moves everything ready to go into `self.out`: replies first (in the order the
     /// session made them), then direct frames, then each board's queued broadcasts.
-    /// A close request from the mailbox goes to the outbox (the first request wins).
-    /// Returns the cause if a board's queue was closed (cut or shutdown).
+    /// A close request from the direct sends goes to the session context (the first
+    /// request wins). Returns the cause if a board's queue was closed (cut or shutdown).
     fn gather(&mut self, reg: &Registration) -> Option<CloseCause> {
-        if let Some((bytes, frames)) = self.outbox.take_replies() {
+        if let Some((bytes, frames)) = self.cx.take_replies() {
             self.out.push(bytes);
             self.out_frames += frames;
         }
-        let (direct, close) = reg.mailbox().take(&mut self.out);
+        let (direct, close) = reg.direct_sends().take(&mut self.out);
         self.out_frames += direct;
         if let Some(request) = close {
-            self.outbox.close(request.code, request.reason);
+            self.cx.close(request.code, request.reason);
         }
         let mut closed = None;
-        for feed in &self.outbox.feeds {
-            let before = self.out.len();
+        for feed in &self.cx.feeds {
             // `now_or_never`: take what is queued without waiting for more. Straight into
             // `out`: no intermediate batch to copy from.
-            if let Some(Some(cause)) = feed.queue().next_batch(&mut self.out).now_or_never() {
-                closed = closed.or(Some(cause));
+            match feed.queue().next_batch(&mut self.out).now_or_never() {
+                Some(Ok(messages)) => self.out_frames += messages,
+                Some(Err(cause)) => closed = closed.or(Some(cause)),
+                None => {}
             }
-            self.out_frames += self.out.len() - before;
         }
         closed
     }
@@ -364,10 +364,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     }
     // ANCHOR_END: write_out
 
-    /// Sends one Close frame (alone: replies not yet written are dropped, §5.5.1).
+    /// Sends one Close frame. Everything gathered before it was written already (the main
+    /// loop writes before it returns); nothing is sent after it (§5.5.1).
     async fn send_close(&mut self, code: u16, reason: &str) -> Result<(), Ending> {
-        self.out.clear();
-        self.out_frames = 0;
         let mut buf = BytesMut::new();
         if self
             .codec
@@ -398,10 +397,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                     return;
                 }
             }
-            Ending::WeClose {
-                request,
-                framing_intact,
-            } => {
+            Ending::WeClose(request) => {
                 if self
                     .send_close(request.code, &request.reason)
                     .await
@@ -409,43 +405,44 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 {
                     return;
                 }
-                if !framing_intact {
-                    // We could not recognise the peer's Close among bytes we can no longer
-                    // frame: send FIN now, then drain until the peer closes its side.
-                    let _ = tokio::time::timeout(self.opts.close_timeout, self.io.shutdown()).await;
+                // RFC 6455 §7.1.2: the closing handshake is complete when the peer's
+                // Close arrives; wait for it, within the close deadline.
+                self.await_peer_close().await;
+            }
+            Ending::Fail(request) => {
+                // RFC 6455 §7.1.7: after failing the connection, an endpoint "MUST NOT
+                // continue to attempt to process data (including a responding Close
+                // frame) from the remote endpoint".
+                if self
+                    .send_close(request.code, &request.reason)
+                    .await
+                    .is_err()
+                {
+                    return;
                 }
-                self.await_peer_close(framing_intact).await;
             }
         }
         // RFC 6455 §7.1.1: "the server SHOULD close the underlying TCP connection first".
-        let _ = tokio::time::timeout(self.opts.close_timeout, self.io.shutdown()).await;
+        self.close_tcp().await;
     }
     // ANCHOR_END: finish
 
-    /// After our Close: reads (and discards) until the peer's Close, EOF or the deadline.
-    async fn await_peer_close(&mut self, mut framing_intact: bool) {
+    /// After our Close: reads until the peer's Close, EOF or the deadline, discarding the
+    /// data frames that may still arrive (§7.1.2). Bytes that no longer frame end the wait.
+    async fn await_peer_close(&mut self) {
         let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
         loop {
-            if framing_intact {
-                loop {
-                    match self.codec.decode(&mut self.read_buf) {
-                        Ok(Some(frame)) if frame.opcode == OpCode::Close => return,
-                        Ok(Some(_)) => {} // data after our Close is discarded (§7.1.2)
-                        Ok(None) => break,
-                        Err(_) => {
-                            framing_intact = false;
-                            break;
-                        }
-                    }
+            loop {
+                match self.codec.decode(&mut self.read_buf) {
+                    Ok(Some(frame)) if frame.opcode == OpCode::Close => return,
+                    Ok(Some(_)) => {} // data after our Close is discarded (§7.1.2)
+                    Ok(None) => break,
+                    Err(_) => return, // not a Close we could recognise: stop waiting
                 }
             }
-            if !framing_intact {
-                self.read_buf.clear();
-            }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-                self.read_buf.reserve(READ_CHUNK);
-            }
-            match tokio::time::timeout_at(deadline, self.io.read_buf(&mut self.read_buf)).await {
+            match tokio::time::timeout_at(deadline, read_some(&mut self.io, &mut self.read_buf))
+                .await
+            {
                 Err(_) => {
                     self.stats.close_timeout();
                     return;
@@ -455,6 +452,34 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             }
         }
     }
+
+    // ANCHOR: close_tcp
+    /// Closes TCP from our side: FIN at once (the peer reads end-of-stream now, whatever
+    /// it does next), then reads and discards until the peer's FIN or the close deadline,
+    /// so that no unread byte turns our close into a reset that could destroy the Close
+    /// frame still on its way to the peer.
+    async fn close_tcp(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
+        if tokio::time::timeout_at(deadline, self.io.shutdown())
+            .await
+            .map_or(true, |r| r.is_err())
+        {
+            return; // cannot even send FIN: dropping the socket is all that is left
+        }
+        self.read_buf = BytesMut::new();
+        loop {
+            match tokio::time::timeout_at(deadline, read_some(&mut self.io, &mut self.read_buf))
+                .await
+            {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+                Ok(Ok(n)) => {
+                    self.stats.received(n);
+                    self.read_buf.clear();
+                }
+            }
+        }
+    }
+    // ANCHOR_END: close_tcp
 }
 
 /// The Close to send when the hub closed a board's queue.
@@ -504,9 +529,10 @@ async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> std:
 // ANCHOR_END: read_some
 
 // ANCHOR: next_from_feeds
-/// Waits until any board's queue has frames (moved into `out`) or is closed (its cause).
-/// With no board joined it never resolves, and the `select!` waits on the other branches.
-async fn next_from_feeds(feeds: &[Feed], out: &mut Vec<Bytes>) -> Option<CloseCause> {
+/// Waits until any board's queue has messages (their buffers moved into `out`; returns
+/// how many messages) or is closed (returns its cause). With no board joined it never
+/// resolves, and the `select!` waits on the other branches.
+async fn next_from_feeds(feeds: &[BoardFeed], out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
     match feeds {
         [] => std::future::pending().await,
         // The common case: one board, no allocation.
@@ -515,19 +541,19 @@ async fn next_from_feeds(feeds: &[Feed], out: &mut Vec<Bytes>) -> Option<CloseCa
             let waits = many.iter().map(|feed| {
                 Box::pin(async move {
                     let mut got = Vec::new();
-                    let cause = wait_batch(feed.queue(), &mut got).await;
-                    (got, cause)
+                    let taken = wait_batch(feed.queue(), &mut got).await;
+                    (got, taken)
                 })
             });
-            let ((got, cause), _, _) = futures_util::future::select_all(waits).await;
+            let ((got, taken), _, _) = futures_util::future::select_all(waits).await;
             out.extend(got);
-            cause
+            taken
         }
     }
 }
 // ANCHOR_END: next_from_feeds
 
-async fn wait_batch(queue: &OutboundQueue, out: &mut Vec<Bytes>) -> Option<CloseCause> {
+async fn wait_batch(queue: &SubscriberQueue, out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
     queue.next_batch(out).await
 }
 

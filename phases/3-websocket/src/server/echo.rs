@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::{
     rfc6455::frame::Frame,
-    server::session::{Outbox, Session},
+    server::session::{Session, SessionContext},
 };
 
 /// Echoes every data message.
@@ -19,11 +19,11 @@ use crate::{
 pub struct EchoSession;
 
 impl Session for EchoSession {
-    fn on_text(&mut self, text: String, out: &mut Outbox) {
-        out.send(Frame::text(text));
+    fn on_text(&mut self, text: String, cx: &mut SessionContext) {
+        cx.send(Frame::text(text));
     }
 
-    fn on_binary(&mut self, data: Bytes, out: &mut Outbox) {
-        out.send(Frame::binary(data));
+    fn on_binary(&mut self, data: Bytes, cx: &mut SessionContext) {
+        cx.send(Frame::binary(data));
     }
 }

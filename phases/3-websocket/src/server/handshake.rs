@@ -33,6 +33,8 @@
 //! |---|---|
 //! | not `GET` | `405` + `Allow: GET` |
 //! | not HTTP/1.1 | `400 http_version_not_supported` |
+//! | no `Host` header | `400 missing_host` |
+//! | several `Host` headers, or an empty one | `400 bad_host` |
 //! | no `Upgrade` header at all (a plain `GET`, e.g. a browser tab) | `426 upgrade_required` + `Upgrade: websocket` |
 //! | `Upgrade` without the `websocket` token | `400 not_a_websocket_upgrade` |
 //! | `Connection` without the `upgrade` token | `400 connection_not_upgrade` |
@@ -138,6 +140,10 @@ pub fn check_request<B>(
             ),
         ));
     }
+    // RFC 6455 §4.2.1 item 2: "A |Host| header field containing the server's authority."
+    // hyper does not insist (it serves an HTTP/1.1 request without one), so we do; RFC
+    // 9112 §3.2 also makes a missing, repeated or invalid Host a 400.
+    check_host(h)?;
     // RFC 6455 §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket",
     // treated as an ASCII case-insensitive value."
     if !h.contains_key(header::UPGRADE) {
@@ -227,6 +233,32 @@ pub fn check_request<B>(
 }
 // ANCHOR_END: check_request
 
+/// The `Host` header must be there, once, and not empty. Which authority it names is not
+/// checked: behind a proxy the server cannot know every name it is reached by.
+fn check_host(h: &HeaderMap) -> Result<(), ApiError> {
+    let mut hosts = h.get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) => Err(ApiError::bad_request(
+            "missing_host",
+            "the handshake has no Host header; send Host: <host>:<port> naming this server \
+             (RFC 6455 §4.2.1 item 2, RFC 9112 §3.2)",
+        )),
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "bad_host",
+            "the handshake has more than one Host header; send exactly one \
+             (RFC 6455 §4.2.1 item 2, RFC 9112 §3.2)",
+        )),
+        (Some(host), None) if host.as_bytes().trim_ascii().is_empty() => {
+            Err(ApiError::bad_request(
+                "bad_host",
+                "the handshake's Host header is empty; name this server, e.g. \
+                 Host: 127.0.0.1:8080 (RFC 6455 §4.2.1 item 2)",
+            ))
+        }
+        (Some(_), None) => Ok(()),
+    }
+}
+
 /// The client's first offered subprotocol that we support (RFC 6455 §4.2.2 item 5.4:
 /// "the value chosen MUST be derived from the client's handshake").
 pub fn choose_subprotocol(headers: &HeaderMap, supported: &[&'static str]) -> Option<&'static str> {
@@ -282,6 +314,7 @@ mod tests {
 
     fn request(edit: impl FnOnce(http::request::Builder) -> http::request::Builder) -> Request<()> {
         let b = Request::get("/ws")
+            .header("host", "127.0.0.1:8080")
             .header("upgrade", "websocket")
             .header("connection", "Upgrade")
             .header("sec-websocket-key", KEY)
@@ -307,6 +340,7 @@ mod tests {
     #[test]
     fn tokens_are_case_insensitive_and_may_sit_in_comma_lists() {
         let req = Request::get("/ws")
+            .header("host", "127.0.0.1:8080")
             .header("upgrade", "h2c, WebSocket")
             .header("connection", "keep-alive, UPGRADE")
             .header("sec-websocket-key", KEY)
@@ -320,7 +354,10 @@ mod tests {
     fn each_missing_requirement_has_its_own_status_and_code() {
         let cases: Vec<(Request<()>, u16, &str)> = vec![
             (
-                Request::get("/ws").body(()).unwrap(),
+                Request::get("/ws")
+                    .header("host", "127.0.0.1:8080")
+                    .body(())
+                    .unwrap(),
                 426,
                 "upgrade_required",
             ),
@@ -332,6 +369,7 @@ mod tests {
             ),
             (
                 Request::get("/ws")
+                    .header("host", "127.0.0.1:8080")
                     .header("upgrade", "h2c")
                     .body(())
                     .unwrap(),
@@ -340,6 +378,7 @@ mod tests {
             ),
             (
                 Request::get("/ws")
+                    .header("host", "127.0.0.1:8080")
                     .header("upgrade", "websocket")
                     .header("connection", "keep-alive")
                     .body(())
@@ -356,9 +395,32 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_repeated_or_empty_host_is_400() {
+        let without = |edit: fn(http::request::Builder) -> http::request::Builder| {
+            let b = Request::get("/ws")
+                .header("upgrade", "websocket")
+                .header("connection", "Upgrade")
+                .header("sec-websocket-key", KEY)
+                .header("sec-websocket-version", "13");
+            check(&edit(b).body(()).unwrap()).unwrap_err()
+        };
+        let missing = without(|b| b);
+        assert_eq!(
+            (missing.status, missing.code),
+            (StatusCode::BAD_REQUEST, "missing_host")
+        );
+        assert!(missing.message.contains("Host"), "{}", missing.message);
+        let twice = without(|b| b.header("host", "a:1").header("host", "b:2"));
+        assert_eq!(twice.code, "bad_host");
+        let empty = without(|b| b.header("host", " "));
+        assert_eq!(empty.code, "bad_host");
+    }
+
+    #[test]
     fn a_wrong_or_missing_version_is_426_naming_version_13() {
         for version in [Some("8"), Some("14"), None] {
             let mut b = Request::get("/ws")
+                .header("host", "127.0.0.1:8080")
                 .header("upgrade", "websocket")
                 .header("connection", "Upgrade")
                 .header("sec-websocket-key", KEY);
@@ -384,6 +446,7 @@ mod tests {
             "dGhlIHNhbXBsZSBub25jZQ",
         ] {
             let req = Request::get("/ws")
+                .header("host", "127.0.0.1:8080")
                 .header("upgrade", "websocket")
                 .header("connection", "Upgrade")
                 .header("sec-websocket-key", key)

@@ -14,7 +14,7 @@
 //!   with 1001 on shutdown). A close request is a value that replaces the previous one,
 //!   not a queued message, so it can never be refused for lack of room.
 //!
-//! # One mailbox, one wake-up
+//! # One container, one wake-up
 //!
 //! The obvious build is one channel per purpose: an `mpsc` for direct frames and a
 //! `watch` for the close request. It works, and it is what this module first did; it
@@ -24,11 +24,11 @@
 //! wake-up — including the 10,000 wake-ups of a fan-out to 10,000 subscribers, none of
 //! which has anything to do with direct frames or closing.
 //!
-//! Both are rare, so they share one [`Mailbox`]: a lock around a `VecDeque` (which
+//! Both are rare, so they share one [`DirectSends`]: a lock around a `VecDeque` (which
 //! allocates nothing until the first direct frame) and the close request, plus an atomic
-//! "has mail" flag and one waker. A sender fills the box, sets the flag and wakes the
+//! "something pending" flag and one waker. A sender fills it, sets the flag and wakes the
 //! connection. The connection reads the flag — one atomic load — and takes the lock only
-//! when it is set, so a wake-up for a hub batch pays one load for the mailbox, not a
+//! when it is set, so a wake-up for a hub batch pays one load for direct sends, not a
 //! channel poll and a re-created `watch::changed()`.
 
 use std::{
@@ -47,10 +47,10 @@ use phase_1_foundations::ApiError;
 
 use crate::{rfc6455::close::CloseCode, server::stats::WsStats};
 
-/// Frames a connection's direct queue holds before the connection counts as not
+/// Frames a connection's [`DirectSends`] holds before the connection counts as not
 /// reading. Default 64. Direct sends are replies, not broadcasts (those go through the
 /// hub's byte-bounded queues), so a handful is plenty; more only delays the verdict.
-pub const DIRECT_QUEUE_FRAMES: usize = 64;
+pub const DIRECT_SENDS_MAX_FRAMES: usize = 64;
 
 /// A request to close a connection: the code and reason to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,47 +71,53 @@ impl CloseRequest {
     }
 }
 
-// ANCHOR: mailbox
-/// What the rest of the server hands one connection: direct frames and a close request.
-/// Shared (`Arc`) by the registry's entry and the connection's [`Registration`].
+// ANCHOR: direct_sends
+/// What the rest of the server sends one connection: frames for this client only (phase
+/// 4's answers, made on its writer thread) and a request to close (shutdown's 1001).
+///
+/// Written by any task through the [`ConnectionRegistry`]; read by the connection's task
+/// (one consumer). Bounded: at most [`DIRECT_SENDS_MAX_FRAMES`] frames, past which the
+/// connection is asked to close as a slow consumer (1013); the close request is one slot
+/// that a newer request replaces. Shared (`Arc`) by the registry's entry and the
+/// connection's [`Registration`].
 #[derive(Default)]
-pub struct Mailbox {
-    state: Mutex<MailState>,
+pub struct DirectSends {
+    state: Mutex<DirectState>,
     /// Set (after the state changed) by every sender; cleared by the connection before it
     /// looks. Lets a wake-up for anything else skip the lock with one atomic load.
-    has_mail: AtomicBool,
-    /// The connection's task, woken when mail arrives. One consumer, so one waker.
+    pending: AtomicBool,
+    /// The connection's task, woken when something is sent. One consumer, so one waker.
     waker: AtomicWaker,
 }
 
 #[derive(Default)]
-struct MailState {
+struct DirectState {
     /// `VecDeque::new` allocates nothing: a connection that never gets a direct frame
     /// (almost all of them) never pays for a buffer.
     direct: VecDeque<Bytes>,
     close: Option<CloseRequest>,
 }
 
-/// Why [`Mailbox::push_direct`] refused a frame.
+/// Why [`DirectSends::push_direct`] refused a frame.
 struct Full;
 
-impl Mailbox {
-    fn lock(&self) -> MutexGuard<'_, MailState> {
+impl DirectSends {
+    fn lock(&self) -> MutexGuard<'_, DirectState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Flags new mail and wakes the connection. Called after the state was updated and
-    /// its lock released, so the woken connection finds the mail.
+    /// Flags something pending and wakes the connection. Called after the state was updated and
+    /// its lock released, so the woken connection finds it.
     fn notify(&self) {
-        self.has_mail.store(true, Ordering::Release);
+        self.pending.store(true, Ordering::Release);
         self.waker.wake();
     }
 
     /// Queues a direct frame, or refuses it (and asks for a 1013 close) when the queue
-    /// already holds [`DIRECT_QUEUE_FRAMES`].
+    /// already holds [`DIRECT_SENDS_MAX_FRAMES`].
     fn push_direct(&self, frame: Bytes) -> Result<(), Full> {
         let mut state = self.lock();
-        let result = if state.direct.len() >= DIRECT_QUEUE_FRAMES {
+        let result = if state.direct.len() >= DIRECT_SENDS_MAX_FRAMES {
             state.close = Some(CloseRequest {
                 code: CloseCode::TryAgainLater.code(),
                 reason: "slow consumer: direct messages not read".into(),
@@ -133,15 +139,15 @@ impl Mailbox {
         self.notify();
     }
 
-    /// Resolves when there is mail (at once if some is already flagged).
-    pub fn poll_mail(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.has_mail.load(Ordering::Acquire) {
+    /// Resolves when something was sent (at once if something is already flagged).
+    pub fn poll_pending(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.pending.load(Ordering::Acquire) {
             return Poll::Ready(());
         }
         self.waker.register(cx.waker());
-        // Checked again after registering: mail flagged in between would otherwise wake
+        // Checked again after registering: something flagged in between would otherwise wake
         // a waker that was not yet there.
-        if self.has_mail.load(Ordering::Acquire) {
+        if self.pending.load(Ordering::Acquire) {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -149,9 +155,9 @@ impl Mailbox {
     }
 
     /// Moves every direct frame into `out` (returning how many) and takes the close
-    /// request, if any. Without mail flagged this is one atomic operation.
+    /// request, if any. With nothing flagged this is one atomic operation.
     pub fn take(&self, out: &mut Vec<Bytes>) -> (usize, Option<CloseRequest>) {
-        if !self.has_mail.swap(false, Ordering::Acquire) {
+        if !self.pending.swap(false, Ordering::Acquire) {
             return (0, None);
         }
         let mut state = self.lock();
@@ -165,7 +171,7 @@ impl Mailbox {
         self.lock().close.clone()
     }
 }
-// ANCHOR_END: mailbox
+// ANCHOR_END: direct_sends
 
 /// Why a direct send failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +186,7 @@ pub enum SendError {
 pub struct ConnectionRegistry {
     max: usize,
     next_id: AtomicU64,
-    entries: Mutex<HashMap<u64, Arc<Mailbox>>>,
+    entries: Mutex<HashMap<u64, Arc<DirectSends>>>,
     stats: Arc<WsStats>,
 }
 
@@ -188,7 +194,7 @@ pub struct ConnectionRegistry {
 pub struct Registration {
     id: u64,
     registry: Arc<ConnectionRegistry>,
-    mailbox: Arc<Mailbox>,
+    direct: Arc<DirectSends>,
 }
 
 impl Registration {
@@ -198,8 +204,8 @@ impl Registration {
     }
 
     /// Direct frames and close requests for this connection.
-    pub fn mailbox(&self) -> &Mailbox {
-        &self.mailbox
+    pub fn direct_sends(&self) -> &DirectSends {
+        &self.direct
     }
 }
 
@@ -222,7 +228,7 @@ impl ConnectionRegistry {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<Mailbox>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<DirectSends>>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -245,23 +251,23 @@ impl ConnectionRegistry {
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("5")));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mailbox = Arc::new(Mailbox::default());
-        entries.insert(id, mailbox.clone());
+        let direct = Arc::new(DirectSends::default());
+        entries.insert(id, direct.clone());
         drop(entries);
         self.stats.connection_opened();
         Ok(Registration {
             id,
             registry: self.clone(),
-            mailbox,
+            direct,
         })
     }
     // ANCHOR_END: register
 
     /// Queues an encoded frame for connection `id` only.
     pub fn send(&self, id: u64, frame: Bytes) -> Result<(), SendError> {
-        let mailbox = self.lock().get(&id).cloned();
-        let mailbox = mailbox.ok_or(SendError::NoSuchConnection)?;
-        mailbox
+        let direct = self.lock().get(&id).cloned();
+        let direct = direct.ok_or(SendError::NoSuchConnection)?;
+        direct
             .push_direct(frame)
             .map_err(|Full| SendError::SlowConsumer)
     }
@@ -269,8 +275,8 @@ impl ConnectionRegistry {
     /// Asks connection `id` to close with `request`. Returns whether it was open.
     pub fn close(&self, id: u64, request: CloseRequest) -> bool {
         match self.lock().get(&id) {
-            Some(mailbox) => {
-                mailbox.request_close(request);
+            Some(direct) => {
+                direct.request_close(request);
                 true
             }
             None => false,
@@ -280,8 +286,8 @@ impl ConnectionRegistry {
     /// Asks every connection to close with `code` (1001 on shutdown). Returns how many.
     pub fn close_all(&self, code: CloseCode) -> usize {
         let entries = self.lock();
-        for mailbox in entries.values() {
-            mailbox.request_close(CloseRequest::from_code(code));
+        for direct in entries.values() {
+            direct.request_close(CloseRequest::from_code(code));
         }
         entries.len()
     }
@@ -323,7 +329,7 @@ mod tests {
     async fn a_full_direct_queue_turns_into_a_close_request() {
         let reg = ConnectionRegistry::new(10, Arc::default());
         let conn = reg.register().unwrap();
-        for _ in 0..DIRECT_QUEUE_FRAMES {
+        for _ in 0..DIRECT_SENDS_MAX_FRAMES {
             reg.send(conn.id(), Bytes::from_static(b"x")).unwrap();
         }
         assert_eq!(
@@ -331,8 +337,8 @@ mod tests {
             Err(SendError::SlowConsumer)
         );
         let mut frames = Vec::new();
-        let (count, req) = conn.mailbox().take(&mut frames);
-        assert_eq!(count, DIRECT_QUEUE_FRAMES);
+        let (count, req) = conn.direct_sends().take(&mut frames);
+        assert_eq!(count, DIRECT_SENDS_MAX_FRAMES);
         assert_eq!(req.unwrap().code, 1013);
         assert_eq!(
             reg.send(999, Bytes::new()),
@@ -346,10 +352,10 @@ mod tests {
         let conn = reg.register().unwrap();
         let id = conn.id();
         let waiter = tokio::spawn(async move {
-            std::future::poll_fn(|cx| conn.mailbox().poll_mail(cx)).await;
+            std::future::poll_fn(|cx| conn.direct_sends().poll_pending(cx)).await;
             let mut frames = Vec::new();
-            let first = conn.mailbox().take(&mut frames);
-            let second = conn.mailbox().take(&mut frames);
+            let first = conn.direct_sends().take(&mut frames);
+            let second = conn.direct_sends().take(&mut frames);
             (frames, first, second)
         });
         tokio::task::yield_now().await;
@@ -371,7 +377,7 @@ mod tests {
         let b = reg.register().unwrap();
         assert_eq!(reg.close_all(CloseCode::GoingAway), 2);
         for conn in [&a, &b] {
-            assert_eq!(conn.mailbox().pending_close().unwrap().code, 1001);
+            assert_eq!(conn.direct_sends().pending_close().unwrap().code, 1001);
         }
     }
 }

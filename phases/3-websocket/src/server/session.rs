@@ -1,51 +1,62 @@
 //! What runs *inside* a connection: a [`Session`] gets each complete data message and
-//! answers through an [`Outbox`].
+//! acts on its connection through a [`SessionContext`].
 //!
 //! The connection ([`crate::server::connection`]) owns the socket and speaks RFC 6455: frames,
 //! pings, the closing handshake, limits, writing. A session never sees a frame; it sees
 //! messages and decides what they mean. `/ws/echo` and `/ws` are the same connection code
 //! with two sessions ([`crate::server::echo::EchoSession`], [`crate::board::session::BoardSession`]).
 //!
-//! The outbox is everything a session may do to its connection without blocking:
-//! queue a reply to this client, join or leave a board's stream (a [`Feed`]: a hub queue
-//! plus whatever must be dropped to leave), or ask for the connection to close.
+//! # What reaches a client, and through which container
+//!
+//! Three containers carry bytes to one WebSocket client, each for a different writer:
+//!
+//! | container | holds | written by | read by | bound |
+//! |---|---|---|---|---|
+//! | [`SessionContext`] (its replies) | frames answering the message being handled | the session, on the connection's task | the connection, before it waits again | none needed: emptied after every message batch |
+//! | [`DirectSends`](crate::server::registry::DirectSends) | frames for this client only, and a close request | any other task, via [`ConnectionRegistry`](crate::server::registry::ConnectionRegistry) | the connection | [`DIRECT_SENDS_MAX_FRAMES`](crate::server::registry::DIRECT_SENDS_MAX_FRAMES) |
+//! | [`SubscriberQueue`] (one per [`BoardFeed`]) | a board's broadcasts, encoded once for every subscriber | phase 2's hub | the connection | the hub's byte budget |
+//!
+//! They stay apart because their writers differ: replies need no lock (same task), direct
+//! sends need one (any task), and broadcasts are shared with SSE streams through the hub.
 
 use std::{any::Any, sync::Arc};
 
 use bytes::{Bytes, BytesMut};
-use phase_2_sse::queue::OutboundQueue;
+use phase_2_sse::queue::SubscriberQueue;
 use tokio_util::codec::Encoder;
 
 use crate::{
-    rfc6455::codec::{EncodedFrame, FrameCodec},
-    rfc6455::frame::Frame,
-    rfc6455::limits::Limits,
+    rfc6455::codec::FrameCodec, rfc6455::frame::Frame, rfc6455::limits::Limits,
     server::registry::CloseRequest,
 };
 
 /// The application side of a WebSocket connection.
 pub trait Session: Send + 'static {
     /// Called once, after the handshake, before any message (e.g. to send a greeting).
-    fn on_open(&mut self, _out: &mut Outbox) {}
+    fn on_open(&mut self, _cx: &mut SessionContext) {}
     /// A complete, UTF-8-validated text message.
-    fn on_text(&mut self, text: String, out: &mut Outbox);
+    fn on_text(&mut self, text: String, cx: &mut SessionContext);
     /// A complete binary message.
-    fn on_binary(&mut self, data: Bytes, out: &mut Outbox);
+    fn on_binary(&mut self, data: Bytes, cx: &mut SessionContext);
 }
 
-/// A stream of pre-encoded frames from the hub for one board: its queue and the guard
-/// whose drop leaves the board (a `Subscription` or a presence `Membership`).
-pub struct Feed {
+/// One board a connection follows: the hub's [`SubscriberQueue`] of that board's
+/// broadcasts (already encoded as frames), and the guard whose drop leaves the board (a
+/// `Subscription` or a presence `Membership`).
+///
+/// Written by the hub's fan-out, read by the connection; bounded by the hub's byte budget
+/// per subscriber (a connection that falls further behind is cut with 1013).
+pub struct BoardFeed {
     room: String,
-    queue: Arc<OutboundQueue>,
+    queue: Arc<SubscriberQueue>,
     _guard: Box<dyn Any + Send + Sync>,
 }
 
-impl Feed {
+impl BoardFeed {
     /// A feed for `room` drained from `queue`; `guard` is dropped when the feed is.
     pub fn new(
         room: impl Into<String>,
-        queue: Arc<OutboundQueue>,
+        queue: Arc<SubscriberQueue>,
         guard: impl Any + Send + Sync,
     ) -> Self {
         Self {
@@ -61,22 +72,32 @@ impl Feed {
     }
 
     /// The queue the hub fills.
-    pub fn queue(&self) -> &Arc<OutboundQueue> {
+    pub fn queue(&self) -> &Arc<SubscriberQueue> {
         &self.queue
     }
 }
 
-/// What a session may ask of its connection.
-pub struct Outbox {
+/// What a session may do to its connection without blocking: reply to this client, follow
+/// or leave boards, ask to close.
+///
+/// * **Replies**: frames encoded as the session makes them, held until the connection
+///   writes them — after the batch of messages that arrived in one read, before it waits
+///   again. Written by the session, on the connection's own task (so no lock), read by the
+///   connection; emptied after every batch, so bounded by what the messages of one read
+///   ask for.
+/// * **Feeds**: the [`BoardFeed`]s this connection follows, at most
+///   `LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION` (the board session checks).
+/// * **A close request**: the first one wins; data frames asked for after it are dropped.
+pub struct SessionContext {
     connection_id: u64,
     encoder: FrameCodec,
     replies: BytesMut,
     reply_frames: usize,
-    pub(crate) feeds: Vec<Feed>,
+    pub(crate) feeds: Vec<BoardFeed>,
     pub(crate) close: Option<CloseRequest>,
 }
 
-impl Outbox {
+impl SessionContext {
     pub(crate) fn new(connection_id: u64) -> Self {
         Self {
             connection_id,
@@ -115,16 +136,8 @@ impl Outbox {
         self.send(Frame::text(text));
     }
 
-    /// Queues an already-encoded frame for this client only.
-    pub fn send_encoded(&mut self, frame: &EncodedFrame) {
-        if self.close.is_none() {
-            self.replies.extend_from_slice(frame.as_bytes());
-            self.reply_frames += 1;
-        }
-    }
-
     /// Starts receiving `feed`'s frames.
-    pub fn add_feed(&mut self, feed: Feed) {
+    pub fn add_feed(&mut self, feed: BoardFeed) {
         self.feeds.push(feed);
     }
 
