@@ -8,6 +8,7 @@
 //! Every event carries a `summary` for people — "Ana moved a note to Done" — which is what
 //! the SSE notification feed shows as a toast.
 
+use bytes::Bytes;
 use phase_2_sse::position::StreamPosition;
 
 use crate::{
@@ -24,8 +25,9 @@ pub struct LoggedEvent {
     pub seq: u64,
     /// The event type, e.g. `note.moved`.
     pub event: String,
-    /// The payload as JSON text, exactly as broadcast.
-    pub data: String,
+    /// The payload as JSON text, exactly as broadcast: built once, then shared (a `Bytes`
+    /// clone is a reference count) by the log, the live broadcast and every transport.
+    pub data: Bytes,
 }
 
 // ANCHOR: summary
@@ -62,11 +64,11 @@ pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> 
     let (event, data) = match op {
         NoteOp::NoteCreate(_) => (
             "note.created",
-            serde_json::to_string(&NoteCreated { header, note }),
+            serde_json::to_vec(&NoteCreated { header, note }),
         ),
         NoteOp::NoteUpdate(_) => (
             "note.updated",
-            serde_json::to_string(&NoteUpdated {
+            serde_json::to_vec(&NoteUpdated {
                 header,
                 changed: decision.changed.clone(),
                 note,
@@ -74,7 +76,7 @@ pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> 
         ),
         NoteOp::NoteMove(_) => (
             "note.moved",
-            serde_json::to_string(&NoteMoved {
+            serde_json::to_vec(&NoteMoved {
                 header,
                 from_column: decision.from_column.clone().unwrap_or_default(),
                 note,
@@ -82,7 +84,7 @@ pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> 
         ),
         NoteOp::NoteDelete(_) => (
             "note.deleted",
-            serde_json::to_string(&NoteDeleted {
+            serde_json::to_vec(&NoteDeleted {
                 header,
                 note_id: note.id,
                 version: note.version,
@@ -93,7 +95,9 @@ pub fn logged_event(epoch: &str, seq: u64, op: &NoteOp, decision: &Decision) -> 
         seq,
         event: event.to_owned(),
         // Structs of strings and numbers always serialize (a NaN order was refused).
-        data: data.unwrap_or_else(|e| format!(r#"{{"error":"encoding failed: {e}"}}"#)),
+        data: Bytes::from(
+            data.unwrap_or_else(|e| format!(r#"{{"error":"encoding failed: {e}"}}"#).into_bytes()),
+        ),
     }
 }
 
@@ -156,7 +160,7 @@ mod tests {
         assert_eq!(summary(&mv, &moved), "Ana moved a note to Done");
         let event = logged_event("ep", 2, &mv, &moved);
         assert_eq!(event.event, "note.moved");
-        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+        let data: serde_json::Value = serde_json::from_slice(&event.data).unwrap();
         assert_eq!(data["position"], "ep-2");
         assert_eq!(data["seq"], 2);
         assert_eq!(data["fromColumn"], "Todo");

@@ -15,7 +15,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use phase_2_sse::{
     hub::{HistorySource, Message},
     position::StreamPosition,
@@ -67,7 +66,7 @@ impl HistorySource for LogHistory {
             .map(|e| Message {
                 position: Some(StreamPosition::new(epoch, e.seq)),
                 event: e.event,
-                data: Bytes::from(e.data),
+                data: e.data,
             })
             .collect())
     }

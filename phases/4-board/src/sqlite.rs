@@ -295,7 +295,13 @@ impl LogTx for SqliteTx<'_> {
         // and fails the whole transaction — the log can never fork.
         self.0.execute(
             "INSERT INTO events (board, seq, event, data) VALUES (?1, ?2, ?3, ?4)",
-            params![board, to_i64(e.seq), e.event, e.data],
+            // The JSON we serialized is UTF-8, so this borrows it (no copy) as TEXT.
+            params![
+                board,
+                to_i64(e.seq),
+                e.event,
+                String::from_utf8_lossy(&e.data)
+            ],
         )?;
         Ok(())
     }
@@ -354,7 +360,7 @@ impl BoardStore for SqliteStore {
             Ok(LoggedEvent {
                 seq: to_u64(r.get(0)?),
                 event: r.get(1)?,
-                data: r.get(2)?,
+                data: r.get::<_, String>(2)?.into(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

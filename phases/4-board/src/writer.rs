@@ -37,7 +37,6 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use bytes::Bytes;
 use phase_2_sse::hub::Hub;
 
 use crate::{
@@ -143,13 +142,10 @@ fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Rec
         match &outcome {
             Ok(Outcome::Applied { event, .. }) => {
                 // Durable now. Publish before answering, in commit order (this thread is
-                // the only writer), at the sequence number the log gave the event.
-                hub.publish_at(
-                    op.board(),
-                    event.seq,
-                    &event.event,
-                    Bytes::from(event.data.clone()),
-                );
+                // the only writer), at the sequence number the log gave the event. The
+                // JSON built in the transaction is the JSON every subscriber gets: the
+                // clone shares its bytes.
+                hub.publish_at(op.board(), event.seq, &event.event, event.data.clone());
             }
             Ok(_) => {}
             Err(e) => {
@@ -166,7 +162,11 @@ fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Rec
 mod tests {
     use std::sync::mpsc::{channel, Receiver, Sender};
 
-    use phase_2_sse::hub::HubLimits;
+    use bytes::Bytes;
+    use phase_2_sse::{
+        hub::{HubLimits, Message, WireFormat},
+        queue::Encoded,
+    };
 
     use super::*;
     use crate::{
@@ -265,5 +265,59 @@ mod tests {
             writer.submit(create("d"), reply(done_tx)),
             Err(SubmitError::Stopped)
         );
+    }
+
+    #[tokio::test]
+    async fn the_json_built_in_the_transaction_is_the_very_bytes_subscribers_get() {
+        /// Writes an event's data as is, so the test sees what the hub handed over.
+        struct AsIs;
+        impl WireFormat for AsIs {
+            fn name(&self) -> &'static str {
+                "as-is"
+            }
+            fn encode(&self, msg: &Message) -> Encoded {
+                msg.data.clone().into()
+            }
+        }
+        let store = Arc::new(MemoryStore::new());
+        let hub = Hub::with_history(
+            HubLimits::default(),
+            Arc::new(LogHistory::new(store.clone(), 100)),
+        );
+        let (subscriber, _) = hub.subscribe("b", Arc::new(AsIs), None, 1 << 20);
+        let mut parts = Vec::new();
+        subscriber.queue().next_batch(&mut parts).await.unwrap(); // `ready`
+        let writer = Writer::spawn(
+            store,
+            hub.clone(),
+            RuleLimits {
+                max_text_chars: 10,
+                max_notes: 10,
+            },
+            4,
+        );
+        let (logged_tx, logged) = channel::<Bytes>();
+        writer
+            .submit(
+                create("a"),
+                Box::new(move |outcome| {
+                    if let Ok(Outcome::Applied { event, .. }) = outcome {
+                        let _ = logged_tx.send(event.data);
+                    }
+                }),
+            )
+            .unwrap();
+        let logged = tokio::task::spawn_blocking(move || logged.recv().unwrap())
+            .await
+            .unwrap();
+        parts.clear();
+        assert_eq!(subscriber.queue().next_batch(&mut parts).await, Ok(1));
+        assert_eq!(parts.len(), 1);
+        assert_eq!(
+            parts[0].as_ptr(),
+            logged.as_ptr(),
+            "the broadcast shares the logged event's buffer: serialized once, never copied"
+        );
+        writer.close();
     }
 }

@@ -35,7 +35,16 @@
 //! The events from the hub (`ready`, `reset`, `message`, `presence.*`) are the ones SSE
 //! streams receive too, as JSON of the same shape plus the `board` they belong to.
 
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::fmt;
+
+use serde::{
+    de::{
+        value::{BorrowedStrDeserializer, MapAccessDeserializer},
+        DeserializeOwned, DeserializeSeed, IgnoredAny, IntoDeserializer, MapAccess, Visitor,
+    },
+    Deserialize, Deserializer, Serialize,
+};
+use serde_json::{error::Category, value::RawValue, Value};
 use ts_rs::TS;
 
 /// The subprotocol name of this protocol's first version, negotiated in the handshake.
@@ -365,87 +374,283 @@ pub fn encode_event(id: Option<String>, event: ServerEvent) -> String {
 }
 
 // ANCHOR: parse_request
+/// Why a client message could not be understood. Told apart by variant, never by the text
+/// of a parser's message; each maps to the stable [`ErrorCode`] the client sees.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The text is not JSON at all.
+    #[error("not JSON: {0}")]
+    MalformedJson(serde_json::Error),
+    /// JSON, but not an object.
+    #[error("a message must be a JSON object: {{\"type\": ..., \"id\"?: ..., \"payload\"?: ...}}")]
+    NotAnObject,
+    /// `id` is present but neither a string nor `null`.
+    #[error("\"id\" must be a string, got {0}")]
+    IdNotAString(serde_json::Value),
+    /// No `type`, or one that is not a string.
+    #[error("a message needs a string \"type\", e.g. {{\"type\": \"ping\"}}")]
+    MissingType,
+    /// A field other than `type`, `id` and `payload`, or one of those twice.
+    #[error("{0}: an envelope has only \"type\", \"id\" and \"payload\", each once")]
+    BadField(String),
+    /// A `type` that no part of this server handles.
+    #[error("unknown message type {kind:?}; this server knows {}", .expected.join(", "))]
+    UnknownType {
+        /// The `type` received.
+        kind: String,
+        /// Every `type` the request enums tried know.
+        expected: Vec<&'static str>,
+    },
+    /// A known `type` whose payload does not have the shape it needs.
+    #[error("the payload of {kind:?} does not fit: {source}")]
+    InvalidPayload {
+        /// The `type` received.
+        kind: String,
+        /// What serde found wrong, with line and column.
+        source: serde_json::Error,
+    },
+}
+
+impl RequestError {
+    /// The wire code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            RequestError::MalformedJson(_) => ErrorCode::MalformedJson,
+            RequestError::NotAnObject
+            | RequestError::IdNotAString(_)
+            | RequestError::MissingType
+            | RequestError::BadField(_) => ErrorCode::InvalidEnvelope,
+            RequestError::UnknownType { .. } => ErrorCode::UnknownType,
+            RequestError::InvalidPayload { .. } => ErrorCode::InvalidPayload,
+        }
+    }
+
+    /// The `error` event's payload: the code and this error's sentence.
+    pub fn to_payload(&self) -> ErrorPayload {
+        ErrorPayload::new(self.code(), self.to_string())
+    }
+}
+
 /// A request that could not be understood, and the id to answer it with (when the
 /// envelope was readable enough to have one).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Rejected {
     /// The request's id, if any could be read.
     pub id: Option<String>,
     /// What was wrong.
-    pub error: ErrorPayload,
+    pub error: RequestError,
 }
 
-/// Parses one client message into its id and a request of type `R` (any
-/// `#[serde(tag = "type", content = "payload")]` enum: [`ClientRequest`], or phase 4's).
+/// A client message whose envelope has been read and whose payload has not:
+/// `{ "type", "id"?, "payload"? }`.
 ///
-/// Done in two steps so each failure gets its own code: first the envelope (is it JSON?
-/// an object? a string `type`? a string `id`?), then the payload for that `type`.
-pub fn parse_request<R: DeserializeOwned>(text: &str) -> Result<(Option<String>, R), Rejected> {
-    let reject = |id: Option<String>, code, message: String| Rejected {
-        id,
-        error: ErrorPayload::new(code, message),
-    };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        reject(
-            None,
-            ErrorCode::MalformedJson,
-            format!("not JSON: {e} (line {}, column {})", e.line(), e.column()),
-        )
-    })?;
-    let serde_json::Value::Object(mut fields) = value else {
-        return Err(reject(
-            None,
-            ErrorCode::InvalidEnvelope,
-            "a message must be a JSON object: {\"type\": ..., \"id\"?: ..., \"payload\"?: ...}"
-                .into(),
-        ));
-    };
-    let id = match fields.remove("id") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(id)) => Some(id),
-        Some(other) => {
-            return Err(reject(
-                None,
-                ErrorCode::InvalidEnvelope,
-                format!("\"id\" must be a string, got {other}"),
-            ))
+/// **One parse.** The text is read once, here: `type` and `id` into values, `payload`
+/// kept as a slice of the text ([`RawValue`]: checked to be well-formed JSON, not built
+/// into anything). [`RequestEnvelope::request`] then builds the payload straight into the
+/// request type that knows this `type` — phase 3's [`ClientRequest`], or, when that does
+/// not know it, an extension's (phase 4's notes). A type one enum does not know is
+/// refused by its tag alone, before its payload is touched, so the payload is built once.
+#[derive(Debug)]
+pub struct RequestEnvelope<'a> {
+    /// The request's id, echoed in its answer.
+    pub id: Option<String>,
+    /// The request's `type`.
+    pub kind: String,
+    payload: &'a RawValue,
+}
+
+impl<'a> RequestEnvelope<'a> {
+    /// Reads the envelope of one client message.
+    pub fn parse(text: &'a str) -> Result<Self, Rejected> {
+        let reject = |id, error| Rejected { id, error };
+        let fields: EnvelopeFields<'a> = serde_json::from_str(text).map_err(|e| {
+            // serde_json classifies its errors: syntax (and text ending early) versus
+            // well-formed JSON of the wrong type — here, anything but an object.
+            let error = match e.classify() {
+                Category::Data => RequestError::NotAnObject,
+                Category::Syntax | Category::Eof | Category::Io => RequestError::MalformedJson(e),
+            };
+            reject(None, error)
+        })?;
+        let id = match fields.id {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) => Some(id),
+            Some(other) => return Err(reject(None, RequestError::IdNotAString(other))),
+        };
+        if let Some(field) = fields.bad_field {
+            return Err(reject(id, RequestError::BadField(field)));
         }
-    };
-    let Some(serde_json::Value::String(kind)) = fields.get("type").cloned() else {
-        return Err(reject(
-            id,
-            ErrorCode::InvalidEnvelope,
-            "a message needs a string \"type\", e.g. {\"type\": \"ping\"}".into(),
-        ));
-    };
-    if let Some(extra) = fields.keys().find(|k| *k != "type" && *k != "payload") {
-        return Err(reject(
-            id,
-            ErrorCode::InvalidEnvelope,
-            format!(
-                "unknown field {extra:?}: an envelope has only \"type\", \"id\" and \"payload\""
-            ),
-        ));
+        let Some(Value::String(kind)) = fields.kind else {
+            return Err(reject(id, RequestError::MissingType));
+        };
+        // A request with nothing to say may leave the payload out.
+        let payload = fields.payload.unwrap_or_else(empty_object);
+        Ok(Self { id, kind, payload })
     }
-    // A request with nothing to say may leave the payload out.
-    fields
-        .entry("payload")
-        .or_insert_with(|| serde_json::Value::Object(Default::default()));
-    match R::deserialize(serde_json::Value::Object(fields)) {
-        Ok(request) => Ok((id, request)),
-        // serde's message for an unknown tag: "unknown variant `x`, expected one of ...".
-        Err(e) if e.to_string().starts_with("unknown variant") => Err(reject(
-            id,
-            ErrorCode::UnknownType,
-            format!("unknown message type {kind:?}: {e}"),
-        )),
-        Err(e) => Err(reject(
-            id,
-            ErrorCode::InvalidPayload,
-            format!("the payload of {kind:?} does not fit: {e}"),
-        )),
+
+    /// Builds the request, if `R` knows this `type`: `R` is any
+    /// `#[serde(tag = "type", content = "payload")]` enum.
+    pub fn request<R: DeserializeOwned>(&self) -> Result<R, RequestError> {
+        let tagged = TaggedPayload {
+            kind: &self.kind,
+            payload: self.payload,
+            next: TaggedField::Type,
+        };
+        R::deserialize(MapAccessDeserializer::new(tagged)).map_err(|e| match e {
+            TagError::UnknownType { expected } => RequestError::UnknownType {
+                kind: self.kind.clone(),
+                expected: expected.to_vec(),
+            },
+            TagError::Payload(source) => RequestError::InvalidPayload {
+                kind: self.kind.clone(),
+                source,
+            },
+            // The tag and payload are presented as a map of two fields, which every
+            // adjacently tagged enum reads; another error would be a bug in this module.
+            TagError::Other(message) => RequestError::InvalidPayload {
+                kind: self.kind.clone(),
+                source: serde::de::Error::custom(message),
+            },
+        })
     }
 }
+
+fn empty_object<'a>() -> &'a RawValue {
+    // "{}" is valid JSON: this cannot fail.
+    serde_json::from_str("{}").unwrap_or_else(|_| unreachable!("{{}} is JSON"))
+}
+
+/// The envelope's fields as read in one pass: `id` and `type` as (small) values, the
+/// payload raw, and the first field that does not belong.
+#[derive(Default)]
+struct EnvelopeFields<'a> {
+    id: Option<Value>,
+    kind: Option<Value>,
+    payload: Option<&'a RawValue>,
+    bad_field: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for EnvelopeFields<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = EnvelopeFields<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = EnvelopeFields::default();
+        while let Some(key) = map.next_key::<String>()? {
+            let seen = match key.as_str() {
+                "id" => fields.id.replace(map.next_value()?).is_some(),
+                "type" => fields.kind.replace(map.next_value()?).is_some(),
+                "payload" => fields.payload.replace(map.next_value()?).is_some(),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    fields
+                        .bad_field
+                        .get_or_insert_with(|| format!("unknown field {key:?}"));
+                    continue;
+                }
+            };
+            if seen {
+                fields
+                    .bad_field
+                    .get_or_insert_with(|| format!("field {key:?} appears twice"));
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// The `type` and the raw payload, shown to an adjacently tagged enum's `Deserialize` as
+/// the map `{"type": kind, "payload": payload}` — tag first, so the enum picks its
+/// variant before it reads the payload, and reads it straight from the text.
+struct TaggedPayload<'a> {
+    kind: &'a str,
+    payload: &'a RawValue,
+    next: TaggedField,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TaggedField {
+    Type,
+    Payload,
+    Done,
+}
+
+impl<'de> MapAccess<'de> for TaggedPayload<'de> {
+    type Error = TagError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, TagError> {
+        let key = match self.next {
+            TaggedField::Type => "type",
+            TaggedField::Payload => "payload",
+            TaggedField::Done => return Ok(None),
+        };
+        seed.deserialize(key.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TagError> {
+        match self.next {
+            TaggedField::Type => {
+                self.next = TaggedField::Payload;
+                seed.deserialize(BorrowedStrDeserializer::new(self.kind))
+            }
+            _ => {
+                self.next = TaggedField::Done;
+                seed.deserialize(self.payload).map_err(TagError::Payload)
+            }
+        }
+    }
+}
+
+/// What reading a request from a [`TaggedPayload`] can fail with. Its own type, so that
+/// an unknown `type` is recognised by the hook serde calls for it
+/// ([`serde::de::Error::unknown_variant`]), not by the wording of a message.
+#[derive(Debug)]
+enum TagError {
+    /// The enum has no variant for this `type`; these are the ones it has.
+    UnknownType { expected: &'static [&'static str] },
+    /// The payload does not fit the variant.
+    Payload(serde_json::Error),
+    /// Anything else serde reports.
+    Other(String),
+}
+
+impl serde::de::Error for TagError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        TagError::Other(msg.to_string())
+    }
+
+    fn unknown_variant(_variant: &str, expected: &'static [&'static str]) -> Self {
+        TagError::UnknownType { expected }
+    }
+}
+
+impl fmt::Display for TagError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TagError::UnknownType { expected } => {
+                write!(f, "unknown type, expected one of {}", expected.join(", "))
+            }
+            TagError::Payload(e) => e.fmt(f),
+            TagError::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for TagError {}
 // ANCHOR_END: parse_request
 
 #[cfg(test)]
@@ -453,7 +658,12 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<(Option<String>, ClientRequest), Rejected> {
-        parse_request(text)
+        let envelope = RequestEnvelope::parse(text)?;
+        let id = envelope.id.clone();
+        envelope
+            .request()
+            .map(|request| (id.clone(), request))
+            .map_err(|error| Rejected { id, error })
     }
 
     #[test]
@@ -513,11 +723,58 @@ mod tests {
         ];
         for (text, code, id) in cases {
             let rejected = parse(text).unwrap_err();
-            assert_eq!(rejected.error.code, code, "{text}");
+            assert_eq!(rejected.error.code(), code, "{text}");
             assert_eq!(rejected.id.as_deref(), id, "{text}");
-            assert!(!rejected.error.message.is_empty());
+            assert!(!rejected.error.to_string().is_empty());
         }
     }
+
+    #[test]
+    fn an_unknown_type_names_the_types_it_could_have_been_and_keeps_the_id() {
+        let rejected = parse(r#"{"id":"z","type":"dance","payload":{}}"#).unwrap_err();
+        assert_eq!(rejected.id.as_deref(), Some("z"));
+        let RequestError::UnknownType { kind, expected } = &rejected.error else {
+            panic!("{:?}", rejected.error)
+        };
+        assert_eq!(kind, "dance");
+        assert_eq!(expected, &["subscribe", "unsubscribe", "publish", "ping"]);
+        let duplicate = parse(r#"{"type":"ping","type":"ping"}"#).unwrap_err();
+        assert_eq!(duplicate.error.code(), ErrorCode::InvalidEnvelope);
+    }
+
+    // ANCHOR: parse_once_test
+    /// A payload that counts how many times it is built.
+    #[derive(Debug)]
+    struct Counted;
+    static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    impl<'de> Deserialize<'de> for Counted {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            BUILT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            IgnoredAny::deserialize(d).map(|_| Counted)
+        }
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+    enum Extension {
+        Count(Counted),
+    }
+
+    #[test]
+    fn a_payload_is_built_once_by_the_one_enum_that_knows_its_type() {
+        let envelope =
+            RequestEnvelope::parse(r#"{"type":"count","payload":{"n":[1,2,3]}}"#).unwrap();
+        // Phase 3's requests do not know `count`: refused by the tag, payload untouched.
+        assert!(matches!(
+            envelope.request::<ClientRequest>(),
+            Err(RequestError::UnknownType { .. })
+        ));
+        assert!(matches!(
+            envelope.request::<Extension>(),
+            Ok(Extension::Count(Counted))
+        ));
+        assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+    // ANCHOR_END: parse_once_test
 
     #[test]
     fn server_events_have_the_envelope_shape() {

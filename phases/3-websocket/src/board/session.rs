@@ -29,8 +29,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
     board::protocol::{
-        encode_event, parse_request, Ack, ClientRequest, ErrorCode, ErrorPayload, Pong,
-        PublishRequest, Rejected, ServerEvent, SubscribeRequest, Welcome,
+        encode_event, Ack, ClientRequest, ErrorCode, ErrorPayload, Pong, PublishRequest, Rejected,
+        RequestEnvelope, RequestError, ServerEvent, SubscribeRequest, Welcome,
     },
     board::ws_format::WsFormat,
     server::config::WsConfig,
@@ -150,27 +150,41 @@ impl<E: BoardExtension> BoardSession<E> {
 
     // ANCHOR: dispatch
     fn dispatch(&mut self, text: &str, cx: &mut SessionContext) {
-        let (id, result) = match parse_request::<ClientRequest>(text) {
-            Ok((id, request)) => (id, self.handle(request, cx)),
-            Err(rejected) if rejected.error.code == ErrorCode::UnknownType => {
-                match parse_request::<E::Request>(text) {
-                    Ok((id, request)) => {
+        // The envelope is read once; its payload is built only by the enum that knows
+        // the `type` (phase 3's requests first, then the extension's).
+        let envelope = match RequestEnvelope::parse(text) {
+            Ok(envelope) => envelope,
+            Err(Rejected { id, error }) => {
+                return Self::send(cx, id, ServerEvent::Error(error.to_payload()));
+            }
+        };
+        let id = envelope.id.clone();
+        let result = match envelope.request::<ClientRequest>() {
+            Ok(request) => self.handle(request, cx),
+            Err(RequestError::UnknownType { kind, expected }) => {
+                match envelope.request::<E::Request>() {
+                    Ok(request) => {
                         match self
                             .extension
                             .handle(&self.services, cx, id.clone(), request)
                         {
-                            Some(result) => (id, result.map(ServerEvent::Ack)),
+                            Some(result) => result.map(ServerEvent::Ack),
                             None => return, // the extension answers itself
                         }
                     }
-                    // Unknown to both: report the core error (it lists the core types).
-                    Err(Rejected { error, .. }) if error.code == ErrorCode::UnknownType => {
-                        (rejected.id, Err(rejected.error))
+                    // Unknown to both: name every type either knows.
+                    Err(RequestError::UnknownType {
+                        expected: extension_types,
+                        ..
+                    }) => Err(RequestError::UnknownType {
+                        kind,
+                        expected: [expected, extension_types].concat(),
                     }
-                    Err(Rejected { id, error }) => (id, Err(error)),
+                    .to_payload()),
+                    Err(error) => Err(error.to_payload()),
                 }
             }
-            Err(Rejected { id, error }) => (id, Err(error)),
+            Err(error) => Err(error.to_payload()),
         };
         let event = result.unwrap_or_else(ServerEvent::Error);
         Self::send(cx, id, event);
