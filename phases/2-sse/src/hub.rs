@@ -265,12 +265,6 @@ impl Hub {
         StreamPosition::new(self.epoch.clone(), seq)
     }
 
-    /// Subscribers currently in `room`.
-    pub fn room_size(&self, room: &str) -> usize {
-        self.existing_room(room)
-            .map_or(0, |r| r.lock().members.len())
-    }
-
     // ANCHOR: subscribe
     /// Joins `room` with a fresh queue of `queue_bytes` (the transport's slow-consumer
     /// budget). If `since` is given, replays every event after it, or queues a `reset` if
@@ -763,7 +757,7 @@ fn control_message(current: &StreamPosition, resume: &Resume) -> Message {
 }
 
 /// Serializes a JSON value to bytes (infallible for `serde_json::Value`).
-pub fn json_bytes(value: &serde_json::Value) -> Bytes {
+fn json_bytes(value: &serde_json::Value) -> Bytes {
     Bytes::from(value.to_string())
 }
 
@@ -939,7 +933,11 @@ mod tests {
             Err(CloseCause::SlowConsumer)
         );
         assert_eq!(hub.stats().slow_consumers_cut, 1);
-        assert_eq!(hub.room_size("b"), 1);
+        assert_eq!(
+            hub.stats().subscribers,
+            1,
+            "only the fast one is left in the room"
+        );
     }
 
     #[tokio::test]

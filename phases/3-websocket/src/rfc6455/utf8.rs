@@ -121,11 +121,6 @@ impl Utf8Validator {
             Ok(())
         }
     }
-
-    /// Whether an incomplete code point is being carried.
-    pub fn is_mid_code_point(&self) -> bool {
-        self.carry_len > 0
-    }
 }
 
 #[cfg(test)]
@@ -244,8 +239,7 @@ mod tests {
     #[test]
     fn finish_resets_for_the_next_message() {
         let mut v = Utf8Validator::new();
-        v.feed(b"\xe2").unwrap();
-        assert!(v.is_mid_code_point());
+        v.feed(b"\xe2").unwrap(); // the first byte of a three-byte code point
         assert_eq!(v.finish(), Err(Utf8Error::IncompleteAtEnd));
         assert_eq!(v.feed("€".as_bytes()), Ok(()));
         assert_eq!(v.finish(), Ok(()));

@@ -148,7 +148,7 @@ enum Ending {
 enum Wake {
     DirectSend,
     Read(std::io::Result<usize>),
-    Feed(Result<usize, CloseCause>),
+    Broadcasts(Result<usize, CloseCause>),
 }
 
 struct Connection<IO> {
@@ -221,9 +221,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             }
             let wake = tokio::select! {
                 biased;
-                () = poll_fn(|cx| reg.direct_sends().poll_pending(cx)) => Wake::DirectSend,
+                () = poll_fn(|task| reg.direct_sends().poll_pending(task)) => Wake::DirectSend,
                 read = read_some(&mut self.io, &mut self.read_buf) => Wake::Read(read),
-                taken = next_from_feeds(&self.cx.feeds, &mut self.out) => Wake::Feed(taken),
+                taken = next_from_feeds(&self.cx.feeds, &mut self.out) => Wake::Broadcasts(taken),
             };
             match wake {
                 // `gather`, at the top of the loop, takes what was sent.
@@ -238,8 +238,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                     input_ended = self.process_input(session);
                 }
                 Wake::Read(Err(e)) => return Ending::Dropped(format!("read failed: {e}")),
-                Wake::Feed(Ok(messages)) => self.out_frames += messages,
-                Wake::Feed(Err(cause)) => feed_closed = Some(cause),
+                Wake::Broadcasts(Ok(messages)) => self.out_frames += messages,
+                Wake::Broadcasts(Err(cause)) => feed_closed = Some(cause),
             }
         }
     }

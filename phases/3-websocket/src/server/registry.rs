@@ -165,11 +165,6 @@ impl DirectSends {
         out.extend(state.direct.drain(..));
         (frames, state.close.take())
     }
-
-    /// The close request waiting to be taken, if any (for tests and diagnostics).
-    pub fn pending_close(&self) -> Option<CloseRequest> {
-        self.lock().close.clone()
-    }
 }
 // ANCHOR_END: direct_sends
 
@@ -292,16 +287,6 @@ impl ConnectionRegistry {
         entries.len()
     }
 
-    /// Connections open now.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether no connection is open.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The most connections admitted at once.
     pub fn max(&self) -> usize {
         self.max
@@ -377,7 +362,8 @@ mod tests {
         let b = reg.register().unwrap();
         assert_eq!(reg.close_all(CloseCode::GoingAway), 2);
         for conn in [&a, &b] {
-            assert_eq!(conn.direct_sends().pending_close().unwrap().code, 1001);
+            let (_, close) = conn.direct_sends().take(&mut Vec::new());
+            assert_eq!(close.unwrap().code, 1001);
         }
     }
 }
