@@ -380,6 +380,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
 
     // ANCHOR: finish
     async fn finish(&mut self, ending: Ending) {
+        // One deadline for the whole goodbye: the peer's Close, then its FIN.
+        let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
         match ending {
             Ending::Dropped(why) => {
                 tracing::debug!(%why, "websocket dropped without a closing handshake");
@@ -407,7 +409,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 }
                 // RFC 6455 §7.1.2: the closing handshake is complete when the peer's
                 // Close arrives; wait for it, within the close deadline.
-                self.await_peer_close().await;
+                self.await_peer_close(deadline).await;
             }
             Ending::Fail(request) => {
                 // RFC 6455 §7.1.7: after failing the connection, an endpoint "MUST NOT
@@ -423,14 +425,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             }
         }
         // RFC 6455 §7.1.1: "the server SHOULD close the underlying TCP connection first".
-        self.close_tcp().await;
+        self.close_tcp(deadline).await;
     }
     // ANCHOR_END: finish
 
     /// After our Close: reads until the peer's Close, EOF or the deadline, discarding the
     /// data frames that may still arrive (§7.1.2). Bytes that no longer frame end the wait.
-    async fn await_peer_close(&mut self) {
-        let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
+    async fn await_peer_close(&mut self, deadline: tokio::time::Instant) {
         loop {
             loop {
                 match self.codec.decode(&mut self.read_buf) {
@@ -458,8 +459,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     /// it does next), then reads and discards until the peer's FIN or the close deadline,
     /// so that no unread byte turns our close into a reset that could destroy the Close
     /// frame still on its way to the peer.
-    async fn close_tcp(&mut self) {
-        let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
+    async fn close_tcp(&mut self, deadline: tokio::time::Instant) {
         if tokio::time::timeout_at(deadline, self.io.shutdown())
             .await
             .map_or(true, |r| r.is_err())

@@ -12,7 +12,7 @@
 //!
 //! | container | holds | written by | read by | bound |
 //! |---|---|---|---|---|
-//! | [`SessionContext`] (its replies) | frames answering the message being handled | the session, on the connection's task | the connection, before it waits again | none needed: emptied after every message batch |
+//! | [`SessionContext`] (its replies) | frames answering the messages of one read | the session, on the connection's task | the connection, before it waits again | emptied after every read |
 //! | [`DirectSends`](crate::server::registry::DirectSends) | frames for this client only, and a close request | any other task, via [`ConnectionRegistry`](crate::server::registry::ConnectionRegistry) | the connection | [`DIRECT_SENDS_MAX_FRAMES`](crate::server::registry::DIRECT_SENDS_MAX_FRAMES) |
 //! | [`SubscriberQueue`] (one per [`BoardFeed`]) | a board's broadcasts, encoded once for every subscriber | phase 2's hub | the connection | the hub's byte budget |
 //!
