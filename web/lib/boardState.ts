@@ -379,6 +379,7 @@ export function compareNotes(a: Note, b: Note): number {
 
 /** Applies one pending op to a map of notes (in place: the map is the view's own copy). */
 function applyOp(notes: Record<string, Note>, op: PendingOp, board: string): boolean {
+  // EXERCISE(ch4-optimistic-op): apply a pending op to the view (optimistic UI)
   const { intent } = op;
   const current = notes[intent.noteId];
   if (op.acked) {
@@ -428,6 +429,7 @@ function applyOp(notes: Record<string, Note>, op: PendingOp, board: string): boo
       delete notes[intent.noteId];
       return false;
   }
+  // EXERCISE_END(ch4-optimistic-op)
 }
 
 // ANCHOR: board_view

@@ -61,6 +61,7 @@ impl CorsPolicy {
     /// A preflight is `OPTIONS` carrying both `Origin` and `Access-Control-Request-Method`;
     /// any other `OPTIONS` goes to the router like a normal request.
     pub fn preflight(&self, method: &Method, headers: &HeaderMap) -> Option<Response<Body>> {
+        // EXERCISE(ch1-cors-preflight): answer a CORS preflight (204 or 403)
         if method != Method::OPTIONS || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
         {
             return None;
@@ -95,6 +96,7 @@ impl CorsPolicy {
             HeaderValue::from_static(PREFLIGHT_MAX_AGE_SECS),
         );
         Some(res)
+        // EXERCISE_END(ch1-cors-preflight)
     }
     // ANCHOR_END: cors_preflight
 

@@ -114,6 +114,7 @@ impl ApiError {
     // ANCHOR: into_response
     /// The JSON response for this error.
     pub fn into_response(self) -> Response<Body> {
+        // EXERCISE(ch1-error-json): turn an ApiError into its JSON response
         let json = serde_json::to_vec(&Envelope {
             error: Inner {
                 code: self.code,
@@ -134,6 +135,7 @@ impl ApiError {
             headers.append(name, value);
         }
         res
+        // EXERCISE_END(ch1-error-json)
     }
     // ANCHOR_END: into_response
 }

@@ -31,6 +31,7 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    // EXERCISE(ch1-read-json): read a JSON body: 415, 413, then 400 with line and column
     check_content_type(req.headers().get(header::CONTENT_TYPE))?;
     if let Some(len) = req
         .headers()
@@ -53,6 +54,7 @@ where
         }
     };
     parse_json(&bytes)
+    // EXERCISE_END(ch1-read-json)
 }
 // ANCHOR_END: read_json
 

@@ -162,6 +162,7 @@ impl Router {
     // ANCHOR: router_find
     /// Finds the handler for `method` and `path` (the path without the query string).
     pub fn find(&self, method: &Method, path: &str) -> Match<'_> {
+        // EXERCISE(ch1-router): match a route, or answer 404 / 405 with Allow
         let segments: Vec<&str> = split_path(path);
         let mut allowed: Vec<Method> = Vec::new();
         for route in &self.routes {
@@ -184,6 +185,7 @@ impl Router {
         } else {
             Match::MethodNotAllowed(allowed)
         }
+        // EXERCISE_END(ch1-router)
     }
     // ANCHOR_END: router_find
 }

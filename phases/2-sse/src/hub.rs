@@ -347,6 +347,7 @@ impl Hub {
         since: &StreamPosition,
         format: &dyn WireFormat,
     ) -> Result<Vec<Encoded>, Resume> {
+        // EXERCISE(ch2-replay-or-reset): replay exactly the missed events, or decide to reset
         if since.epoch != self.epoch {
             return Err(Resume::Reset {
                 reason: format!(
@@ -380,6 +381,7 @@ impl Hub {
             .filter(|msg| msg.position.as_ref().is_some_and(|p| p.seq > since.seq))
             .map(|msg| format.encode(msg))
             .collect())
+        // EXERCISE_END(ch2-replay-or-reset)
     }
 
     // ANCHOR: replay_from_source

@@ -61,6 +61,7 @@ impl FromStr for StreamPosition {
     type Err = BadPosition;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // EXERCISE(ch2-last-event-id): parse a Last-Event-ID into a stream position
         let bad = || BadPosition(s.chars().take(64).collect());
         let (epoch, seq) = s.rsplit_once('-').ok_or_else(bad)?;
         if epoch.is_empty() || !epoch.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -68,6 +69,7 @@ impl FromStr for StreamPosition {
         }
         let seq = seq.parse::<u64>().map_err(|_| bad())?;
         Ok(Self::new(epoch, seq))
+        // EXERCISE_END(ch2-last-event-id)
     }
 }
 

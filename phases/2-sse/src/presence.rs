@@ -174,6 +174,7 @@ impl PresenceList {
         self.entries.is_empty()
     }
 
+    // EXERCISE(ch2-presence): presence: one person, many tabs (join, leave, unchanged)
     /// Connection `conn` of `person` opened.
     pub fn add(&mut self, conn: u64, person: Person) -> Change {
         match self
@@ -216,6 +217,7 @@ impl PresenceList {
             Change::Unchanged
         }
     }
+    // EXERCISE_END(ch2-presence)
 }
 // ANCHOR_END: presence_list
 

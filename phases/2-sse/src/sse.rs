@@ -121,6 +121,7 @@ impl Event {
 
     /// Appends this event's bytes to `buf`.
     pub fn write_to(&self, buf: &mut BytesMut) {
+        // EXERCISE(ch2-event-encoder): write one event in the text/event-stream format
         self.write_fields(buf);
         // HTML §9.2.6: each `data:` line appends its value and one LF to the data buffer;
         // so one line per piece of the payload reproduces the payload.
@@ -129,6 +130,7 @@ impl Event {
         }
         // The empty line: "dispatch the event".
         buf.put_u8(b'\n');
+        // EXERCISE_END(ch2-event-encoder)
     }
 
     /// The `event:`, `id:` and `retry:` lines, the ones before the data.

@@ -176,6 +176,7 @@ pub struct Decision {
 /// Checks every field of `op` against its rule, before any state is looked at. Runs on
 /// the connection (an early, cheap answer) and again inside the store's transaction.
 pub fn validate(op: &NoteOp, limits: &RuleLimits) -> Result<(), Rejection> {
+    // EXERCISE(ch4-validate): validate every field of a note operation
     BoardName::parse(op.board()).map_err(|e| Rejection::validation(e.message))?;
     if !is_token(op.op_id(), MAX_OP_ID_LEN) {
         return Err(Rejection::validation(format!(
@@ -229,6 +230,7 @@ pub fn validate(op: &NoteOp, limits: &RuleLimits) -> Result<(), Rejection> {
         }
     }
     Ok(())
+    // EXERCISE_END(ch4-validate)
 }
 // ANCHOR_END: validate
 
@@ -301,6 +303,7 @@ pub fn decide(
     }
     // The conflict rule: which field groups does this op change, and did any of them
     // change after the version the client based it on?
+    // EXERCISE(ch4-conflict-rule): refuse a change to a field group modified after baseVersion
     let touched: Vec<(&str, u64)> = match op {
         NoteOp::NoteUpdate(u) => [
             u.text.as_ref().map(|_| ("text", current.text_version)),
@@ -323,6 +326,7 @@ pub fn decide(
             current: Some(Box::new(current.note.clone())),
         });
     }
+    // EXERCISE_END(ch4-conflict-rule)
     let mut next = current.clone();
     let v = version + 1;
     next.note.version = v;

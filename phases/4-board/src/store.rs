@@ -165,6 +165,7 @@ pub fn apply_op(
     now_ms: u64,
 ) -> Result<Outcome, StoreError> {
     let board = op.board();
+    // EXERCISE(ch4-idempotent-retry): answer a retried opId with its first ack
     // 1. A retry of an applied op gets the first answer again.
     if let Some(record) = tx.op(board, op.op_id())? {
         if record.request != op.fingerprint() {
@@ -181,6 +182,7 @@ pub fn apply_op(
         ack.duplicate = true;
         return Ok(Outcome::Duplicate(ack));
     }
+    // EXERCISE_END(ch4-idempotent-retry)
     // 2. Decide, from the note as stored and the board's size.
     if let Err(rejection) = rules::validate(op, limits) {
         return Ok(Outcome::Rejected(rejection));

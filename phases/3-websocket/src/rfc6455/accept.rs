@@ -31,11 +31,13 @@ pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Computes the `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2).
 pub fn accept_key(client_key: &str) -> String {
     // RFC 6455 §1.3: the server takes the value "minus any leading and trailing whitespace".
+    // EXERCISE(ch3-accept-key): compute Sec-WebSocket-Accept from Sec-WebSocket-Key
     let key = client_key.trim();
     let mut sha1 = Sha1::new();
     sha1.update(key.as_bytes());
     sha1.update(WEBSOCKET_GUID.as_bytes());
     STANDARD.encode(sha1.finalize())
+    // EXERCISE_END(ch3-accept-key)
 }
 // ANCHOR_END: accept_key
 

@@ -203,6 +203,7 @@ impl FrameCodec {
     // ANCHOR: decode_header
     /// Reads and checks a header from the front of `src`; consumes it only when complete.
     fn decode_header(&self, src: &mut BytesMut) -> Result<Option<FrameHeader>, ProtocolError> {
+        // EXERCISE(ch3-frame-header): decode and check a frame header
         let [b0, b1, ..] = src[..] else {
             return Ok(None);
         };
@@ -315,6 +316,7 @@ impl FrameCodec {
             mask,
             payload_len,
         }))
+        // EXERCISE_END(ch3-frame-header)
     }
     // ANCHOR_END: decode_header
 

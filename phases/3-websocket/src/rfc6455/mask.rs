@@ -45,6 +45,7 @@ pub fn apply_mask_naive(buf: &mut [u8], key: [u8; 4], offset: usize) {
 // ANCHOR: mask_fast
 /// Word-at-a-time masking of a whole payload (key position 0 at `buf[0]`).
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4]) {
+    // EXERCISE(ch3-masking): mask a payload a word (8 bytes) at a time
     let key_word = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
     ]);
@@ -59,6 +60,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4]) {
     for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
         *byte ^= key[i % 4];
     }
+    // EXERCISE_END(ch3-masking)
 }
 // ANCHOR_END: mask_fast
 

@@ -252,6 +252,7 @@ fn append_bounded(buf: &mut Vec<u8>, data: &[u8], limit: usize) {
 /// Returns `Ok(None)` for an empty payload, which the application sees as 1005 "no status
 /// received". The payload's length (≤ 125) was already checked by the frame decoder.
 pub fn parse_close_payload(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
+    // EXERCISE(ch3-close-payload): parse and validate a received Close frame
     match payload {
         // RFC 6455 §5.5.1: "The Close frame MAY contain a body".
         [] => Ok(None),
@@ -277,6 +278,7 @@ pub fn parse_close_payload(payload: &[u8]) -> Result<Option<CloseFrame>, Protoco
             }))
         }
     }
+    // EXERCISE_END(ch3-close-payload)
 }
 
 #[cfg(test)]
