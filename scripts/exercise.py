@@ -136,7 +136,9 @@ class CheckRun:
 
     def __init__(self, ex, quiet=False):
         env = dict(os.environ, CARGO_TERM_COLOR="never", NO_COLOR="1", FORCE_COLOR="0",
-                   NEXT_TELEMETRY_DISABLED="1", RUST_BACKTRACE="0")
+                   NEXT_TELEMETRY_DISABLED="1", RUST_BACKTRACE="0",
+                   # A failing property test on a stub must not leave a regression file.
+                   PROPTEST_DISABLE_FAILURE_PERSISTENCE="1")
         started = time.monotonic()
         result = subprocess.run(shlex.split(ex["check"]), cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -260,6 +262,13 @@ def cmd_restore(exercises, ex_id, rev):
     print(f"{ex_id}: the solution from {rev} is back in {ex['file']} (other edits kept)")
 
 
+def untracked():
+    """Files git does not track and does not ignore: what a check could leave behind."""
+    out = subprocess.run(["git", "ls-files", "--others", "--exclude-standard"], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    return set(out.split())
+
+
 def crate_of(ex):
     words = shlex.split(ex["check"])
     if "-p" in words:
@@ -315,6 +324,7 @@ def cmd_verify(manifest, exercises):
         return 1
     files = sorted({ex["file"] for ex in exercises})
     original = {f: (ROOT / f).read_bytes() for f in files}
+    untracked_before = untracked()
     rows, failures = [], []
     groups = {}
     for ex in exercises:
@@ -349,6 +359,7 @@ def cmd_verify(manifest, exercises):
         for f, data in original.items():
             (ROOT / f).write_bytes(data)
     changed = [f for f, data in original.items() if (ROOT / f).read_bytes() != data]
+    changed += sorted(untracked() - untracked_before)
     print(f"\n{'ch':<3} {'exercise':<22} {'stub: failing tests':<20} {'solution: tests':<16} ok")
     for ex, stub, run, ok in rows:
         print(f"{ex['chapter']:<3} {ex['id']:<22} {len(stub.failed):>3} of {len(stub.tests):<13} "
