@@ -5,18 +5,24 @@
 #   make exercises / exercise-start EX=… / exercise-check EX=… / exercise-restore EX=…
 #   make book   the book on http://localhost:3001 (the web app has :3000)
 SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 export CARGO_TERM_COLOR := never
 
-.PHONY: dev test lint-rust test-rust test-web docs e2e build-bins clean book \
+.PHONY: deps dev test lint-rust test-rust test-web docs e2e build-bins clean book \
 	tags check-tags check-phases exercises exercise-start exercise-check exercise-restore \
 	check-exercises failures
 
 dev: web/node_modules
 	./scripts/dev.sh
 
-test: lint-rust test-rust check-tags check-exercises test-web docs e2e
+test: deps lint-rust test-rust check-tags check-exercises test-web docs e2e
 	@echo "make test: all checks passed"
+
+# What a fresh machine lacks (Chromium, nats-server, redis-server, mdBook, …); a no-op
+# once everything is there. See the script for the list.
+deps:
+	./scripts/install-deps.sh
 
 lint-rust:
 	cargo fmt --all -- --check
