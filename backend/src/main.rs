@@ -10,6 +10,7 @@
 //! | 2 Server-Sent Events | `/boards/:board/events` (SSE with replay), presence, `/stats` |
 //! | 3 WebSocket | `/ws` (the board protocol), `/ws/echo`, `/ws/stats`, one hub for both transports |
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
+//! | 5 Hardening | the reconnection contract advertised to every client, heartbeats, graceful shutdown |
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ use phase_1_foundations::{logging, Composition, ServerConfig};
 use phase_2_sse::{Sse, SseConfig};
 use phase_3_websocket::{WebSocket, WsConfig};
 use phase_4_board::{Board, BoardConfig};
+use phase_5_hardening::{Hardening, HardeningConfig};
 
 // ANCHOR: backend_main
 /// Liveboard: a real-time collaborative board, built phase by phase.
@@ -34,6 +36,8 @@ struct Cli {
     ws: WsConfig,
     #[command(flatten)]
     board: BoardConfig,
+    #[command(flatten)]
+    hardening: HardeningConfig,
 }
 
 #[tokio::main]
@@ -44,6 +48,7 @@ async fn main() -> ExitCode {
         .module(Sse::new(cli.sse))
         .module(WebSocket::new(cli.ws))
         .module(Board::new(cli.board))
+        .module(Hardening::new(cli.hardening))
         .run()
         .await
 }
