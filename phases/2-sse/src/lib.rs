@@ -50,6 +50,7 @@ pub mod position;
 pub mod presence;
 pub mod query;
 pub mod queue;
+pub mod retry;
 pub mod routes;
 pub mod slots;
 pub mod sse;
@@ -59,6 +60,7 @@ pub use config::SseConfig;
 pub use hub::{Hub, HubLimits};
 pub use module::Sse;
 pub use position::StreamPosition;
+pub use retry::RetryAdvice;
 pub use routes::{routes, SseState};
 
 use phase_1_foundations::PhaseInfo;

@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 use phase_1_foundations::{Module, PhaseInfo, Router, ServerConfig, Services, StartError};
 
-use crate::{config::SseConfig, hub::Hub, presence::Presence, routes, HubLimits, SseState};
+use crate::{
+    config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice, routes, HubLimits,
+    SseState,
+};
 
 // ANCHOR: sse_module
 /// Phase 2's module: event streams and presence on a hub.
@@ -43,7 +46,9 @@ impl Module for Sse {
     fn build(&self, services: &mut Services) -> Result<Router, StartError> {
         let max_body_bytes = services.require::<ServerConfig>()?.max_body_bytes;
         let hub = services.get_or_insert_with(|| Hub::new(self.config.hub_limits()));
-        let state = SseState::with_hub(hub, self.config.clone(), max_body_bytes);
+        // A later phase may have provided better advice than the fixed `--sse-retry-ms`.
+        let retry = services.get_or_insert_with(|| RetryAdvice::fixed(self.config.retry_ms));
+        let state = SseState::with_advice(hub, self.config.clone(), max_body_bytes, retry);
         services.insert::<Arc<Presence>>(state.presence().clone());
         services.insert(state.clone());
         Ok(routes(state))

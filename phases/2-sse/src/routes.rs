@@ -37,6 +37,7 @@ use crate::{
     presence::{parse_name, Person, Presence, PresenceEntry},
     query::Query,
     queue::CloseCause,
+    retry::RetryAdvice,
     slots::StreamSlots,
     sse::SseFormat,
     stream::{event_stream, StreamOptions},
@@ -50,6 +51,7 @@ pub struct SseState {
     slots: Arc<StreamSlots>,
     config: SseConfig,
     max_message_body_bytes: usize,
+    retry: RetryAdvice,
 }
 
 impl SseState {
@@ -57,7 +59,20 @@ impl SseState {
     /// own limits apply to its history). `server_max_body_bytes` is the server's
     /// `--max-body-bytes`, which caps what `POST .../messages` reads.
     pub fn with_hub(hub: Arc<Hub>, config: SseConfig, server_max_body_bytes: usize) -> Arc<Self> {
+        let retry = RetryAdvice::fixed(config.retry_ms);
+        Self::with_advice(hub, config, server_max_body_bytes, retry)
+    }
+
+    /// The same, with the retry advice a later phase provided (phase 5: drawn per client
+    /// over a window) instead of the fixed `--sse-retry-ms`.
+    pub fn with_advice(
+        hub: Arc<Hub>,
+        config: SseConfig,
+        server_max_body_bytes: usize,
+        retry: RetryAdvice,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            retry,
             presence: Presence::new(hub.clone()),
             slots: StreamSlots::new(config.max_streams, config.max_streams_per_board),
             max_message_body_bytes: config.max_message_body_bytes(server_max_body_bytes),
@@ -129,7 +144,10 @@ fn open_stream(
         // HEAD must not make someone appear online and vanish).
         return Ok(stream_response(body::empty()));
     }
-    let slot = state.slots.acquire(board.as_str())?;
+    let slot = state
+        .slots
+        .acquire(board.as_str())
+        .map_err(|e| state.retry.on_error(e))?;
     let (membership, resume) = state.presence.connect(
         board.as_str(),
         Arc::new(SseFormat),
@@ -141,7 +159,7 @@ fn open_stream(
     let queue = membership.subscription().queue().clone();
     let opts = StreamOptions {
         keepalive: state.config.keepalive(),
-        retry_ms: Some(state.config.retry_ms),
+        retry_ms: Some(state.retry.next_ms()),
     };
     Ok(stream_response(event_stream(
         queue,

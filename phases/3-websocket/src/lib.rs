@@ -136,7 +136,7 @@ pub use rfc6455::message::{parse_close_payload, Message, MessageAssembler};
 pub use rfc6455::opcode::{OpCode, MAX_CONTROL_PAYLOAD};
 pub use rfc6455::utf8::{Utf8Error, Utf8Validator};
 
-pub use board::session::{BoardExtension, BoardSession};
+pub use board::session::{BoardExtension, BoardSession, Greeting};
 pub use board::ws_format::WsFormat;
 pub use server::app::WebSocket;
 pub use server::config::WsConfig;

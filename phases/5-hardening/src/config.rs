@@ -16,21 +16,37 @@ use crate::{
 pub struct HardeningConfig {
     /// The window of a client's first retry, in milliseconds. Default 500. Smaller brings
     /// clients back sooner after a blip; larger spreads a mass reconnect wider.
-    #[arg(long = "backoff-base-ms", env = "LIVEBOARD_BACKOFF_BASE_MS", default_value_t = 500)]
+    #[arg(
+        long = "backoff-base-ms",
+        env = "LIVEBOARD_BACKOFF_BASE_MS",
+        default_value_t = 500
+    )]
     pub backoff_base_ms: u64,
 
     /// How much the window grows per failed attempt. Default 2.
-    #[arg(long = "backoff-factor", env = "LIVEBOARD_BACKOFF_FACTOR", default_value_t = 2.0)]
+    #[arg(
+        long = "backoff-factor",
+        env = "LIVEBOARD_BACKOFF_FACTOR",
+        default_value_t = 2.0
+    )]
     pub backoff_factor: f64,
 
     /// The largest retry window, in milliseconds. Default 30 000: a server that stays down
     /// is asked about twice a minute per client. Larger is gentler on a struggling server
     /// and slower to notice it is back.
-    #[arg(long = "backoff-cap-ms", env = "LIVEBOARD_BACKOFF_CAP_MS", default_value_t = 30_000)]
+    #[arg(
+        long = "backoff-cap-ms",
+        env = "LIVEBOARD_BACKOFF_CAP_MS",
+        default_value_t = 30_000
+    )]
     pub backoff_cap_ms: u64,
 
     /// Added to every retry delay, in milliseconds. Default 250: no tight loops.
-    #[arg(long = "backoff-min-ms", env = "LIVEBOARD_BACKOFF_MIN_MS", default_value_t = 250)]
+    #[arg(
+        long = "backoff-min-ms",
+        env = "LIVEBOARD_BACKOFF_MIN_MS",
+        default_value_t = 250
+    )]
     pub backoff_min_ms: u64,
 
     /// How long a connection must stay up before a client resets its attempt counter, in
@@ -146,6 +162,9 @@ mod tests {
 
     #[test]
     fn the_advertised_default_is_the_contract_default() {
-        assert_eq!(HardeningConfig::default().backoff(), BackoffPolicy::default());
+        assert_eq!(
+            HardeningConfig::default().backoff(),
+            BackoffPolicy::default()
+        );
     }
 }

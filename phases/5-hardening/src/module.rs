@@ -1,12 +1,25 @@
 //! [`Hardening`]: phase 5 as a module of a server (see [`phase_1_foundations::module`]).
 //!
-//! It comes after phases 2–4 in the list and changes none of their wiring: it *provides*
-//! what they ask for at build time (the messages every `/ws` connection gets after
-//! `welcome`), and *builds* on their state.
+//! It comes after phases 2–4 in the list and changes none of their wiring: in the
+//! *provide* pass it hands them what they ask for when they build —
+//!
+//! * a [`Greeting`]: the `connection.policy` message every `/ws` connection gets right
+//!   after `welcome`, so every client learns the backoff contract and the heartbeat timing
+//!   from the server it talks to;
+//! * a [`RetryAdvice`] drawn at random for every client (full jitter over the window of a
+//!   second attempt), which phase 2 sends as each stream's `retry:` and phase 2 and 3 as
+//!   the `Retry-After` of a `503` and the retry hint of a 1013 — instead of one fixed
+//!   number that brings every client back at the same instant —
+//!
+//! and in the *build* pass it starts what runs beside them.
+
+use std::sync::Arc;
 
 use phase_1_foundations::{Module, PhaseInfo, Router, Services, StartError};
+use phase_2_sse::RetryAdvice;
+use phase_3_websocket::Greeting;
 
-use crate::{config::HardeningConfig, protocol::HardeningServerEvent};
+use crate::{backoff::BackoffPolicy, config::HardeningConfig, protocol::HardeningServerEvent};
 
 // ANCHOR: hardening_module
 /// Phase 5's module: the reconnection contract and heartbeats.
@@ -37,8 +50,46 @@ impl Module for Hardening {
         crate::PHASE
     }
 
+    fn provide(&self, services: &mut Services) -> Result<(), StartError> {
+        services.insert(Greeting(Arc::from([self.policy_message()])));
+        services.insert(drawn_advice(self.config.backoff()));
+        Ok(())
+    }
+
     fn build(&self, _services: &mut Services) -> Result<Router, StartError> {
         Ok(Router::new())
     }
 }
 // ANCHOR_END: hardening_module
+
+// ANCHOR: drawn_advice
+/// Advice drawn for each client: the delay of a *second* attempt under `policy` (a client
+/// that is refused or cut has failed once), with full jitter, so clients told at the same
+/// moment come back spread over the whole window.
+pub fn drawn_advice(policy: BackoffPolicy) -> RetryAdvice {
+    RetryAdvice::from_fn(move || policy.delay_ms(1, fastrand::f64()))
+}
+// ANCHOR_END: drawn_advice
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawn_advice_spreads_over_the_second_window() {
+        let policy = BackoffPolicy::default();
+        let advice = drawn_advice(policy);
+        let draws: Vec<u64> = (0..200).map(|_| advice.next_ms()).collect();
+        let (lo, hi) = (
+            policy.min_ms as u64,
+            (policy.min_ms + policy.window_ms(1)) as u64,
+        );
+        assert!(draws.iter().all(|d| (lo..hi).contains(d)), "{draws:?}");
+        let distinct: std::collections::HashSet<_> = draws.iter().collect();
+        assert!(
+            distinct.len() > 50,
+            "200 draws should not repeat much: {}",
+            distinct.len()
+        );
+    }
+}

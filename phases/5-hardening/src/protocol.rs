@@ -93,21 +93,9 @@ impl HardeningServerEvent {
     }
 }
 
-// ANCHOR: retry_hint
-/// The suffix that carries a retry hint in a close reason.
-pub const RETRY_HINT: &str = " retry-after-ms=";
-
-/// `reason` with a retry hint of `ms` appended.
-pub fn with_retry_hint(reason: &str, ms: u64) -> String {
-    format!("{reason}{RETRY_HINT}{ms}")
-}
-
-/// The retry hint at the end of a close reason, if there is one.
-pub fn retry_hint(reason: &str) -> Option<u64> {
-    let (_, ms) = reason.rsplit_once(RETRY_HINT)?;
-    ms.parse().ok()
-}
-// ANCHOR_END: retry_hint
+// The hint's format lives with the advice it carries, in phase 2 (`retry.rs`); it is
+// re-exported here because this is where the wire additions of phase 5 are listed.
+pub use phase_2_sse::retry::{retry_hint, with_retry_hint, RETRY_HINT};
 
 #[cfg(test)]
 mod tests {
@@ -127,14 +115,5 @@ mod tests {
         assert_eq!(v["type"], "connection.policy");
         assert_eq!(v["payload"]["heartbeat"]["deadlineMs"], 50_000);
         assert_eq!(v["payload"]["backoff"]["jitter"]["kind"], "full");
-    }
-
-    #[test]
-    fn a_retry_hint_round_trips_through_a_close_reason() {
-        let reason = with_retry_hint("server shutting down", 2_300);
-        assert_eq!(reason, "server shutting down retry-after-ms=2300");
-        assert_eq!(retry_hint(&reason), Some(2_300));
-        assert_eq!(retry_hint("slow consumer"), None);
-        assert_eq!(retry_hint("x retry-after-ms=soon"), None);
     }
 }

@@ -45,7 +45,17 @@ pub struct BoardServices {
     pub presence: Arc<Presence>,
     /// Limits for requests.
     pub config: WsConfig,
+    /// What every connection is told right after `welcome`.
+    pub greeting: Greeting,
 }
+
+// ANCHOR: greeting
+/// Messages every `/ws` connection gets right after `welcome`, in order: how a later phase
+/// tells each client something when it connects without editing this session (phase 5:
+/// the reconnection and heartbeat policy). Each is the text of one message, built once.
+#[derive(Debug, Clone, Default)]
+pub struct Greeting(pub Arc<[String]>);
+// ANCHOR_END: greeting
 
 /// A protocol extension: more request types on the same connection (phase 4's notes).
 pub trait BoardExtension: Send + 'static {
@@ -323,6 +333,9 @@ impl<E: BoardExtension> Session for BoardSession<E> {
             max_message_bytes: self.services.config.limits().max_message_size as u64,
         };
         Self::send(cx, None, ServerEvent::Welcome(welcome));
+        for message in self.services.greeting.0.iter() {
+            cx.send_text(message.clone());
+        }
     }
 
     fn on_text(&mut self, text: String, cx: &mut SessionContext) {

@@ -15,9 +15,14 @@ use phase_1_foundations::{
     cors::CorsPolicy, module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services,
     StartError,
 };
-use phase_2_sse::{presence::Presence, Hub, HubLimits};
+use phase_2_sse::{presence::Presence, Hub, HubLimits, RetryAdvice};
 
-use crate::{routes, server::routes::BoardExtensionFactory, CloseCode, WsConfig, WsState};
+use crate::{
+    board::session::Greeting,
+    routes,
+    server::routes::{BoardExtensionFactory, DEFAULT_RETRY_MS},
+    CloseCode, WsConfig, WsState,
+};
 
 // ANCHOR: websocket_module
 /// Phase 3's module: WebSockets on the shared hub.
@@ -42,7 +47,12 @@ impl Module for WebSocket {
         let origins = CorsPolicy::new(services.require::<ServerConfig>()?.allowed_origins.clone());
         let hub = services.get_or_insert_with(|| Hub::new(HubLimits::default()));
         let presence = services.get_or_insert_with(|| Presence::new(hub.clone()));
-        let state = WsState::with_hub(self.config.clone(), origins, hub, presence);
+        // What later phases provide: advice on when to come back (phase 2 stores its own
+        // if no later phase gave better) and a greeting after `welcome` (phase 5).
+        let retry = services.get_or_insert_with(|| RetryAdvice::fixed(DEFAULT_RETRY_MS));
+        let greeting = services.get::<Greeting>().cloned().unwrap_or_default();
+        let state =
+            WsState::with_advice(self.config.clone(), origins, hub, presence, retry, greeting);
         services.insert(state.clone());
         Ok(match services.get::<BoardExtensionFactory>() {
             Some(extension) => extension.routes(state),

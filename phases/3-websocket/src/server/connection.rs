@@ -96,7 +96,10 @@ use std::{
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::FutureExt;
-use phase_2_sse::queue::{CloseCause, SubscriberQueue};
+use phase_2_sse::{
+    queue::{CloseCause, SubscriberQueue},
+    retry::{with_retry_hint, RetryAdvice},
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -120,7 +123,7 @@ use crate::{
 const READ_CHUNK: usize = 4 * 1024;
 
 /// How a connection behaves; built from [`crate::WsConfig`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectionOptions {
     /// Frame and message size limits for what the peer sends.
     pub limits: Limits,
@@ -129,6 +132,9 @@ pub struct ConnectionOptions {
     pub close_timeout: Duration,
     /// How long one write may take before the peer is declared dead.
     pub send_timeout: Duration,
+    /// When a client closed with "try again later" should come back (the hint in the
+    /// reason of a 1013).
+    pub retry: RetryAdvice,
 }
 
 /// How the main loop ended.
@@ -217,7 +223,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 return Ending::WeClose(request);
             }
             if let Some(cause) = feed_closed {
-                return Ending::WeClose(close_request_for(cause));
+                return Ending::WeClose(close_request_for(cause, &self.opts.retry));
             }
             let wake = tokio::select! {
                 biased;
@@ -483,7 +489,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
 }
 
 /// The Close to send when the hub closed a board's queue.
-fn close_request_for(cause: CloseCause) -> CloseRequest {
+fn close_request_for(cause: CloseCause, retry: &RetryAdvice) -> CloseRequest {
     let code = match cause {
         // Not the client's fault and not permanent: 1013 says "come back later" (with
         // backoff), and the client resumes from its last position without loss.
@@ -493,13 +499,15 @@ fn close_request_for(cause: CloseCause) -> CloseRequest {
     };
     // The slow-consumer reason says what happened to *this* client; for the others the
     // close-code table's reason is the one the client's table explains, so use it.
+    // A slow consumer is told when to come back: each one a different time when the
+    // server's advice is drawn (phase 5), so a burst of cuts does not return as a herd.
     let reason = match cause {
-        CloseCause::SlowConsumer => cause.reason(),
-        CloseCause::Shutdown | CloseCause::Closed => code.reason(),
+        CloseCause::SlowConsumer => with_retry_hint(cause.reason(), retry.next_ms()),
+        CloseCause::Shutdown | CloseCause::Closed => code.reason().to_owned(),
     };
     CloseRequest {
         code: code.code(),
-        reason: reason.to_owned(),
+        reason,
     }
 }
 
@@ -687,9 +695,11 @@ mod tests {
 
     #[test]
     fn a_cut_queue_closes_with_1013_and_a_shutdown_with_1001() {
-        let slow = close_request_for(CloseCause::SlowConsumer);
+        let advice = RetryAdvice::fixed(1_234);
+        let slow = close_request_for(CloseCause::SlowConsumer, &advice);
         assert_eq!(slow.code, 1013);
         assert!(slow.reason.starts_with("slow consumer"));
-        assert_eq!(close_request_for(CloseCause::Shutdown).code, 1001);
+        assert_eq!(phase_2_sse::retry::retry_hint(&slow.reason), Some(1_234));
+        assert_eq!(close_request_for(CloseCause::Shutdown, &advice).code, 1001);
     }
 }

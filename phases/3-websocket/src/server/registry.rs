@@ -5,7 +5,7 @@
 //! What is WebSocket-specific — and lives here — is:
 //!
 //! * **the connection limit**: [`ConnectionRegistry::register`] is called *before* the
-//!   101, so a full server answers `503 too_many_websockets` (JSON, with `Retry-After`)
+//!   101, so a full server answers `503 too_many_websockets` (JSON; the route adds `Retry-After`)
 //!   instead of accepting a socket it cannot serve;
 //! * **direct sends** to one connection ([`ConnectionRegistry::send`]), e.g. a reply from
 //!   another part of the server, through a small bounded queue: a connection that lets
@@ -42,7 +42,7 @@ use std::{
 
 use bytes::Bytes;
 use futures_util::task::AtomicWaker;
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use phase_1_foundations::ApiError;
 
 use crate::{rfc6455::close::CloseCode, server::stats::WsStats};
@@ -242,8 +242,7 @@ impl ConnectionRegistry {
                      (LIVEBOARD_WS_MAX_CONNECTIONS); try again later",
                     self.max
                 ),
-            )
-            .with_header(header::RETRY_AFTER, HeaderValue::from_static("5")));
+            ));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let direct = Arc::new(DirectSends::default());

@@ -22,13 +22,14 @@ use phase_1_foundations::{
 use phase_2_sse::{
     hub::{Hub, HubStats},
     presence::Presence,
+    retry::RetryAdvice,
 };
 use serde::Serialize;
 use tokio_util::task::TaskTracker;
 
 use crate::{
     board::protocol::SUBPROTOCOL,
-    board::session::{BoardExtension, BoardServices, BoardSession, NoExtension},
+    board::session::{BoardExtension, BoardServices, BoardSession, Greeting, NoExtension},
     rfc6455::close::CloseCode,
     rfc6455::limits::Limits,
     server::config::WsConfig,
@@ -40,6 +41,10 @@ use crate::{
     server::stats::{WsStats, WsStatsSnapshot},
 };
 
+/// The advice a server without a later phase gives a refused client, in milliseconds
+/// (`Retry-After: 5`).
+pub const DEFAULT_RETRY_MS: u64 = 5_000;
+
 /// Subprotocols `/ws` speaks, newest first.
 pub const BOARD_SUBPROTOCOLS: &[&str] = &[SUBPROTOCOL];
 
@@ -48,6 +53,7 @@ pub struct WsState {
     config: WsConfig,
     origins: CorsPolicy,
     services: Arc<BoardServices>,
+    retry: RetryAdvice,
     registry: Arc<ConnectionRegistry>,
     stats: Arc<WsStats>,
     tasks: TaskTracker,
@@ -63,6 +69,27 @@ impl WsState {
         hub: Arc<Hub>,
         presence: Arc<Presence>,
     ) -> Arc<Self> {
+        Self::with_advice(
+            config,
+            origins,
+            hub,
+            presence,
+            RetryAdvice::fixed(DEFAULT_RETRY_MS),
+            Greeting::default(),
+        )
+    }
+
+    /// The same, with what later phases provide: `retry`, the advice behind every
+    /// `Retry-After` and every retry hint in a close reason, and `greeting`, the messages
+    /// every `/ws` connection gets right after `welcome`.
+    pub fn with_advice(
+        config: WsConfig,
+        origins: CorsPolicy,
+        hub: Arc<Hub>,
+        presence: Arc<Presence>,
+        retry: RetryAdvice,
+        greeting: Greeting,
+    ) -> Arc<Self> {
         let stats = Arc::new(WsStats::default());
         Arc::new(Self {
             registry: ConnectionRegistry::new(config.max_connections, stats.clone()),
@@ -70,7 +97,9 @@ impl WsState {
                 hub,
                 presence,
                 config: config.clone(),
+                greeting,
             }),
+            retry,
             origins,
             config,
             stats,
@@ -116,6 +145,7 @@ impl WsState {
             limits,
             close_timeout: self.config.close_timeout(),
             send_timeout: self.config.send_timeout(),
+            retry: self.retry.clone(),
         }
     }
 }
@@ -216,7 +246,10 @@ where
     S: Session,
 {
     let up = handshake::accept(&mut req, &state.origins, subprotocols)?;
-    let registration = state.registry.register()?;
+    let registration = state
+        .registry
+        .register()
+        .map_err(|e| state.retry.on_error(e))?;
     let session = make_session(up.subprotocol);
     let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
     let stats = state.stats.clone();
