@@ -67,8 +67,10 @@ pub fn with_retry_hint(reason: &str, ms: u64) -> String {
 
 /// The retry hint at the end of a close reason, if there is one.
 pub fn retry_hint(reason: &str) -> Option<u64> {
+    // EXERCISE(ch5-retry-hint): read the retry hint at the end of a close reason
     let (_, ms) = reason.rsplit_once(RETRY_HINT)?;
     ms.parse().ok()
+    // EXERCISE_END(ch5-retry-hint)
 }
 // ANCHOR_END: retry_hint
 

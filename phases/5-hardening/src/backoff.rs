@@ -98,6 +98,7 @@ impl BackoffPolicy {
     /// The window for `attempt` (0 for the first retry): `min(cap, base × factorᵃᵗᵗᵉᵐᵖᵗ)`,
     /// grown by repeated multiplication so that every language computes the same double.
     pub fn window_ms(&self, attempt: u32) -> f64 {
+        // EXERCISE(ch5-backoff-window): grow the retry window exponentially, up to the cap
         let mut window = self.base_ms;
         for _ in 0..attempt {
             if window >= self.cap_ms {
@@ -106,6 +107,7 @@ impl BackoffPolicy {
             window *= self.factor;
         }
         window.min(self.cap_ms)
+        // EXERCISE_END(ch5-backoff-window)
     }
     // ANCHOR_END: window
 
@@ -113,6 +115,7 @@ impl BackoffPolicy {
     /// The delay before retry number `attempt`, for a uniform `draw` in `[0, 1)`, in whole
     /// milliseconds.
     pub fn delay_ms(&self, attempt: u32, draw: f64) -> u64 {
+        // EXERCISE(ch5-backoff-delay): draw the delay with full jitter (and keep the broken variant for the demo)
         let draw = draw.clamp(0.0, 1.0);
         let window = self.window_ms(attempt);
         let spread = match self.jitter {
@@ -124,6 +127,7 @@ impl BackoffPolicy {
             }
         };
         (self.min_ms + spread).floor() as u64
+        // EXERCISE_END(ch5-backoff-delay)
     }
 
     /// The delay to wait when the server also sent a hint (a 1012/1013 close reason, a
@@ -154,6 +158,7 @@ impl ReconnectState {
     /// attempt number to compute the next delay with — 0 after a stable connection, one
     /// more than last time otherwise.
     pub fn closed(&mut self, now_ms: u64, policy: &BackoffPolicy) -> u32 {
+        // EXERCISE(ch5-reconnect-reset): reset the attempt counter only after a stable connection
         let stable = self
             .opened_at_ms
             .take()
@@ -164,6 +169,7 @@ impl ReconnectState {
         let this = self.attempt;
         self.attempt = self.attempt.saturating_add(1);
         this
+        // EXERCISE_END(ch5-reconnect-reset)
     }
 }
 // ANCHOR_END: reconnect_state

@@ -43,7 +43,10 @@ fn request(server: &TestServer) -> tokio_tungstenite::tungstenite::handshake::cl
         .expect("a ws url");
     let headers = req.headers_mut();
     headers.insert("origin", HeaderValue::from_static("http://localhost:3000"));
-    headers.insert("sec-websocket-protocol", HeaderValue::from_static("liveboard.v1"));
+    headers.insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("liveboard.v1"),
+    );
     req
 }
 
@@ -118,7 +121,10 @@ async fn event_streams_are_told_different_retry_delays_inside_the_window() {
     let mut seen = HashSet::new();
     for _ in 0..12 {
         let ms = first_retry(&server).await;
-        let (lo, hi) = (policy.min_ms as u64, (policy.min_ms + policy.window_ms(1)) as u64);
+        let (lo, hi) = (
+            policy.min_ms as u64,
+            (policy.min_ms + policy.window_ms(1)) as u64,
+        );
         assert!((lo..hi).contains(&ms), "retry {ms} outside [{lo}, {hi})");
         seen.insert(ms);
     }
@@ -136,8 +142,12 @@ async fn a_refused_websocket_gets_retry_after_from_the_drawn_advice() {
         },
     )
     .await;
-    let (_first, _) = connect_async(request(&server)).await.expect("the first fits");
-    let err = connect_async(request(&server)).await.expect_err("the second is refused");
+    let (_first, _) = connect_async(request(&server))
+        .await
+        .expect("the first fits");
+    let err = connect_async(request(&server))
+        .await
+        .expect_err("the second is refused");
     let tokio_tungstenite::tungstenite::Error::Http(res) = err else {
         panic!("expected an HTTP refusal, got {err}");
     };
@@ -157,5 +167,8 @@ fn a_close_reason_hint_is_what_the_client_parses() {
     // client's parser (web/lib) reads the same suffix, exported in hardening.ts.
     let reason = phase_2_sse::retry::with_retry_hint("slow consumer: queue over budget", 812);
     assert_eq!(retry_hint(&reason), Some(812));
-    assert!(reason.len() <= 123, "a close reason fits in a control frame");
+    assert!(
+        reason.len() <= 123,
+        "a close reason fits in a control frame"
+    );
 }
