@@ -50,8 +50,8 @@ export function BoardWorkspace({ board, identity, holdOutgoing, inspector = fals
     <div className="space-y-4">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div className="flex items-center gap-3">
-          <BoardConnectionBadge connection={live.connection} />
-          {live.connection.state === "offline" && !live.connection.retrying && (
+          <BoardConnectionBadge connection={live.connection} waitingChanges={live.waitingChanges} />
+          {live.connection.kind === "stopped" && (
             <button type="button" data-testid="board-reconnect" onClick={live.reconnect} className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-white">
               Reconnect
             </button>

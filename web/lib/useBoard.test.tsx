@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
-import { act, renderHook, waitFor } from "@testing-library/react";
+import { act, cleanup, renderHook, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
+import { DEFAULT_POLICY } from "./backoff";
 import type { Note } from "./generated/board";
 import { SUBPROTOCOL } from "./generated/protocol";
 import type { Identity } from "./presence";
@@ -53,6 +54,8 @@ beforeEach(() => {
   vi.stubGlobal("WebSocket", FakeWebSocket);
 });
 afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
   vi.unstubAllGlobals();
 });
 
@@ -60,7 +63,7 @@ describe("useBoard", () => {
   it("waits for an identity, then subscribes with the person on a liveboard.v1 socket", () => {
     const hook = renderHook(({ identity }) => useBoard("demo", identity), { wrapper: withBackend, initialProps: { identity: null as Identity | null } });
     expect(FakeWebSocket.instances).toHaveLength(0);
-    expect(hook.result.current.connection).toEqual({ state: "no-identity" });
+    expect(hook.result.current.connection).toEqual({ kind: "no-identity" });
 
     hook.rerender({ identity: ME });
     const ws = FakeWebSocket.latest();
@@ -74,7 +77,7 @@ describe("useBoard", () => {
     const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
     const ws = FakeWebSocket.latest();
     await openBoard(ws, [note("n1")]);
-    expect(hook.result.current.connection).toEqual({ state: "open", synced: true });
+    expect(hook.result.current.connection).toEqual({ kind: "live" });
     expect(hook.result.current.view.notes.map((n) => n.id)).toEqual(["n1"]);
 
     act(() => {
@@ -153,9 +156,13 @@ describe("useBoard", () => {
     const inFlight = lastSent(first, "note_create")!;
 
     act(() => first.serverClose(1006, "", false));
-    expect(hook.result.current.connection).toMatchObject({ state: "offline", retrying: true });
+    expect(hook.result.current.connection).toMatchObject({ kind: "reconnecting", loss: { kind: "closed", code: 1006 } });
+    // The change in flight is waiting again, and says so.
+    expect(hook.result.current.waitingChanges).toBe(1);
     expect(hook.result.current.people).toEqual([]);
-    // The retry delay is random and bounded (under a second for the first attempt).
+    // The first retry's delay under the default policy: 250 ms + a random part of 500 ms.
+    const chosen = hook.result.current.link.timeline.find((e) => e.kind === "delay");
+    expect(chosen).toMatchObject({ attempt: 0, why: "policy" });
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(2), { timeout: 3_000 });
     const second = FakeWebSocket.latest();
     act(() => second.serverOpen(SUBPROTOCOL));
@@ -166,6 +173,8 @@ describe("useBoard", () => {
     await waitFor(() => expect(lastSent(second, "note_create")?.payload.opId).toBe(inFlight.payload.opId));
     // What it had stays on screen meanwhile.
     expect(hook.result.current.view.notes.map((n) => n.text)).toEqual(["note n1", "in flight"]);
+    // The timeline says how the resume went.
+    expect(hook.result.current.link.timeline.at(-1)).toMatchObject({ kind: "resume", recovered: true, replayed: 0 });
   });
 
   it("does not reconnect when the close code says stop", () => {
@@ -173,7 +182,7 @@ describe("useBoard", () => {
     const ws = FakeWebSocket.latest();
     act(() => ws.serverOpen(SUBPROTOCOL));
     act(() => ws.serverClose(1009, "message too big"));
-    expect(hook.result.current.connection).toMatchObject({ state: "offline", retrying: false, reason: expect.stringMatching(/^1009 /) });
+    expect(hook.result.current.connection).toEqual({ kind: "stopped", reason: "1009 message too big" });
     act(() => hook.result.current.reconnect());
     expect(FakeWebSocket.instances).toHaveLength(2);
   });
@@ -192,5 +201,39 @@ describe("useBoard", () => {
     expect(second).not.toBe(first);
     act(() => second.serverOpen(SUBPROTOCOL));
     expect(lastSent(second, "subscribe")?.payload).toEqual({ board: "demo", since: "ep-3", person: ME });
+  });
+
+  it("gives up on a link that went silent, queues the change in flight again at once, and resumes on a new socket", () => {
+    vi.useFakeTimers({ now: 5_000_000 });
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const first = FakeWebSocket.latest();
+    act(() => first.serverOpen(SUBPROTOCOL));
+    act(() => first.serverSend({ type: "connection.policy", payload: { backoff: DEFAULT_POLICY, heartbeat: { intervalMs: 500, deadlineMs: 1_500 } } }));
+    act(() => first.serverSend({ id: lastSent(first, "subscribe")?.id, type: "ack", payload: { request: "subscribe", board: "demo" } }));
+    const ask = lastSent(first, "board_snapshot");
+    act(() => first.serverSend({ id: ask?.id, type: "snapshot", payload: { board: "demo", position: "ep-4", seq: 4, notes: [note("n1")] } }));
+    expect(hook.result.current.connection).toEqual({ kind: "live" });
+    act(() => void hook.result.current.create({ text: "in flight", color: "#fde68a", column: "To do", order: 2 }));
+    const inFlight = lastSent(first, "note_create")!;
+    expect(inFlight).toBeDefined();
+
+    // The server goes quiet (frozen, or the route died): no message for the deadline.
+    act(() => void vi.advanceTimersByTime(1_500));
+    expect(first.closedWith?.code).toBe(4000);
+    expect(hook.result.current.connection).toMatchObject({ kind: "reconnecting", loss: { kind: "deadline", deadlineMs: 1_500 } });
+    expect(hook.result.current.waitingChanges).toBe(1);
+    expect(hook.result.current.state.pending[0]?.status).toBe("queued");
+
+    // The chosen delay later, a new socket resumes from the last position and sends the op again.
+    const phase = hook.result.current.link.supervisor.phase;
+    act(() => void vi.advanceTimersByTime(phase.kind === "waiting" ? phase.delayMs : 0));
+    const second = FakeWebSocket.latest();
+    expect(second).not.toBe(first);
+    act(() => second.serverOpen(SUBPROTOCOL));
+    expect(lastSent(second, "subscribe")?.payload).toEqual({ board: "demo", since: "ep-4", person: ME });
+    act(() => second.serverSend({ id: lastSent(second, "subscribe")?.id, type: "ack", payload: { request: "subscribe", board: "demo" } }));
+    act(() => second.serverSend({ type: "ready", payload: { board: "demo", position: "ep-4", recovered: true, replayed: 0 } }));
+    expect(lastSent(second, "note_create")?.payload.opId).toBe(inFlight.payload.opId);
+    expect(hook.result.current.connection).toEqual({ kind: "live" });
   });
 });

@@ -11,7 +11,7 @@
  *        ─▶ board_snapshot            (only when there is no base, or after a reset)
  *        ─▶ every queued op           (new ones, and in-flight ones again: same opId)
  *   ◀─ ack / error / snapshot / note.* / ready / reset / presence.*   → reducers
- *   close ─▶ in-flight ops are queued again; reconnect after a random delay (full jitter)
+ *   close ─▶ in-flight ops are queued again; reconnect by the contract (connectionSupervisor.ts)
  * ```
  *
  * All the decisions live in the pure reducer; this hook only moves messages between it and
@@ -24,12 +24,18 @@
  * ({@link boardMessageOf}) and turns it into an action. The frame log stays the
  * inspector's: nothing here reads it.
  *
- * **Reconnecting** is deliberately simple here — a random delay up to a cap that doubles
- * per failed attempt, reset once the board is live again. Phase 5 replaces it with the
- * shared backoff contract and heartbeats.
+ * **Reconnecting and liveness** are the supervisor's ({@link useSupervisedSocket}): the
+ * backoff contract the server advertises, the close code's verdict, and a deadline on
+ * silence. When it gives up on a link it reports the socket closed at once, so in-flight ops
+ * are queued again here without waiting for the browser's own close event. The board adds
+ * what only it sees to the connection's timeline: how each resume went.
  */
 
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+
+import type { SupervisorState } from "./connectionSupervisor";
+import type { TimelineEntry } from "./connectionTimeline";
+import { linkStatus, type LinkStatus } from "./connectionWords";
 
 import { boardMessageOf, encodeNoteRequest } from "./boardMessages";
 import { encodeRequest } from "./boardProtocol";
@@ -49,16 +55,13 @@ import {
 import { SUBPROTOCOL } from "./generated/protocol";
 import { newClientId, presenceReducer, type Identity, type Person } from "./presence";
 import { useBackendUrl } from "./useRuntimeConfig";
-import { useWebSocket, type SocketEvent, type WebSocketHandle } from "./useWebSocket";
+import { useSupervisedSocket, type LinkControls } from "./useSupervisedSocket";
+import type { SocketEvent, WebSocketHandle } from "./useWebSocket";
 import { webSocketUrl } from "./webSocketUrl";
 
 const PROTOCOLS = [SUBPROTOCOL];
 /** Frame log kept by the socket hook for the inspector on /phases/4: enough to scroll back, small enough to draw. */
 const MAX_LOG = 1_000;
-/** Reconnect delays: random in [MIN, min(CAP, BASE × 2^attempt)] ms. */
-const RECONNECT_MIN_MS = 200;
-const RECONNECT_BASE_MS = 500;
-const RECONNECT_CAP_MS = 5_000;
 
 export interface UseBoardOptions {
   /**
@@ -68,17 +71,16 @@ export interface UseBoardOptions {
   readonly holdOutgoing?: boolean;
 }
 
-/** The connection as the board sees it. */
-export type BoardConnection =
-  | { readonly state: "no-identity" }
-  | { readonly state: "connecting" }
-  /** Open; `synced` once a snapshot or a resume gave the board a base. */
-  | { readonly state: "open"; readonly synced: boolean }
-  /**
-   * Closed. `retrying`: a new attempt is planned (at `retryAt`, once known); it is not when
-   * the close code's verdict in the shared table is not "reconnect". `reason`: the close explained.
-   */
-  | { readonly state: "offline"; readonly retrying: boolean; readonly retryAt: number | null; readonly reason: string | null };
+/** The connection as the board's badge shows it (`connectionWords.ts`). */
+export type BoardConnection = LinkStatus;
+
+/** The supervised link underneath, for the `/phases/5` page. */
+export interface BoardLink {
+  readonly supervisor: SupervisorState;
+  readonly timeline: readonly TimelineEntry[];
+  readonly deaf: boolean;
+  readonly controls: LinkControls;
+}
 
 export interface BoardHandle {
   readonly board: string;
@@ -87,6 +89,9 @@ export interface BoardHandle {
   /** Who is on the board now (several tabs of one person are one entry). */
   readonly people: readonly Person[];
   readonly connection: BoardConnection;
+  /** Our changes the server has not confirmed yet (queued or in flight). */
+  readonly waitingChanges: number;
+  readonly link: BoardLink;
   /** Why the server refused our subscription (e.g. a bad name), if it did. */
   readonly subscribeError: string | null;
   /** The socket underneath, for the frame log on /phases/4. */
@@ -110,7 +115,6 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
   // The socket (by number) on which `subscribe` went out: ops and snapshots wait for it.
   const [subscribedOn, setSubscribedOn] = useState(0);
   const [subscribeError, setSubscribeError] = useState<string | null>(null);
-  const [retryAt, setRetryAt] = useState<number | null>(null);
   // Bumped when a held-back op (rate_limited) may go.
   const [tick, setTick] = useState(0);
 
@@ -123,7 +127,6 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
   });
   const requestCounter = useRef(0);
   const subscribeRequest = useRef<string | null>(null);
-  const attempts = useRef(0);
   const sentKeys = useRef(new Set<string>());
   const snapshotAsked = useRef<string | null>(null);
   // The socket that opened and has not been seen closing yet (0: none).
@@ -191,6 +194,7 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
         break;
       case "snapshot":
         act({ type: "snapshot", requestId: message.id, snapshot: message.snapshot, at: now });
+        if (message.snapshot.board === board) note({ at: now, kind: "snapshot", notes: message.snapshot.notes.length });
         break;
       case "event":
         act({ type: "event", event: message.event, at: now });
@@ -198,10 +202,11 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
       case "session": {
         const { envelope } = message;
         if (envelope.type === "ready" && envelope.payload.board === board) {
-          attempts.current = 0;
           act({ type: "resumed", recovered: envelope.payload.recovered, at: now });
+          note({ at: now, kind: "resume", recovered: envelope.payload.recovered, replayed: envelope.payload.replayed });
         } else if (envelope.type === "reset" && envelope.payload.board === board) {
           act({ type: "reset", reason: envelope.payload.reason, at: now });
+          note({ at: now, kind: "reset", reason: envelope.payload.reason });
         } else if (envelope.type === "presence.list" && envelope.payload.board === board) {
           presence({ type: "list", people: envelope.payload.people });
         } else if (envelope.type === "presence.join" && envelope.payload.board === board) {
@@ -215,7 +220,8 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     }
   };
 
-  const socket = useWebSocket(url, { protocols: PROTOCOLS, autoConnect: true, maxLog: MAX_LOG, onSocketEvent });
+  const supervised = useSupervisedSocket(url, { protocols: PROTOCOLS, maxLog: MAX_LOG, onSocketEvent });
+  const { socket, note, supervisor, timeline, deaf, controls } = supervised;
   const { connect, sendText } = socket;
 
   const live = socket.state === "open" && subscribedOn === socket.socket && subscribedOn > 0;
@@ -260,28 +266,6 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     return () => clearTimeout(timer);
   }, [live, holdOutgoing, state, board, sendText, nextRequestId, tick]);
 
-  // --- Reconnect after a close, with a growing random delay. -----------------------------
-  // Only when the close code says so (the shared close-code table's verdict): after, say,
-  // 1009 "message too big", reconnecting in a loop would fail the same way forever.
-  const closed = url !== null && socket.state === "closed" && socket.socket > 0;
-  const autoRetry = closed && (socket.close?.verdict ?? "reconnect") === "reconnect";
-  useEffect(() => {
-    if (!autoRetry) return;
-    const cap = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** attempts.current);
-    const delay = RECONNECT_MIN_MS + Math.random() * cap;
-    attempts.current += 1;
-    const at = Date.now() + delay;
-    const timer = setTimeout(() => {
-      setRetryAt(null);
-      connect();
-    }, delay);
-    const shown = setTimeout(() => setRetryAt(at), 0);
-    return () => {
-      clearTimeout(timer);
-      clearTimeout(shown);
-    };
-  }, [autoRetry, socket.socket, connect]);
-
   // --- A new name or color: subscribe again on a new connection. -------------------------
   const identityKey = identity ? `${identity.clientId}|${identity.name}|${identity.color}` : "";
   const lastIdentityKey = useRef(identityKey);
@@ -314,19 +298,9 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
 
   const view = useMemo(() => boardView(state), [state]);
 
-  const connection: BoardConnection =
-    url === null
-      ? { state: "no-identity" }
-      : socket.state === "open"
-        ? { state: "open", synced: state.synced && live }
-        : socket.state === "connecting"
-          ? { state: "connecting" }
-          : {
-              state: "offline",
-              retrying: autoRetry,
-              retryAt: autoRetry ? retryAt : null,
-              reason: socket.close ? `${socket.close.code} ${socket.close.meaning}` : null,
-            };
+  const connection: BoardConnection = url === null ? { kind: "no-identity" } : linkStatus(supervisor, state.synced && live);
+  const waitingChanges = state.pending.filter((op) => op.status !== "acked").length;
+  const link = useMemo<BoardLink>(() => ({ supervisor, timeline, deaf, controls }), [supervisor, timeline, deaf, controls]);
 
   return {
     board,
@@ -334,6 +308,8 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     view,
     people,
     connection,
+    waitingChanges,
+    link,
     subscribeError,
     socket,
     create,
@@ -341,6 +317,6 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     move,
     remove,
     dismiss,
-    reconnect: connect,
+    reconnect: controls.reconnect,
   };
 }
