@@ -37,7 +37,8 @@ pub struct IdleOptions {
     /// WebSockets or event streams.
     #[arg(long, value_enum, default_value_t = Transport::Ws)]
     pub transport: Transport,
-    /// Seconds to wait after the last connection before reading RSS.
+    /// Seconds to wait after the last connection before reading RSS; the server's CPU time
+    /// over these seconds is its idle CPU (heartbeats, timers).
     #[arg(long, default_value_t = 2)]
     pub settle_secs: u64,
 }
@@ -82,7 +83,7 @@ pub async fn measure(server: ServerProcess, o: &IdleOptions, n: usize) -> Result
     let conns = open(&server, o.transport, n).await?;
     let (cpu1, connect_wall) = (server.cpu(), t0.elapsed());
     tokio::time::sleep(Duration::from_secs(o.settle_secs)).await;
-    let (rss1, slab1) = (server.rss_kib(), procfs::slab_kib());
+    let (rss1, slab1, cpu2) = (server.rss_kib(), procfs::slab_kib(), server.cpu());
     drop(server);
     drop(conns);
     let per_socket = match (slab0, slab1) {
@@ -103,6 +104,10 @@ pub async fn measure(server: ServerProcess, o: &IdleOptions, n: usize) -> Result
             (cpu1 - cpu0).as_secs_f64() * 1e6 / n as f64,
         ),
         ("handshakes/s", n as f64 / connect_wall.as_secs_f64()),
+        (
+            "server CPU % while idle",
+            (cpu2 - cpu1).as_secs_f64() * 100.0 / o.settle_secs.max(1) as f64,
+        ),
         ("kernel slab KiB/socket (noisy)", per_socket),
     ])
 }

@@ -76,6 +76,10 @@ pub struct ServerOptions {
     /// connection; 4 KiB is the size our own server reads in.
     #[arg(long, default_value_t = 4096)]
     pub tungstenite_read_buffer: usize,
+    /// One more argument for `liveboard`, after the tool's own (repeat for several), e.g.
+    /// `--liveboard-arg=--heartbeat-interval-ms=1000` to measure with frequent heartbeats.
+    #[arg(long = "liveboard-arg", allow_hyphen_values = true)]
+    pub liveboard_args: Vec<String>,
 }
 
 impl ServerOptions {
@@ -140,6 +144,7 @@ impl ServerProcess {
                     "--sse-max-streams-per-board",
                     "20000",
                 ]);
+                cmd.args(&opts.liveboard_args);
             }
             ServerKind::Tungstenite | ServerKind::Fastwebsockets => {
                 let me = std::env::current_exe()

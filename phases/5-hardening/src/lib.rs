@@ -8,6 +8,7 @@
 //! | concept | file |
 //! |---|---|
 //! | the reconnection contract: exponential backoff, full jitter that survives the cap, a counter reset only after a stable period, server hints | [`backoff`] |
+//! | the server's heartbeat: pings and `heartbeat` messages from one shared task, dead peers closed within a deadline, first pings spread | [`heartbeat`] |
 //! | what phase 5 adds to the wire: the connection policy, the app-level heartbeat, the retry hint in a close reason | [`protocol`] |
 //! | TypeScript generated from these types | [`generated`] |
 //! | every setting with its default and trade-off | [`config`] |
@@ -21,6 +22,7 @@
 pub mod backoff;
 pub mod config;
 pub mod generated;
+pub mod heartbeat;
 pub mod module;
 pub mod protocol;
 

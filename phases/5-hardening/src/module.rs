@@ -11,15 +11,24 @@
 //!   the `Retry-After` of a `503` and the retry hint of a 1013 — instead of one fixed
 //!   number that brings every client back at the same instant —
 //!
-//! and in the *build* pass it starts what runs beside them.
+//! and in the *build* pass it starts the [`heartbeat`](crate::heartbeat) task on phase 3's
+//! registry, and stops it when shutdown begins (from then on every connection is being
+//! closed with 1001 anyway).
 
 use std::sync::Arc;
 
 use phase_1_foundations::{Module, PhaseInfo, Router, Services, StartError};
 use phase_2_sse::RetryAdvice;
-use phase_3_websocket::Greeting;
+use phase_3_websocket::{Greeting, WsState};
+use tokio_util::sync::CancellationToken;
 
-use crate::{backoff::BackoffPolicy, config::HardeningConfig, protocol::HardeningServerEvent};
+use crate::{
+    backoff::BackoffPolicy, config::HardeningConfig, heartbeat, protocol::HardeningServerEvent,
+};
+
+/// The running heartbeat task, as stored in the services: cancel to stop it.
+#[derive(Debug, Clone)]
+pub struct HeartbeatTask(pub CancellationToken);
 
 // ANCHOR: hardening_module
 /// Phase 5's module: the reconnection contract and heartbeats.
@@ -56,8 +65,18 @@ impl Module for Hardening {
         Ok(())
     }
 
-    fn build(&self, _services: &mut Services) -> Result<Router, StartError> {
+    fn build(&self, services: &mut Services) -> Result<Router, StartError> {
+        let ws = services.require::<Arc<WsState>>()?;
+        let stop = CancellationToken::new();
+        heartbeat::spawn(ws.registry(), self.config.heartbeat(), stop.clone());
+        services.insert(HeartbeatTask(stop));
         Ok(Router::new())
+    }
+
+    fn begin_shutdown(&self, services: &Services) {
+        if let Some(HeartbeatTask(stop)) = services.get::<HeartbeatTask>() {
+            stop.cancel();
+        }
     }
 }
 // ANCHOR_END: hardening_module

@@ -239,6 +239,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 }
                 Wake::Read(Ok(n)) => {
                     self.stats.received(n);
+                    // Any byte from the peer is proof of life, a Pong or a message
+                    // (see `server::liveness`): one relaxed store.
+                    reg.heard_from_peer();
                     // Replies to the messages before an ending are written first (top of
                     // the loop), as if the bytes had arrived one at a time.
                     input_ended = self.process_input(session);

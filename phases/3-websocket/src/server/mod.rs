@@ -7,6 +7,7 @@ pub mod config;
 pub mod connection;
 pub mod echo;
 pub mod handshake;
+pub mod liveness;
 pub mod registry;
 pub mod routes;
 pub mod session;

@@ -12,7 +12,12 @@
 //!   it fill is not reading, and is closed as a slow consumer rather than buffered for;
 //! * **closing** one or every connection with a code ([`ConnectionRegistry::close_all`]
 //!   with 1001 on shutdown). A close request is a value that replaces the previous one,
-//!   not a queued message, so it can never be refused for lack of room.
+//!   not a queued message, so it can never be refused for lack of room;
+//! * **liveness** ([`crate::server::liveness`]): when each connection last heard from its
+//!   peer, and a walk over every open connection
+//!   ([`ConnectionRegistry::for_each_open`]) that lets one shared task ping them all and
+//!   close the silent ones. A heartbeat, like a close request, is a slot that a newer one
+//!   replaces: a peer that does not read never piles them up.
 //!
 //! # One container, one wake-up
 //!
@@ -45,7 +50,11 @@ use futures_util::task::AtomicWaker;
 use http::StatusCode;
 use phase_1_foundations::ApiError;
 
-use crate::{rfc6455::close::CloseCode, server::stats::WsStats};
+use crate::{
+    rfc6455::close::CloseCode,
+    server::liveness::{Liveness, RegistryClock},
+    server::stats::WsStats,
+};
 
 /// Frames a connection's [`DirectSends`] holds before the connection counts as not
 /// reading. Default 64. Direct sends are replies, not broadcasts (those go through the
@@ -80,7 +89,6 @@ impl CloseRequest {
 /// connection is asked to close as a slow consumer (1013); the close request is one slot
 /// that a newer request replaces. Shared (`Arc`) by the registry's entry and the
 /// connection's [`Registration`].
-#[derive(Default)]
 pub struct DirectSends {
     state: Mutex<DirectState>,
     /// Set (after the state changed) by every sender; cleared by the connection before it
@@ -88,6 +96,8 @@ pub struct DirectSends {
     pending: AtomicBool,
     /// The connection's task, woken when something is sent. One consumer, so one waker.
     waker: AtomicWaker,
+    /// When the connection opened and last heard from its peer.
+    liveness: Liveness,
 }
 
 #[derive(Default)]
@@ -96,12 +106,24 @@ struct DirectState {
     /// (almost all of them) never pays for a buffer.
     direct: VecDeque<Bytes>,
     close: Option<CloseRequest>,
+    /// The latest heartbeat (encoded frames, and how many), replacing one not yet sent.
+    /// A slot, not a queue entry: a heartbeat adds no allocation to an idle connection.
+    heartbeat: Option<(Bytes, usize)>,
 }
 
 /// Why [`DirectSends::push_direct`] refused a frame.
 struct Full;
 
 impl DirectSends {
+    fn new(liveness: Liveness) -> Self {
+        Self {
+            state: Mutex::default(),
+            pending: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+            liveness,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, DirectState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -139,6 +161,13 @@ impl DirectSends {
         self.notify();
     }
 
+    /// Sets the heartbeat slot to `frames` (holding `count` frames), replacing one not yet
+    /// taken.
+    fn set_heartbeat(&self, frames: Bytes, count: usize) {
+        self.lock().heartbeat = Some((frames, count));
+        self.notify();
+    }
+
     /// Resolves when something was sent (at once if something is already flagged).
     pub fn poll_pending(&self, cx: &mut Context<'_>) -> Poll<()> {
         if self.pending.load(Ordering::Acquire) {
@@ -154,16 +183,26 @@ impl DirectSends {
         }
     }
 
-    /// Moves every direct frame into `out` (returning how many) and takes the close
-    /// request, if any. With nothing flagged this is one atomic operation.
+    /// Moves every direct frame, then the heartbeat, into `out` (returning how many
+    /// frames) and takes the close request, if any. With nothing flagged this is one
+    /// atomic operation.
     pub fn take(&self, out: &mut Vec<Bytes>) -> (usize, Option<CloseRequest>) {
         if !self.pending.swap(false, Ordering::Acquire) {
             return (0, None);
         }
         let mut state = self.lock();
-        let frames = state.direct.len();
+        let mut frames = state.direct.len();
         out.extend(state.direct.drain(..));
+        if let Some((heartbeat, count)) = state.heartbeat.take() {
+            out.push(heartbeat);
+            frames += count;
+        }
         (frames, state.close.take())
+    }
+
+    /// When the connection opened and last heard from its peer.
+    pub fn liveness(&self) -> &Liveness {
+        &self.liveness
     }
 }
 // ANCHOR_END: direct_sends
@@ -183,6 +222,7 @@ pub struct ConnectionRegistry {
     next_id: AtomicU64,
     entries: Mutex<HashMap<u64, Arc<DirectSends>>>,
     stats: Arc<WsStats>,
+    clock: RegistryClock,
 }
 
 /// One connection's place in the registry; dropping it unregisters the connection.
@@ -202,7 +242,44 @@ impl Registration {
     pub fn direct_sends(&self) -> &DirectSends {
         &self.direct
     }
+
+    /// The peer sent something just now (any frame: a pong, a message...).
+    pub fn heard_from_peer(&self) {
+        self.direct.liveness.heard(self.registry.clock.now_ms());
+    }
 }
+
+// ANCHOR: open_connection
+/// One open connection, as [`ConnectionRegistry::for_each_open`] shows it: its liveness,
+/// and what may be done to it from outside.
+pub struct OpenConnection<'a> {
+    id: u64,
+    direct: &'a DirectSends,
+}
+
+impl OpenConnection<'_> {
+    /// The connection's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// When it opened and last heard from its peer.
+    pub fn liveness(&self) -> &Liveness {
+        &self.direct.liveness
+    }
+
+    /// Sends it `frames` (already encoded, `count` of them: a Ping and a text message, say)
+    /// as its heartbeat, replacing a heartbeat it has not written yet.
+    pub fn send_heartbeat(&self, frames: Bytes, count: usize) {
+        self.direct.set_heartbeat(frames, count);
+    }
+
+    /// Asks it to close with `request`.
+    pub fn close(&self, request: CloseRequest) {
+        self.direct.request_close(request);
+    }
+}
+// ANCHOR_END: open_connection
 
 impl Drop for Registration {
     fn drop(&mut self) {
@@ -220,6 +297,7 @@ impl ConnectionRegistry {
             next_id: AtomicU64::new(1),
             entries: Mutex::new(HashMap::new()),
             stats,
+            clock: RegistryClock::start(),
         })
     }
 
@@ -245,7 +323,7 @@ impl ConnectionRegistry {
             ));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let direct = Arc::new(DirectSends::default());
+        let direct = Arc::new(DirectSends::new(Liveness::new(self.clock.now_ms())));
         entries.insert(id, direct.clone());
         drop(entries);
         self.stats.connection_opened();
@@ -284,6 +362,23 @@ impl ConnectionRegistry {
             direct.request_close(CloseRequest::from_code(code));
         }
         entries.len()
+    }
+
+    // ANCHOR: for_each_open
+    /// Calls `visit` with every open connection, under the registry's lock: no snapshot
+    /// is allocated, so `visit` must be quick (read a stamp, fill a slot, set a close
+    /// request) and must not call back into the registry.
+    pub fn for_each_open(&self, mut visit: impl FnMut(OpenConnection<'_>)) {
+        for (&id, direct) in self.lock().iter() {
+            visit(OpenConnection { id, direct });
+        }
+    }
+    // ANCHOR_END: for_each_open
+
+    /// Now, on the clock [`Liveness`] stamps are on: milliseconds since the registry was
+    /// created.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     /// The most connections admitted at once.
@@ -352,6 +447,33 @@ mod tests {
         assert_eq!(frames, vec![Bytes::from_static(b"hi")]);
         assert_eq!(first, (1, None));
         assert_eq!(second, (0, None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_heartbeat_replaces_the_unsent_one_and_the_walk_sees_each_peers_last_word() {
+        let reg = ConnectionRegistry::new(10, Arc::default());
+        let quiet = reg.register().unwrap();
+        tokio::time::advance(std::time::Duration::from_millis(300)).await;
+        let chatty = reg.register().unwrap();
+        tokio::time::advance(std::time::Duration::from_millis(200)).await;
+        chatty.heard_from_peer();
+        let mut seen = Vec::new();
+        reg.for_each_open(|conn| {
+            let l = conn.liveness();
+            seen.push((conn.id(), l.opened_ms(), l.last_heard_ms()));
+            conn.send_heartbeat(Bytes::from_static(b"old"), 2);
+            conn.send_heartbeat(Bytes::from_static(b"new"), 2);
+        });
+        seen.sort();
+        assert_eq!(seen, [(quiet.id(), 0, 0), (chatty.id(), 300, 500)]);
+        let mut frames = Vec::new();
+        assert_eq!(quiet.direct_sends().take(&mut frames), (2, None));
+        assert_eq!(
+            frames,
+            [Bytes::from_static(b"new")],
+            "one slot, not a queue"
+        );
+        assert_eq!(reg.now_ms(), 500);
     }
 
     #[test]
