@@ -13,13 +13,15 @@ export interface BoardProps {
   readonly initialBoard: string;
   /** Show the reducer's insides under the board (the phase 4 page). */
   readonly inspector?: boolean;
+  /** Show the connection's controls and timeline under the board (the phase 5 page). */
+  readonly hardening?: boolean;
 }
 
 /**
  * The board page's client side: who you are (phase 2's identity, kept in localStorage and
  * shared by your tabs), which board, whether to hold your changes, and the live board.
  */
-export function Board({ initialBoard, inspector = false }: BoardProps) {
+export function Board({ initialBoard, inspector = false, hardening = false }: BoardProps) {
   const [identity, saveIdentity] = useIdentity();
   const [board, setBoard] = useState(initialBoard);
   const [holdOutgoing, setHoldOutgoing] = useState(false);
@@ -68,7 +70,7 @@ export function Board({ initialBoard, inspector = false }: BoardProps) {
         </div>
       )}
 
-      <BoardWorkspace key={board} board={board} identity={identity} holdOutgoing={holdOutgoing} inspector={inspector} />
+      <BoardWorkspace key={board} board={board} identity={identity} holdOutgoing={holdOutgoing} inspector={inspector} hardening={hardening} />
     </div>
   );
 }

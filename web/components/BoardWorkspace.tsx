@@ -10,6 +10,7 @@ import { BoardColumn } from "./BoardColumn";
 import { BoardConnectionBadge } from "./BoardConnectionBadge";
 import { BoardInspector } from "./BoardInspector";
 import { BoardNotices } from "./BoardNotices";
+import { HardeningPanel } from "./HardeningPanel";
 import { PresenceAvatars } from "./PresenceAvatars";
 import { ToastStack } from "./ToastStack";
 import { WsFrameTable } from "./WsFrameTable";
@@ -21,13 +22,15 @@ export interface BoardWorkspaceProps {
   readonly holdOutgoing: boolean;
   /** Also show the reducer's pending queue and reconciliation log (the phase 4 page). */
   readonly inspector?: boolean;
+  /** Also show the connection's controls, policy and timeline (the phase 5 page). */
+  readonly hardening?: boolean;
 }
 
 /**
  * One live board: connection, presence, our refused changes, the columns, toasts. Mount it
  * with `key={board}`: a new board is a new connection and a new state.
  */
-export function BoardWorkspace({ board, identity, holdOutgoing, inspector = false }: BoardWorkspaceProps) {
+export function BoardWorkspace({ board, identity, holdOutgoing, inspector = false, hardening = false }: BoardWorkspaceProps) {
   const live = useBoard(board, identity, { holdOutgoing });
   const { view, state, create, update, move, remove, dismiss } = live;
 
@@ -92,6 +95,8 @@ export function BoardWorkspace({ board, identity, holdOutgoing, inspector = fals
           />
         ))}
       </div>
+
+      {hardening && <HardeningPanel link={live.link} />}
 
       {inspector && (
         <>

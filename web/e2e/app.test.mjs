@@ -15,7 +15,7 @@ test("GET /runtime-config answers the addresses given to `next start`, never cac
 });
 
 test("every phase page links to its chapter of the book and to its exercises", async () => {
-  const chapters = ["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board"];
+  const chapters = ["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board", "ch05-hardening"];
   const page = await stack.newPage();
   for (const [i, chapter] of chapters.entries()) {
     await page.goto(`${stack.web.url}/phases/${i + 1}`);

@@ -13,6 +13,7 @@
 //     await waitForTestIdText(page, "health-status", "healthy");
 //     await stack.backend.stop();        // SIGTERM to the process we started, and only it
 //     await stack.backend.restart();     // same port, so the web app's URL stays valid
+//     stack.backend.signal("SIGSTOP");   // freeze it (and "SIGCONT" to let it run on)
 //   });
 //
 // Rules this file keeps:
@@ -230,6 +231,8 @@ class ManagedProcess {
     if (!this.running) return;
     try {
       process.kill(-this.pid, "SIGTERM");
+      // A process frozen with SIGSTOP acts on SIGTERM only once it runs again.
+      process.kill(-this.pid, "SIGCONT");
     } catch {
       // exited between the check and the signal
     }
@@ -336,6 +339,16 @@ export class Backend {
     // From now on bind the same port, so a restart keeps the URL the web app was given.
     this.#bind = `127.0.0.1:${this.port}`;
     return this.url;
+  }
+
+  /**
+   * Sends `signal` to the backend this harness started (its process group: a wrapper's
+   * children too, nothing else). `SIGSTOP` freezes it, a half-open link as its clients see
+   * it: their sockets stay open and nothing arrives; `SIGCONT` lets it run on.
+   */
+  signal(signal) {
+    if (!this.running) throw new Error(`cannot send ${signal}: the backend is not running`);
+    process.kill(-this.pid, signal);
   }
 
   /** Stops the backend this harness started (SIGTERM, then SIGKILL after a timeout). */

@@ -139,6 +139,13 @@ describe("the connection supervisor's deadline", () => {
     expect(supervise(last(steps).state, { type: "tick", at: 3_900, draw: 0 }).effects[0]).toMatchObject({ code: CLOSE_DEADLINE });
   });
 
+  it("returns the very same state from a tick that changes nothing, so the page need not draw again", () => {
+    const state = told();
+    const step = supervise(state, { type: "tick", at: 100, draw: 0.3 });
+    expect(step.state).toBe(state);
+    expect(step.log).toEqual([]);
+  });
+
   it("uses the default deadline of 50 s before the server advertised one", () => {
     const open = last(run([{ type: "opened", at: 0 }])).state;
     expect(supervise(open, { type: "tick", at: 49_999, draw: 0 }).effects).toEqual([]);

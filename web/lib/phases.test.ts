@@ -23,7 +23,7 @@ describe("PHASES", () => {
 
 describe("bookLinks", () => {
   it("names each phase's chapter as mdBook serves it, and its exercises section", () => {
-    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board"]);
+    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board", "ch05-hardening"]);
     expect(bookLinks("http://localhost:3001", PHASES[2]!)).toEqual({
       chapter: "http://localhost:3001/ch03-websocket.html",
       exercises: "http://localhost:3001/ch03-websocket.html#exercises",

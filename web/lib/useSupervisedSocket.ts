@@ -94,9 +94,13 @@ export function useSupervisedSocket(url: string | null, options: UseSupervisedSo
   }, []);
 
   const drive = useCallback((event: SupervisorEvent) => {
-    const step = supervise(supervisorRef.current, event);
+    const before = supervisorRef.current;
+    const step = supervise(before, event);
     supervisorRef.current = step.state;
-    setView((v) => ({ supervisor: step.state, timeline: appendTimeline(v.timeline, step.log) }));
+    // Most ticks change nothing: no render for them.
+    if (step.state !== before || step.log.length > 0) {
+      setView((v) => ({ supervisor: step.state, timeline: appendTimeline(v.timeline, step.log) }));
+    }
     for (const effect of step.effects) {
       if (effect.kind === "connect") {
         handsRef.current?.connect();
