@@ -100,6 +100,7 @@ impl Schedule {
     /// `(after_ms, up_to_ms]`. Ticks tile time, so each ping falls in exactly one of them,
     /// however late a tick runs.
     pub fn ping_due(&self, id: u64, opened_ms: u64, after_ms: u64, up_to_ms: u64) -> bool {
+        // EXERCISE(ch5-ping-due): is one of this connection's pings in this tick?
         let first = opened_ms.saturating_add(self.first_ping_after_ms(id));
         if up_to_ms < first {
             return false;
@@ -107,11 +108,14 @@ impl Schedule {
         // The latest ping time at or before `up_to_ms`.
         let latest = first + (up_to_ms - first) / self.interval_ms * self.interval_ms;
         latest > after_ms
+        // EXERCISE_END(ch5-ping-due)
     }
 
     /// Whether a connection last heard from at `last_heard_ms` is dead at `now_ms`.
     pub fn is_dead(&self, last_heard_ms: u64, now_ms: u64) -> bool {
+        // EXERCISE(ch5-dead-peer): is a connection silent past the deadline?
         now_ms.saturating_sub(last_heard_ms) > self.deadline_ms
+        // EXERCISE_END(ch5-dead-peer)
     }
 }
 // ANCHOR_END: schedule
