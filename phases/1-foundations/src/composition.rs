@@ -20,7 +20,7 @@
 use std::{future::Future, io, process::ExitCode, sync::Arc};
 
 use http::Method;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
     app::App,
@@ -30,6 +30,7 @@ use crate::{
     module::{Module, Services, StartError},
     router::Router,
     server,
+    shutdown::{self, ShutdownTree},
 };
 
 // ANCHOR: composition
@@ -60,6 +61,8 @@ impl Composition {
     pub fn build(self) -> Result<Built, StartError> {
         let mut services = Services::new();
         services.insert(self.config.clone());
+        let tree = ShutdownTree::new();
+        services.insert(tree.clone());
         services.insert(Phases(self.modules.iter().map(|m| m.phase()).collect()));
         for module in &self.modules {
             module.provide(&mut services)?;
@@ -82,12 +85,15 @@ impl Composition {
             config: self.config,
             modules: self.modules,
             services: Arc::new(services),
+            tree,
             routes,
         })
     }
 
-    /// Builds, then serves until Ctrl-C or SIGTERM — or, with `--routes`, prints the
-    /// route table on stdout and stops. The whole of every binary's `main` after parsing.
+    /// Builds, then serves until SIGTERM or SIGINT (Ctrl-C) and stops gracefully — or,
+    /// with `--routes`, prints the route table on stdout and stops. A second signal exits
+    /// at once with status 130 ([`shutdown::FORCED_EXIT_CODE`]). The whole of every binary's `main`
+    /// after parsing.
     pub async fn run(self) -> ExitCode {
         let list_routes = self.config.list_routes;
         let bind = self.config.bind;
@@ -112,11 +118,21 @@ impl Composition {
                 return ExitCode::FAILURE;
             }
         };
+        // Listen before announcing: a signal sent as soon as the address is known must
+        // find us listening.
+        let signal = match shutdown::listen_for_signals() {
+            Ok(signal) => signal,
+            Err(e) => {
+                eprintln!("cannot listen for SIGTERM and SIGINT: {e}");
+                built.stop().await;
+                return ExitCode::FAILURE;
+            }
+        };
         if let Err(e) = server::announce(&listener) {
             eprintln!("cannot write to stdout: {e}");
             return ExitCode::FAILURE;
         }
-        match built.serve(listener, server::ctrl_c_or_term()).await {
+        match built.serve(listener, signal).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("server error: {e}");
@@ -132,6 +148,7 @@ pub struct Built {
     config: ServerConfig,
     modules: Vec<Box<dyn Module>>,
     services: Arc<Services>,
+    tree: ShutdownTree,
     app: Arc<App>,
     routes: Vec<RouteRow>,
 }
@@ -164,33 +181,40 @@ impl Built {
     }
 
     // ANCHOR: serve_modules
-    /// Serves on `listener` until `shutdown` resolves, then stops: every module's
-    /// `begin_shutdown` (reverse order), the HTTP drain, every module's
-    /// `finish_shutdown` (reverse order).
-    pub async fn serve<F>(self, listener: TcpListener, shutdown: F) -> io::Result<()>
+    /// Serves on `listener` until `signal` resolves, then stops in the order of
+    /// [`shutdown::stop_in_order`]: stop accepting, the modules' goodbyes, the event
+    /// streams, the drain, the modules' commits — within the drain deadline.
+    pub async fn serve<F>(self, listener: TcpListener, signal: F) -> io::Result<()>
     where
         F: Future<Output = ()>,
     {
-        let modules = &self.modules;
-        let services = &self.services;
-        let begin = async move {
-            shutdown.await;
-            for module in modules.iter().rev() {
-                module.begin_shutdown(services);
-            }
+        let accepting = self.tree.accepting();
+        let opts = (&self.config).into();
+        let trigger = async {
+            signal.await;
+            accepting.cancel();
         };
-        let served = server::serve(listener, self.app.clone(), begin, (&self.config).into()).await;
-        for module in self.modules.iter().rev() {
-            module.finish_shutdown(&self.services).await;
-        }
-        served
+        let accept_loop = server::accept(listener, self.app.clone(), accepting.clone(), opts);
+        let (connections, ()) = tokio::join!(accept_loop, trigger);
+        // The listener is closed: stage 1 is done. One deadline for the rest.
+        let deadline = Instant::now() + self.config.drain_timeout();
+        shutdown::stop_in_order(
+            &self.tree,
+            &self.modules,
+            &self.services,
+            connections,
+            deadline,
+        )
+        .await;
+        Ok(())
     }
     // ANCHOR_END: serve_modules
 
     /// Stops a server that never served (after `--routes`, or a failed bind).
     pub async fn stop(self) {
+        self.tree.cancel_all();
         for module in self.modules.iter().rev() {
-            module.begin_shutdown(&self.services);
+            module.begin_shutdown(&self.services).await;
         }
         for module in self.modules.iter().rev() {
             module.finish_shutdown(&self.services).await;

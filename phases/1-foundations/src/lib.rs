@@ -19,6 +19,7 @@
 //! | configuration from flags and `LIVEBOARD_*` variables | [`config`] |
 //! | structured logs with `tracing` | [`logging`] |
 //! | a server as an ordered list of modules, one per phase; `--routes` | [`module`], [`composition`] |
+//! | SIGTERM and SIGINT, one cancellation tree, the order a server stops in | [`shutdown`] |
 //!
 //! ## What it deliberately leaves out
 //! TLS and HTTP/2 (a reverse proxy terminates them in production; HTTP/2 changes nothing
@@ -48,6 +49,7 @@ pub mod logging;
 pub mod module;
 pub mod router;
 pub mod server;
+pub mod shutdown;
 pub mod testing;
 
 pub use app::App;
@@ -58,6 +60,7 @@ pub use error::ApiError;
 pub use health::PhaseInfo;
 pub use module::{Module, Services, StartError};
 pub use router::{Params, Router};
+pub use shutdown::{ShutdownAdvice, ShutdownTree};
 
 /// This phase, as `/health` lists it.
 pub const PHASE: PhaseInfo = PhaseInfo {

@@ -21,11 +21,13 @@
 //!    for the modules after it) and returns its routes. Phase 2 takes the provided hub
 //!    or makes one; phase 3 takes phase 2's hub and presence.
 //!
-//! Stopping goes the other way: every module's [`Module::begin_shutdown`] runs in reverse
-//! order when the signal arrives (end the never-ending responses so the HTTP drain can
-//! finish), then, once the HTTP server has drained, every [`Module::finish_shutdown`] in
-//! reverse order (wait for what outlives HTTP: WebSocket closing handshakes, the writer's
-//! last commits).
+//! Stopping goes the other way, in the order [`crate::shutdown::stop_in_order`] spells
+//! out: once the server stops accepting, every module's [`Module::begin_shutdown`] runs in
+//! reverse order (say goodbye to long-lived connections: WebSockets get their Close
+//! frames); the event streams end and the HTTP server drains; then every
+//! [`Module::finish_shutdown`] runs in reverse order (commit what is held: the writer's
+//! last changes). What a module starts that lives long takes a token or the tracker of
+//! the [`crate::shutdown::ShutdownTree`] in the services, so it needs no hook at all.
 //!
 //! [`crate::composition::Composition`] runs these passes; `--routes` prints which phase
 //! serves which route.
@@ -50,18 +52,20 @@ pub trait Module: Send + Sync + 'static {
     /// this module's state in `services`, and return its routes.
     fn build(&self, services: &mut Services) -> Result<Router, StartError>;
 
-    /// Shutdown has begun (reverse order): end what never ends by itself — event
-    /// streams, WebSockets — so that the HTTP drain can finish.
-    fn begin_shutdown(&self, _services: &Services) {}
+    /// Shutdown has begun and the server no longer accepts (reverse order): say goodbye
+    /// to what never ends by itself — WebSockets get a Close — so the drain can finish.
+    fn begin_shutdown<'a>(&'a self, _services: &'a Services) -> ShutdownFuture<'a> {
+        Box::pin(async {})
+    }
 
-    /// The HTTP server has drained (reverse order): wait for what outlives it.
+    /// Connections and tasks have drained (reverse order): commit what is held.
     fn finish_shutdown<'a>(&'a self, _services: &'a Services) -> ShutdownFuture<'a> {
         Box::pin(async {})
     }
 }
 // ANCHOR_END: module_trait
 
-/// What [`Module::finish_shutdown`] returns: a boxed future, so modules stay a list of
+/// What [`Module::begin_shutdown`] and [`Module::finish_shutdown`] return: a boxed future, so modules stay a list of
 /// trait objects.
 pub type ShutdownFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 

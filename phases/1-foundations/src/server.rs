@@ -11,16 +11,19 @@
 //! (`hyper::server::conn::http1`); accepting connections, spawning tasks, limiting how
 //! many run and stopping gracefully is ours to write — which is the point of this phase.
 //!
-//! **Graceful shutdown.** When `shutdown` resolves we (1) stop accepting and close the
-//! listening socket, so new clients are refused at once instead of hanging; (2) ask every
-//! open connection to finish its current request and close (a [`CancellationToken`] tells
-//! each connection task to call hyper's `graceful_shutdown`: idle keep-alive connections
-//! close immediately, busy ones after their response); (3) wait for them — a
-//! [`TaskTracker`] counts the tasks — but no longer than the drain deadline. Long-lived
-//! responses (SSE, upgraded WebSockets) need their own signal: the modules' shutdown hooks
-//! ([`crate::module::Module::begin_shutdown`]) end them when the shutdown future fires.
+//! **Graceful shutdown.** The accept loop runs until its [`CancellationToken`] (a child of
+//! the server's [`crate::shutdown::ShutdownTree`]) is cancelled. Then we (1) stop accepting
+//! and close the listening socket, so new clients are refused at once instead of hanging;
+//! (2) ask every open connection to finish its current request and close (the same token
+//! tells each connection task to call hyper's `graceful_shutdown`: idle keep-alive
+//! connections close immediately, busy ones after their response); (3) later, wait for
+//! them — [`Connections`] counts the tasks — but no longer than the drain deadline.
+//! Long-lived responses (SSE, upgraded WebSockets) need their own signal: see
+//! [`crate::shutdown`] for the order in which the rest of the server stops.
 
 use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::time::Instant;
 
 use hyper::{server::conn::http1, service::service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -71,9 +74,8 @@ pub fn announce(listener: &TcpListener) -> io::Result<SocketAddr> {
 }
 // ANCHOR_END: announce
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains.
-///
-/// Returns once every connection has closed or the drain deadline has passed.
+/// Serves `app` on `listener` until `shutdown` resolves, then drains (at most the drain
+/// deadline). A bare server; a [`crate::composition::Composition`] stops in more steps.
 pub async fn serve<F>(
     listener: TcpListener,
     app: Arc<App>,
@@ -83,10 +85,29 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()>,
 {
+    let stop = CancellationToken::new();
+    let trigger = async {
+        shutdown.await;
+        stop.cancel();
+    };
+    let (connections, ()) = tokio::join!(accept(listener, app, stop.clone(), opts), trigger);
+    connections.drain(Instant::now() + opts.drain_timeout).await;
+    Ok(())
+}
+
+/// Accepts connections on `listener` and serves `app` on each until `stop` is cancelled;
+/// then closes the listener and returns the open connections, each already asked to
+/// finish its request and close. Wait for them with [`Connections::drain`].
+pub async fn accept(
+    listener: TcpListener,
+    app: Arc<App>,
+    stop: CancellationToken,
+    opts: ServeOptions,
+) -> Connections {
     // ANCHOR: accept_loop
-    let draining = CancellationToken::new();
     let connections = TaskTracker::new();
     let permits = Arc::new(Semaphore::new(opts.max_connections));
+    let shutdown = stop.cancelled();
     tokio::pin!(shutdown);
 
     loop {
@@ -132,7 +153,7 @@ where
             .header_read_timeout(opts.header_read_timeout)
             .serve_connection(TokioIo::new(stream), service)
             .with_upgrades();
-        let draining = draining.clone();
+        let draining = stop.clone();
         connections.spawn(async move {
             tokio::pin!(conn);
             let result = tokio::select! {
@@ -151,23 +172,46 @@ where
     }
     // ANCHOR_END: connection_task
 
-    // ANCHOR: graceful_drain
     drop(listener);
     tracing::info!(
         open = connections.len(),
         "stopped accepting; draining open connections"
     );
-    draining.cancel();
     connections.close();
-    match tokio::time::timeout(opts.drain_timeout, connections.wait()).await {
-        Ok(()) => tracing::info!("all connections closed"),
-        Err(_) => tracing::warn!(
-            deadline_ms = opts.drain_timeout.as_millis() as u64,
-            still_open = connections.len(),
-            "drain deadline passed; dropping the rest"
-        ),
+    Connections { tasks: connections }
+}
+
+/// The HTTP connections still open when the accept loop stopped.
+pub struct Connections {
+    tasks: TaskTracker,
+}
+
+impl Connections {
+    /// No connections (a server that never accepted).
+    pub fn none() -> Self {
+        let tasks = TaskTracker::new();
+        tasks.close();
+        Self { tasks }
     }
-    Ok(())
+
+    // ANCHOR: graceful_drain
+    /// Waits until every connection has closed, or until `deadline`. Returns whether all
+    /// closed; those still open are dropped with the process.
+    pub async fn drain(self, deadline: Instant) -> bool {
+        match tokio::time::timeout_at(deadline, self.tasks.wait()).await {
+            Ok(()) => {
+                tracing::info!("all connections closed");
+                true
+            }
+            Err(_) => {
+                tracing::warn!(
+                    still_open = self.tasks.len(),
+                    "drain deadline passed; dropping the rest"
+                );
+                false
+            }
+        }
+    }
     // ANCHOR_END: graceful_drain
 }
 
@@ -178,28 +222,4 @@ fn is_connection_error(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM — what a terminal and an orchestrator send.
-pub async fn ctrl_c_or_term() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("shutdown signal received");
 }

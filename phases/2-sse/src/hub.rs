@@ -52,7 +52,7 @@ use serde::Serialize;
 
 use crate::{
     position::{new_epoch, StreamPosition},
-    queue::{CloseCause, Encoded, PushError, SubscriberQueue},
+    queue::{Encoded, PushError, SubscriberQueue},
 };
 
 /// One event, before encoding. `data` is JSON text, serialized once by the publisher and
@@ -603,16 +603,6 @@ impl Hub {
     }
     // ANCHOR_END: fan_out
 
-    /// Closes every subscriber's queue with `cause` (shutdown).
-    pub fn close_all(&self, cause: CloseCause) {
-        let rooms: Vec<Arc<Room>> = self.rooms_lock().values().cloned().collect();
-        for room in rooms {
-            for member in room.lock().members.values() {
-                member.queue.close(cause);
-            }
-        }
-    }
-
     /// A snapshot of the counters.
     pub fn stats(&self) -> HubStats {
         HubStats {
@@ -766,6 +756,7 @@ fn json_bytes(value: &serde_json::Value) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::CloseCause;
 
     /// A wire format that writes `event|position|data` so tests can read what was queued.
     struct Plain;

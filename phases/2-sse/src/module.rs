@@ -7,15 +7,20 @@
 //!   join the same rooms and the same presence lists;
 //! * **routes**: `/boards/:board/events`, `/boards/:board/presence`,
 //!   `/boards/:board/messages`, `/stats`;
-//! * **stops**: when shutdown begins, every event stream ends with a last comment, so the
+//! * **stops** through the server's cancellation tree (no hook of its own): after the
+//!   WebSockets' goodbyes every event stream sends what is queued, a last `retry:` drawn
+//!   from the [`ShutdownAdvice`] a later phase may provide, and a last comment, so the
 //!   HTTP drain does not wait out its deadline on bodies that never end.
 
 use std::sync::Arc;
 
-use phase_1_foundations::{Module, PhaseInfo, Router, ServerConfig, Services, StartError};
+use phase_1_foundations::{
+    Module, PhaseInfo, Router, ServerConfig, Services, ShutdownAdvice, ShutdownTree, StartError,
+};
 
 use crate::{
-    config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice, routes, HubLimits,
+    config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice, routes,
+    stream::StreamStop, HubLimits,
     SseState,
 };
 
@@ -48,16 +53,14 @@ impl Module for Sse {
         let hub = services.get_or_insert_with(|| Hub::new(self.config.hub_limits()));
         // A later phase may have provided better advice than the fixed `--sse-retry-ms`.
         let retry = services.get_or_insert_with(|| RetryAdvice::fixed(self.config.retry_ms));
-        let state = SseState::with_advice(hub, self.config.clone(), max_body_bytes, retry);
+        let stop = StreamStop {
+            token: services.require::<ShutdownTree>()?.streams(),
+            advice: services.get::<ShutdownAdvice>().cloned(),
+        };
+        let state = SseState::with_advice(hub, self.config.clone(), max_body_bytes, retry, stop);
         services.insert::<Arc<Presence>>(state.presence().clone());
         services.insert(state.clone());
         Ok(routes(state))
-    }
-
-    fn begin_shutdown(&self, services: &Services) {
-        if let Some(state) = services.get::<Arc<SseState>>() {
-            state.close_streams();
-        }
     }
 }
 // ANCHOR_END: sse_module

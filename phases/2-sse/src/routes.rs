@@ -40,7 +40,7 @@ use crate::{
     retry::RetryAdvice,
     slots::StreamSlots,
     sse::SseFormat,
-    stream::{event_stream, StreamOptions},
+    stream::{event_stream, StreamOptions, StreamStop},
 };
 
 /// Everything phase 2's handlers share. Built by [`crate::module::Sse`], which passes it
@@ -52,15 +52,22 @@ pub struct SseState {
     config: SseConfig,
     max_message_body_bytes: usize,
     retry: RetryAdvice,
+    stop: StreamStop,
 }
 
 impl SseState {
     /// State publishing through `hub` (which a later phase may have provided; the hub's
     /// own limits apply to its history). `server_max_body_bytes` is the server's
-    /// `--max-body-bytes`, which caps what `POST .../messages` reads.
-    pub fn with_hub(hub: Arc<Hub>, config: SseConfig, server_max_body_bytes: usize) -> Arc<Self> {
+    /// `--max-body-bytes`, which caps what `POST .../messages` reads; `stop` ends every
+    /// stream when the server stops.
+    pub fn with_hub(
+        hub: Arc<Hub>,
+        config: SseConfig,
+        server_max_body_bytes: usize,
+        stop: StreamStop,
+    ) -> Arc<Self> {
         let retry = RetryAdvice::fixed(config.retry_ms);
-        Self::with_advice(hub, config, server_max_body_bytes, retry)
+        Self::with_advice(hub, config, server_max_body_bytes, retry, stop)
     }
 
     /// The same, with the retry advice a later phase provided (phase 5: drawn per client
@@ -70,6 +77,7 @@ impl SseState {
         config: SseConfig,
         server_max_body_bytes: usize,
         retry: RetryAdvice,
+        stop: StreamStop,
     ) -> Arc<Self> {
         Arc::new(Self {
             retry,
@@ -78,6 +86,7 @@ impl SseState {
             max_message_body_bytes: config.max_message_body_bytes(server_max_body_bytes),
             hub,
             config,
+            stop,
         })
     }
 
@@ -96,10 +105,12 @@ impl SseState {
         &self.config
     }
 
-    /// Ends every open stream with `: closed: server shutting down`, so that a graceful
-    /// shutdown can drain connections instead of waiting for never-ending bodies.
+    /// Ends every open stream — what is queued, a last `retry:` if the server has
+    /// advice, then `: closed: server shutting down` — as the server's shutdown does
+    /// (through the same token), so that the HTTP drain does not wait for never-ending
+    /// bodies.
     pub fn close_streams(&self) {
-        self.hub.close_all(CloseCause::Shutdown);
+        self.stop.token.cancel();
     }
 }
 
@@ -160,6 +171,7 @@ fn open_stream(
     let opts = StreamOptions {
         keepalive: state.config.keepalive(),
         retry_ms: Some(state.retry.next_ms()),
+        stop: state.stop.clone(),
     };
     Ok(stream_response(event_stream(
         queue,

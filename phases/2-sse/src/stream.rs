@@ -10,10 +10,13 @@
 //! 3. after [`StreamOptions::keepalive`] without a write, a `: keep-alive` comment, so
 //!    proxies do not close an idle connection and a vanished client is noticed (the
 //!    write fails);
-//! 4. when the queue is closed (the client fell too far behind, or the server is
-//!    stopping), a last comment saying why — `: closed: slow consumer: …` — and the end
-//!    of the body. The browser reconnects after `retry` ms with `Last-Event-ID` and
-//!    resumes where it was.
+//! 4. when the queue is closed (the client fell too far behind), a last comment saying
+//!    why — `: closed: slow consumer: …` — and the end of the body. The browser
+//!    reconnects after `retry` ms with `Last-Event-ID` and resumes where it was;
+//! 5. when the server stops (its [`StreamStop`] token is cancelled): everything still
+//!    queued, then — if the server has [`ShutdownAdvice`] — a last `retry:` drawn for this
+//!    stream alone, so that a restart is not met by every client at the same moment, then
+//!    `: closed: server shutting down` and the end of the body.
 //!
 //! **Leaving.** Everything the stream holds (its hub subscription, its presence entry,
 //! its stream slot) lives inside the body. When the client goes away, hyper notices the
@@ -26,7 +29,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{stream, FutureExt};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use phase_1_foundations::Body;
+use phase_1_foundations::{Body, ShutdownAdvice};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     queue::{CloseCause, SubscriberQueue},
@@ -34,18 +38,33 @@ use crate::{
 };
 
 /// How a stream behaves; see [`crate::config::SseConfig`] for defaults and trade-offs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct StreamOptions {
     /// Silence after which a keep-alive comment is sent.
     pub keepalive: Duration,
     /// The `retry:` hint sent first, in milliseconds (`None`: send none).
     pub retry_ms: Option<u64>,
+    /// How the stream ends when the server stops.
+    pub stop: StreamStop,
 }
+
+// ANCHOR: stream_stop
+/// How a stream ends when the server stops: a token from the server's cancellation tree
+/// and, if a later phase provided it, the advice a last `retry:` is drawn from.
+#[derive(Debug, Clone, Default)]
+pub struct StreamStop {
+    /// Cancelled when the event streams must end (never, for a default one).
+    pub token: CancellationToken,
+    /// Draws this stream's last `retry:` (`None`: the stream ends without one).
+    pub advice: Option<ShutdownAdvice>,
+}
+// ANCHOR_END: stream_stop
 
 struct State<G> {
     queue: Arc<SubscriberQueue>,
     batch: Vec<Bytes>,
     keepalive: Duration,
+    stop: StreamStop,
     finished: bool,
     /// Held, never read: dropping the body drops it (subscription, presence, slot).
     _guard: G,
@@ -57,6 +76,17 @@ impl<G> State<G> {
         self.finished = true;
         self.batch
             .push(sse::comment(&format!("closed: {}", cause.reason())));
+    }
+
+    /// The server stops: what is queued goes out, then a last `retry:` (drawn for this
+    /// stream), then the goodbye.
+    fn stop(&mut self) {
+        // A closed queue has nothing left to flush: either way the goodbye follows.
+        let _ = self.queue.next_batch(&mut self.batch).now_or_never();
+        if let Some(advice) = &self.stop.advice {
+            self.batch.push(sse::retry_hint(advice.retry_ms()));
+        }
+        self.finish(CloseCause::Shutdown);
     }
 }
 
@@ -75,6 +105,7 @@ pub fn event_stream<G: Send + 'static>(
         queue,
         batch,
         keepalive: opts.keepalive,
+        stop: opts.stop,
         finished: false,
         _guard: guard,
     };
@@ -96,6 +127,10 @@ pub fn event_stream<G: Send + 'static>(
                     if let Err(cause) = taken {
                         st.finish(cause);
                     }
+                    concat(&mut st.batch)
+                }
+                () = st.stop.token.cancelled() => {
+                    st.stop();
                     concat(&mut st.batch)
                 }
                 () = tokio::time::sleep(st.keepalive) => sse::comment("keep-alive"),
@@ -136,6 +171,7 @@ mod tests {
         StreamOptions {
             keepalive: Duration::from_secs(15),
             retry_ms,
+            stop: StreamStop::default(),
         }
     }
 
@@ -181,6 +217,34 @@ mod tests {
             format!(": closed: {}\n", CloseCause::SlowConsumer.reason())
         );
         assert!(body.frame().await.is_none(), "the body ends");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stopping_server_flushes_the_queue_then_sends_a_last_retry_and_ends() {
+        let q = Arc::new(SubscriberQueue::new(1024));
+        let stop = StreamStop {
+            token: CancellationToken::new(),
+            advice: Some(ShutdownAdvice::new(|| 1234, |r, _| r.to_owned())),
+        };
+        let mut body = event_stream(
+            q.clone(),
+            StreamOptions {
+                stop: stop.clone(),
+                ..opts(None)
+            },
+            (),
+        );
+        q.push(&Bytes::from_static(b"data: last\n\n").into())
+            .unwrap();
+        stop.token.cancel();
+        let mut seen = String::new();
+        while let Some(chunk) = next_chunk(&mut body).await {
+            seen.push_str(&chunk);
+        }
+        assert_eq!(
+            seen,
+            "data: last\n\nretry: 1234\n\n: closed: server shutting down\n"
+        );
     }
 
     #[tokio::test]

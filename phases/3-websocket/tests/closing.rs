@@ -206,7 +206,7 @@ async fn shutdown_closes_every_connection_with_1001() {
         tokio::spawn(async move { state.shutdown(std::time::Duration::from_secs(5)).await });
     for client in [&mut a, &mut b] {
         let (code, reason) = client.recv_close().await;
-        assert_eq!((code, reason.as_str()), (1001, "server going away"));
+        assert_eq!((code, reason.as_str()), (1001, "server shutting down"));
         client.send(Frame::close(1001u16, "")).await;
         client.expect_eof().await;
     }

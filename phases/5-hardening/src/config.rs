@@ -1,5 +1,5 @@
-//! Phase 5's settings, in one place: flags with `LIVEBOARD_BACKOFF_*` and
-//! `LIVEBOARD_HEARTBEAT_*` environment variables. Every value says its default, its unit
+//! Phase 5's settings, in one place: flags with `LIVEBOARD_BACKOFF_*`,
+//! `LIVEBOARD_HEARTBEAT_*` and `LIVEBOARD_SHUTDOWN_*` environment variables. Every value says its default, its unit
 //! and what it trades. The backoff parameters are *advertised*: the server tells each client
 //! the policy when it connects, so changing a flag here changes every client's behaviour.
 
@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::{
     backoff::{BackoffPolicy, Jitter},
     protocol::{ConnectionPolicy, HeartbeatPolicy},
+    shutdown::Spread,
 };
 
 // ANCHOR: hardening_config
@@ -79,6 +80,17 @@ pub struct HardeningConfig {
         default_value_t = 50_000
     )]
     pub heartbeat_deadline_ms: u64,
+
+    /// On shutdown, each client is told to come back after a delay drawn uniformly from
+    /// `[0, this]`, in milliseconds (a WebSocket in its Close reason, an event stream in a
+    /// last `retry:`). Default 5 000: a restart meets its clients over five seconds, not
+    /// all at once. Larger is gentler on the new process and keeps clients away longer.
+    #[arg(
+        long = "shutdown-spread-ms",
+        env = "LIVEBOARD_SHUTDOWN_SPREAD_MS",
+        default_value_t = 5_000
+    )]
+    pub shutdown_spread_ms: u64,
 }
 // ANCHOR_END: hardening_config
 
@@ -93,6 +105,7 @@ impl Default for HardeningConfig {
             backoff_stable_ms: 5_000,
             heartbeat_interval_ms: 20_000,
             heartbeat_deadline_ms: 50_000,
+            shutdown_spread_ms: 5_000,
         }
     }
 }
@@ -126,6 +139,13 @@ impl HardeningConfig {
         }
     }
 
+    /// The window shutdown retry hints are drawn from.
+    pub fn shutdown_spread(&self) -> Spread {
+        Spread {
+            window_ms: self.shutdown_spread_ms,
+        }
+    }
+
     /// The heartbeat interval as a [`Duration`].
     pub fn heartbeat_interval(&self) -> Duration {
         Duration::from_millis(self.heartbeat().interval_ms)
@@ -151,13 +171,16 @@ mod tests {
     #[test]
     fn the_default_impl_matches_the_command_line_defaults() {
         if std::env::vars().any(|(k, _)| {
-            k.starts_with("LIVEBOARD_BACKOFF_") || k.starts_with("LIVEBOARD_HEARTBEAT_")
+            k.starts_with("LIVEBOARD_BACKOFF_")
+                || k.starts_with("LIVEBOARD_HEARTBEAT_")
+                || k.starts_with("LIVEBOARD_SHUTDOWN_")
         }) {
             return; // a developer's environment overrides the defaults
         }
         let parsed = Cli::parse_from(["test"]).hardening;
         let d = HardeningConfig::default();
         assert_eq!(parsed.connection_policy(), d.connection_policy());
+        assert_eq!(parsed.shutdown_spread(), d.shutdown_spread());
     }
 
     #[test]

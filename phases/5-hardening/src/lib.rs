@@ -10,6 +10,7 @@
 //! | the reconnection contract: exponential backoff, full jitter that survives the cap, a counter reset only after a stable period, server hints | [`backoff`] |
 //! | the server's heartbeat: pings and `heartbeat` messages from one shared task, dead peers closed within a deadline, first pings spread | [`heartbeat`] |
 //! | what phase 5 adds to the wire: the connection policy, the app-level heartbeat, the retry hint in a close reason | [`protocol`] |
+//! | graceful shutdown: retry hints spread over a window, against the thundering herd of a restart | [`shutdown`] |
 //! | TypeScript generated from these types | [`generated`] |
 //! | every setting with its default and trade-off | [`config`] |
 //! | phase 5 as a module of the server | [`module`] |
@@ -25,6 +26,7 @@ pub mod generated;
 pub mod heartbeat;
 pub mod module;
 pub mod protocol;
+pub mod shutdown;
 
 pub use backoff::{BackoffPolicy, Jitter, ReconnectState};
 pub use config::HardeningConfig;

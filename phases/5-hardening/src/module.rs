@@ -11,24 +11,21 @@
 //!   the `Retry-After` of a `503` and the retry hint of a 1013 — instead of one fixed
 //!   number that brings every client back at the same instant —
 //!
+//! * a [`ShutdownAdvice`](phase_1_foundations::ShutdownAdvice) that the goodbyes of phases
+//!   2 and 3 draw their retry hints from, spread over `--shutdown-spread-ms` —
+//!
 //! and in the *build* pass it starts the [`heartbeat`](crate::heartbeat) task on phase 3's
-//! registry, and stops it when shutdown begins (from then on every connection is being
-//! closed with 1001 anyway).
+//! registry, on a branch of the server's cancellation tree.
 
 use std::sync::Arc;
 
-use phase_1_foundations::{Module, PhaseInfo, Router, Services, StartError};
+use phase_1_foundations::{Module, PhaseInfo, Router, Services, ShutdownTree, StartError};
 use phase_2_sse::RetryAdvice;
 use phase_3_websocket::{Greeting, WsState};
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     backoff::BackoffPolicy, config::HardeningConfig, heartbeat, protocol::HardeningServerEvent,
 };
-
-/// The running heartbeat task, as stored in the services: cancel to stop it.
-#[derive(Debug, Clone)]
-pub struct HeartbeatTask(pub CancellationToken);
 
 // ANCHOR: hardening_module
 /// Phase 5's module: the reconnection contract and heartbeats.
@@ -62,21 +59,16 @@ impl Module for Hardening {
     fn provide(&self, services: &mut Services) -> Result<(), StartError> {
         services.insert(Greeting(Arc::from([self.policy_message()])));
         services.insert(drawn_advice(self.config.backoff()));
+        // Phases 2 and 3 build before this module does: they find the advice here.
+        services.insert(self.config.shutdown_spread().advice());
         Ok(())
     }
 
     fn build(&self, services: &mut Services) -> Result<Router, StartError> {
         let ws = services.require::<Arc<WsState>>()?;
-        let stop = CancellationToken::new();
-        heartbeat::spawn(ws.registry(), self.config.heartbeat(), stop.clone());
-        services.insert(HeartbeatTask(stop));
+        let stop = services.require::<ShutdownTree>()?.background();
+        heartbeat::spawn(ws.registry(), self.config.heartbeat(), stop);
         Ok(Router::new())
-    }
-
-    fn begin_shutdown(&self, services: &Services) {
-        if let Some(HeartbeatTask(stop)) = services.get::<HeartbeatTask>() {
-            stop.cancel();
-        }
     }
 }
 // ANCHOR_END: hardening_module

@@ -5,15 +5,17 @@
 //!   against the server's `--allowed-origins`, and stores it for the modules after it;
 //! * **routes**: `/ws` (with a later phase's [`BoardExtensionFactory`], if one was
 //!   provided: phase 4's notes), `/ws/echo`, `/ws/stats`;
-//! * **stops** in two steps: when shutdown begins, every WebSocket gets a Close 1001
-//!   (going away); after the HTTP drain — upgraded connections are no longer the HTTP
-//!   server's — it waits for their closing handshakes, within `--ws-close-timeout-ms`.
+//! * **stops**: when shutdown begins, every WebSocket gets a Close 1001 (going away),
+//!   whose reason carries a retry hint if a later phase provided [`ShutdownAdvice`]. The
+//!   connection tasks run on the server's tracker, so the server's drain waits for their
+//!   closing handshakes (each within `--ws-close-timeout-ms`) — upgraded connections are
+//!   no longer the HTTP server's.
 
 use std::sync::Arc;
 
 use phase_1_foundations::{
     cors::CorsPolicy, module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services,
-    StartError,
+    ShutdownAdvice, ShutdownTree, StartError,
 };
 use phase_2_sse::{presence::Presence, Hub, HubLimits, RetryAdvice};
 
@@ -21,7 +23,7 @@ use crate::{
     board::session::Greeting,
     routes,
     server::routes::{BoardExtensionFactory, DEFAULT_RETRY_MS},
-    CloseCode, WsConfig, WsState,
+    WsConfig, WsState,
 };
 
 // ANCHOR: websocket_module
@@ -51,8 +53,16 @@ impl Module for WebSocket {
         // if no later phase gave better) and a greeting after `welcome` (phase 5).
         let retry = services.get_or_insert_with(|| RetryAdvice::fixed(DEFAULT_RETRY_MS));
         let greeting = services.get::<Greeting>().cloned().unwrap_or_default();
-        let state =
-            WsState::with_advice(self.config.clone(), origins, hub, presence, retry, greeting);
+        let tasks = services.require::<ShutdownTree>()?.tasks().clone();
+        let state = WsState::with_advice(
+            self.config.clone(),
+            origins,
+            hub,
+            presence,
+            tasks,
+            retry,
+            greeting,
+        );
         services.insert(state.clone());
         Ok(match services.get::<BoardExtensionFactory>() {
             Some(extension) => extension.routes(state),
@@ -60,18 +70,10 @@ impl Module for WebSocket {
         })
     }
 
-    fn begin_shutdown(&self, services: &Services) {
-        if let Some(state) = services.get::<Arc<WsState>>() {
-            state.registry().close_all(CloseCode::GoingAway);
-        }
-    }
-
-    fn finish_shutdown<'a>(&'a self, services: &'a Services) -> ShutdownFuture<'a> {
+    fn begin_shutdown<'a>(&'a self, services: &'a Services) -> ShutdownFuture<'a> {
         Box::pin(async move {
             if let Some(state) = services.get::<Arc<WsState>>() {
-                if !state.shutdown(self.config.close_timeout()).await {
-                    tracing::warn!("websocket closing handshakes passed their deadline");
-                }
+                state.close_all(services.get::<ShutdownAdvice>()).await;
             }
         })
     }

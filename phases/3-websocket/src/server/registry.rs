@@ -10,9 +10,11 @@
 //! * **direct sends** to one connection ([`ConnectionRegistry::send`]), e.g. a reply from
 //!   another part of the server, through a small bounded queue: a connection that lets
 //!   it fill is not reading, and is closed as a slow consumer rather than buffered for;
-//! * **closing** one or every connection with a code ([`ConnectionRegistry::close_all`]
-//!   with 1001 on shutdown). A close request is a value that replaces the previous one,
-//!   not a queued message, so it can never be refused for lack of room;
+//! * **closing** one or every connection ([`ConnectionRegistry::close_all`] on shutdown:
+//!   1001, with a reason the caller draws *per connection* — phase 5 puts a different
+//!   retry hint in each — and in batches, so that 10,000 requests do not hold a runtime
+//!   thread). A close request is a value that replaces the previous one, not a queued
+//!   message, so it can never be refused for lack of room.
 //! * **liveness** ([`crate::server::liveness`]): when each connection last heard from its
 //!   peer, and a walk over every open connection
 //!   ([`ConnectionRegistry::for_each_open`]) that lets one shared task ping them all and
@@ -55,6 +57,11 @@ use crate::{
     server::liveness::{Liveness, RegistryClock},
     server::stats::WsStats,
 };
+
+/// Connections [`ConnectionRegistry::close_all`] asks to close before it yields to the
+/// runtime. Each request wakes a connection task; a thousand at a time lets those tasks
+/// (and everything else) run between batches instead of after all 10,000.
+pub const CLOSE_BATCH: usize = 1_000;
 
 /// Frames a connection's [`DirectSends`] holds before the connection counts as not
 /// reading. Default 64. Direct sends are replies, not broadcasts (those go through the
@@ -355,14 +362,23 @@ impl ConnectionRegistry {
         }
     }
 
-    /// Asks every connection to close with `code` (1001 on shutdown). Returns how many.
-    pub fn close_all(&self, code: CloseCode) -> usize {
-        let entries = self.lock();
-        for direct in entries.values() {
-            direct.request_close(CloseRequest::from_code(code));
+    // ANCHOR: close_all
+    /// Asks every open connection to close, each with the request `request_for` makes for
+    /// it (so each may carry its own reason), [`CLOSE_BATCH`] at a time with a yield to the
+    /// runtime between batches. Returns how many were asked.
+    pub async fn close_all(&self, mut request_for: impl FnMut() -> CloseRequest) -> usize {
+        // A snapshot: connections opening now are refused by the stopped server anyway,
+        // and the lock is not held across the yields.
+        let open: Vec<Arc<DirectSends>> = self.lock().values().cloned().collect();
+        for batch in open.chunks(CLOSE_BATCH) {
+            for direct in batch {
+                direct.request_close(request_for());
+            }
+            tokio::task::yield_now().await;
         }
-        entries.len()
+        open.len()
     }
+    // ANCHOR_END: close_all
 
     // ANCHOR: for_each_open
     /// Calls `visit` with every open connection, under the registry's lock: no snapshot
@@ -476,15 +492,29 @@ mod tests {
         assert_eq!(reg.now_ms(), 500);
     }
 
-    #[test]
-    fn close_all_reaches_every_connection() {
-        let reg = ConnectionRegistry::new(10, Arc::default());
-        let a = reg.register().unwrap();
-        let b = reg.register().unwrap();
-        assert_eq!(reg.close_all(CloseCode::GoingAway), 2);
-        for conn in [&a, &b] {
+    #[tokio::test]
+    async fn close_all_reaches_every_connection_in_batches_each_with_its_own_reason() {
+        let open = CLOSE_BATCH + 2;
+        let reg = ConnectionRegistry::new(open, Arc::default());
+        let conns: Vec<Registration> = (0..open).map(|_| reg.register().unwrap()).collect();
+        let mut drawn = 0;
+        let asked = reg
+            .close_all(|| {
+                drawn += 1;
+                CloseRequest {
+                    code: CloseCode::GoingAway.code(),
+                    reason: format!("bye {drawn}"),
+                }
+            })
+            .await;
+        assert_eq!(asked, open);
+        let mut reasons = std::collections::HashSet::new();
+        for conn in &conns {
             let (_, close) = conn.direct_sends().take(&mut Vec::new());
-            assert_eq!(close.unwrap().code, 1001);
+            let close = close.expect("every connection was asked to close");
+            assert_eq!(close.code, 1001);
+            reasons.insert(close.reason);
         }
+        assert_eq!(reasons.len(), open, "one reason drawn per connection");
     }
 }

@@ -9,8 +9,9 @@
 //! Each upgrade is: check the handshake (a JSON 4xx if anything is wrong), take a slot in
 //! the registry (`503` if full) — both *before* answering 101 — then return the 101 and
 //! spawn the connection's task, which awaits hyper's upgrade and runs
-//! [`connection::serve`]. The tasks are tracked, so a shutdown can close every socket with
-//! 1001 and wait for the closing handshakes, under a deadline.
+//! [`connection::serve`]. The tasks are tracked (on the server's tracker, in a
+//! composition), so a shutdown can close every socket with 1001 and wait for the closing
+//! handshakes, under a deadline.
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,6 +19,7 @@ use http::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use phase_1_foundations::{
     app::PeerAddr, cors::CorsPolicy, json::json_response, router::HandlerResult, Router,
+    ShutdownAdvice,
 };
 use phase_2_sse::{
     hub::{Hub, HubStats},
@@ -36,7 +38,7 @@ use crate::{
     server::connection::{self, ConnectionOptions},
     server::echo::EchoSession,
     server::handshake,
-    server::registry::ConnectionRegistry,
+    server::registry::{CloseRequest, ConnectionRegistry},
     server::session::Session,
     server::stats::{WsStats, WsStatsSnapshot},
 };
@@ -44,6 +46,9 @@ use crate::{
 /// The advice a server without a later phase gives a refused client, in milliseconds
 /// (`Retry-After: 5`).
 pub const DEFAULT_RETRY_MS: u64 = 5_000;
+
+/// The reason of the Close 1001 a stopping server sends (a retry hint may follow).
+pub const SHUTDOWN_REASON: &str = "server shutting down";
 
 /// Subprotocols `/ws` speaks, newest first.
 pub const BOARD_SUBPROTOCOLS: &[&str] = &[SUBPROTOCOL];
@@ -62,18 +67,21 @@ pub struct WsState {
 impl WsState {
     /// State on a hub and presence (phase 2's, when the server has phase 2: SSE and
     /// WebSocket clients of a board then see the same events and the same people).
-    /// `origins` is the server's allow-list (the one CORS uses).
+    /// `origins` is the server's allow-list (the one CORS uses); connection tasks are
+    /// spawned on `tasks` (the server's tracker, which its shutdown waits for).
     pub fn with_hub(
         config: WsConfig,
         origins: CorsPolicy,
         hub: Arc<Hub>,
         presence: Arc<Presence>,
+        tasks: TaskTracker,
     ) -> Arc<Self> {
         Self::with_advice(
             config,
             origins,
             hub,
             presence,
+            tasks,
             RetryAdvice::fixed(DEFAULT_RETRY_MS),
             Greeting::default(),
         )
@@ -87,6 +95,7 @@ impl WsState {
         origins: CorsPolicy,
         hub: Arc<Hub>,
         presence: Arc<Presence>,
+        tasks: TaskTracker,
         retry: RetryAdvice,
         greeting: Greeting,
     ) -> Arc<Self> {
@@ -103,7 +112,7 @@ impl WsState {
             origins,
             config,
             stats,
-            tasks: TaskTracker::new(),
+            tasks,
         })
     }
 
@@ -128,11 +137,30 @@ impl WsState {
     }
 
     // ANCHOR: shutdown
-    /// Closes every WebSocket with 1001 (going away) and waits, at most `deadline`, for
-    /// their closing handshakes to finish. Returns whether all finished in time.
-    pub async fn shutdown(&self, deadline: Duration) -> bool {
-        let n = self.registry.close_all(CloseCode::GoingAway);
+    /// Says goodbye to every WebSocket: Close 1001 with the reason `"server shutting
+    /// down"` — with a retry hint drawn for each connection when `advice` is given (phase 5
+    /// spreads them over a window, so the restart is not met by all clients at once).
+    /// Returns how many connections were asked.
+    pub async fn close_all(&self, advice: Option<&ShutdownAdvice>) -> usize {
+        let n = self
+            .registry
+            .close_all(|| CloseRequest {
+                code: CloseCode::GoingAway.code(),
+                reason: match advice {
+                    Some(advice) => advice.close_reason(SHUTDOWN_REASON),
+                    None => SHUTDOWN_REASON.to_owned(),
+                },
+            })
+            .await;
         tracing::info!(open = n, "closing websockets with 1001");
+        n
+    }
+
+    /// Closes every WebSocket (as [`WsState::close_all`], without advice) and waits, at
+    /// most `deadline`, for their closing handshakes to finish. Returns whether all
+    /// finished in time. (In a composition the server's shutdown waits instead.)
+    pub async fn shutdown(&self, deadline: Duration) -> bool {
+        self.close_all(None).await;
         self.tasks.close();
         tokio::time::timeout(deadline, self.tasks.wait())
             .await
