@@ -47,6 +47,7 @@ pub mod health;
 pub mod json;
 pub mod logging;
 pub mod module;
+pub mod retry;
 pub mod router;
 pub mod server;
 pub mod shutdown;
@@ -59,6 +60,7 @@ pub use config::ServerConfig;
 pub use error::ApiError;
 pub use health::PhaseInfo;
 pub use module::{Module, Services, StartError};
+pub use retry::RetryAdvice;
 pub use router::{Params, Router};
 pub use shutdown::{ShutdownAdvice, ShutdownTree};
 

@@ -41,7 +41,9 @@
 //! What was acknowledged is already on disk — an acknowledgement is only sent after the
 //! commit — so even this loses nothing a client was told it had.
 
-use std::{fmt, future::Future, sync::Arc};
+use std::future::Future;
+
+use crate::retry::{with_retry_hint, RetryAdvice};
 
 use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -125,46 +127,23 @@ impl ShutdownTree {
 // ANCHOR_END: shutdown_tree
 
 // ANCHOR: shutdown_advice
-/// What to tell clients about coming back, drawn per client so that they do not all come
-/// back at once. Provided by a later phase (phase 5 spreads hints over a window); phases
-/// 2 and 3 ask for it when they say goodbye.
-#[derive(Clone)]
-pub struct ShutdownAdvice {
-    draw: Arc<dyn Fn() -> u64 + Send + Sync>,
-    annotate: Arc<Annotate>,
-}
-
-/// Writes a delay (milliseconds) into a close reason.
-type Annotate = dyn Fn(&str, u64) -> String + Send + Sync;
+/// What to tell clients about coming back when the server stops, drawn per client so that
+/// they do not all come back at once. Provided by a later phase (phase 5 spreads hints
+/// over a window); phases 2 and 3 ask for it when they say goodbye. It is a
+/// [`RetryAdvice`] of its own type, so the services can hold both: the everyday advice
+/// and the shutdown's.
+#[derive(Clone, Debug)]
+pub struct ShutdownAdvice(pub RetryAdvice);
 
 impl ShutdownAdvice {
-    /// `draw` gives one client's delay in milliseconds (called once per client);
-    /// `annotate` writes a delay into a close reason (`"server shutting down"` → the
-    /// reason with the hint).
-    pub fn new(
-        draw: impl Fn() -> u64 + Send + Sync + 'static,
-        annotate: impl Fn(&str, u64) -> String + Send + Sync + 'static,
-    ) -> Self {
-        Self {
-            draw: Arc::new(draw),
-            annotate: Arc::new(annotate),
-        }
-    }
-
     /// One client's delay before reconnecting, in milliseconds (a fresh draw).
     pub fn retry_ms(&self) -> u64 {
-        (self.draw)()
+        self.0.next_ms()
     }
 
-    /// `reason` carrying a fresh draw (a WebSocket close reason).
+    /// `reason` carrying a fresh draw as a retry hint (a WebSocket close reason).
     pub fn close_reason(&self, reason: &str) -> String {
-        (self.annotate)(reason, self.retry_ms())
-    }
-}
-
-impl fmt::Debug for ShutdownAdvice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ShutdownAdvice")
+        with_retry_hint(reason, self.retry_ms())
     }
 }
 // ANCHOR_END: shutdown_advice
@@ -180,6 +159,7 @@ pub async fn stop_in_order(
     connections: Connections,
     deadline: Instant,
 ) {
+    // EXERCISE(ch5-stop-order): stop a server in the documented order, under one deadline
     // 1. Stop accepting (the listener is closed already) and end background tasks.
     tree.accepting.cancel();
     tree.background.cancel();
@@ -218,6 +198,7 @@ pub async fn stop_in_order(
     // 6. Whatever is left learns that it is over.
     tree.root.cancel();
     tracing::info!("stopped");
+    // EXERCISE_END(ch5-stop-order)
 }
 // ANCHOR_END: stop_in_order
 
@@ -275,7 +256,7 @@ fn signal_name(signal: i32) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
     use crate::{health::PhaseInfo, module::ShutdownFuture, router::Router, StartError};
@@ -370,11 +351,10 @@ mod tests {
     async fn advice_draws_once_per_client_and_writes_the_draw_into_a_reason() {
         let next = Arc::new(std::sync::atomic::AtomicU64::new(100));
         let counter = next.clone();
-        let advice = ShutdownAdvice::new(
-            move || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-            |reason, ms| format!("{reason} after {ms}"),
-        );
+        let advice = ShutdownAdvice(RetryAdvice::from_fn(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        }));
         assert_eq!(advice.retry_ms(), 100);
-        assert_eq!(advice.close_reason("going"), "going after 101");
+        assert_eq!(advice.close_reason("going"), "going retry-after-ms=101");
     }
 }

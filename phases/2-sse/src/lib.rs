@@ -50,7 +50,6 @@ pub mod position;
 pub mod presence;
 pub mod query;
 pub mod queue;
-pub mod retry;
 pub mod routes;
 pub mod slots;
 pub mod sse;
@@ -59,8 +58,9 @@ pub mod stream;
 pub use config::SseConfig;
 pub use hub::{Hub, HubLimits};
 pub use module::Sse;
+/// When a client should come back: phase 1's, re-exported where phase 2 first used it.
+pub use phase_1_foundations::{retry, RetryAdvice};
 pub use position::StreamPosition;
-pub use retry::RetryAdvice;
 pub use routes::{routes, SseState};
 
 use phase_1_foundations::PhaseInfo;

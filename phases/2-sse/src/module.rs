@@ -20,8 +20,7 @@ use phase_1_foundations::{
 
 use crate::{
     config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice, routes,
-    stream::StreamStop, HubLimits,
-    SseState,
+    stream::StreamStop, HubLimits, SseState,
 };
 
 // ANCHOR: sse_module

@@ -187,11 +187,6 @@ impl SubscriberQueue {
         self.ready.notify_one();
     }
 
-    /// Whether the queue was closed (cut, or closed by the server).
-    pub fn is_closed(&self) -> bool {
-        self.lock().closed.is_some()
-    }
-
     /// Bytes waiting to be sent.
     pub fn queued_bytes(&self) -> usize {
         self.lock().bytes

@@ -36,7 +36,6 @@ use crate::{
     position::StreamPosition,
     presence::{parse_name, Person, Presence, PresenceEntry},
     query::Query,
-    queue::CloseCause,
     retry::RetryAdvice,
     slots::StreamSlots,
     sse::SseFormat,

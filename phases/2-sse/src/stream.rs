@@ -224,7 +224,9 @@ mod tests {
         let q = Arc::new(SubscriberQueue::new(1024));
         let stop = StreamStop {
             token: CancellationToken::new(),
-            advice: Some(ShutdownAdvice::new(|| 1234, |r, _| r.to_owned())),
+            advice: Some(ShutdownAdvice(phase_1_foundations::RetryAdvice::fixed(
+                1234,
+            ))),
         };
         let mut body = event_stream(
             q.clone(),

@@ -21,9 +21,7 @@
 //! Phases 2 and 3 know nothing of this: they ask the [`ShutdownAdvice`] phase 5 provides
 //! for one draw per client; without it they still stop gracefully, without hints.
 
-use phase_1_foundations::ShutdownAdvice;
-
-use crate::protocol::with_retry_hint;
+use phase_1_foundations::{RetryAdvice, ShutdownAdvice};
 
 // ANCHOR: spread
 /// A window retry hints are drawn from, uniformly: `[0, window_ms]` milliseconds.
@@ -40,9 +38,9 @@ impl Spread {
     }
 
     /// The advice phases 2 and 3 ask for when they say goodbye: a fresh draw per client,
-    /// written into a close reason as ` retry-after-ms=N` ([`with_retry_hint`]).
+    /// written into a close reason as ` retry-after-ms=N`.
     pub fn advice(self) -> ShutdownAdvice {
-        ShutdownAdvice::new(move || self.draw(), with_retry_hint)
+        ShutdownAdvice(RetryAdvice::from_fn(move || self.draw()))
     }
 }
 // ANCHOR_END: spread

@@ -11,7 +11,7 @@
 use std::{collections::HashSet, path::Path, process::Stdio, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
-use phase_5_hardening::protocol::retry_hint;
+use phase_5_hardening::{protocol::retry_hint, BackoffPolicy, ReconnectState};
 use serde_json::{json, Value};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
@@ -34,8 +34,13 @@ struct Server {
 
 impl Server {
     async fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_at(data_dir, "127.0.0.1:0", extra).await
+    }
+
+    /// The same, listening on `bind` (a restart on the address of the previous run).
+    async fn start_at(data_dir: &Path, bind: &str, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_phase-5-hardening"))
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .args(["--bind", bind, "--data-dir"])
             .arg(data_dir)
             .args(["--shutdown-spread-ms", &SPREAD_MS.to_string()])
             .args(extra)
@@ -91,7 +96,14 @@ impl Server {
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 async fn connect_board(server: &Server) -> Ws {
-    let mut req = server.ws_url("/ws").into_client_request().unwrap();
+    try_connect_board(&server.ws_url("/ws"))
+        .await
+        .expect("handshake accepted")
+}
+
+/// A `/ws` handshake that may fail (the server is restarting).
+async fn try_connect_board(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = url.into_client_request().unwrap();
     req.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static("liveboard.v1"),
@@ -100,9 +112,8 @@ async fn connect_board(server: &Server) -> Ws {
         .insert("origin", HeaderValue::from_static("http://localhost:3000"));
     let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
         .await
-        .expect("handshake in time")
-        .expect("handshake accepted");
-    ws
+        .expect("handshake in time")?;
+    Ok(ws)
 }
 
 /// Reads until the server's Close, then on until the end (so tungstenite sends its
@@ -288,4 +299,82 @@ async fn notes_acknowledged_just_before_sigterm_are_all_there_after_a_restart() 
     assert_eq!(ids.len(), NOTES, "{snapshot}");
     again.signal("TERM").await;
     assert_eq!(again.exit_code().await, Some(0));
+}
+
+/// How many clients the restart test reconnects.
+const HERD: usize = 1_000;
+
+/// One client of the herd: waits for the server's goodbye, then reconnects by the contract
+/// (the close reason's hint as a floor over its own full-jitter draw; refused attempts back
+/// off), and returns when it got back in, in milliseconds after `since`.
+async fn come_back(mut ws: Ws, url: String, since: tokio::time::Instant) -> u64 {
+    let (code, reason) = close_frame(&mut ws).await;
+    assert_eq!(code, CloseCode::Away, "{reason}");
+    // The closing handshake is over: let go of the socket, as a browser does, so the
+    // server's task sees our FIN and ends (it waits for it, within its close deadline).
+    drop(ws);
+    let policy = BackoffPolicy::default();
+    let mut state = ReconnectState::default();
+    let mut hint = retry_hint(&reason);
+    loop {
+        let attempt = state.closed(since.elapsed().as_millis() as u64, &policy);
+        let delay = policy.next_delay_ms(attempt, fastrand::f64(), hint.take());
+        // Waiting is the behaviour under test: each client sleeps its own drawn delay.
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        if try_connect_board(&url).await.is_ok() {
+            return since.elapsed().as_millis() as u64;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_clients_come_back_spread_over_the_window_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]).await;
+    let url = server.ws_url("/ws");
+    let mut sockets = Vec::with_capacity(HERD);
+    for _ in 0..HERD {
+        sockets.push(connect_board(&server).await);
+    }
+    let since = tokio::time::Instant::now();
+    let herd: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| tokio::spawn(come_back(ws, url.clone(), since)))
+        .collect();
+    server.signal("TERM").await;
+    assert_eq!(server.exit_code().await, Some(0));
+    println!(
+        "old server exited {} ms after SIGTERM",
+        since.elapsed().as_millis()
+    );
+    let addr = server.addr.clone();
+    let _restarted = Server::start_at(dir.path(), &addr, &[]).await;
+
+    let mut back = Vec::with_capacity(HERD);
+    for client in herd {
+        let ms = tokio::time::timeout(WAIT * 2, client)
+            .await
+            .expect("every client is back in time")
+            .expect("the client task did not panic");
+        back.push(ms);
+    }
+    back.sort_unstable();
+    // The histogram, in half-seconds after SIGTERM (the chapter shows one run of it).
+    let mut buckets = vec![0usize; (back[HERD - 1] / 500 + 1) as usize];
+    for ms in &back {
+        buckets[(*ms / 500) as usize] += 1;
+    }
+    println!("reconnections of {HERD} clients after SIGTERM, per 500 ms:");
+    for (i, n) in buckets.iter().enumerate() {
+        println!("  {:>5} ms {n:>4} {}", i * 500, "#".repeat(n.div_ceil(10)));
+    }
+    let busiest = buckets.iter().copied().max().unwrap_or(0);
+    let (p10, p90) = (back[HERD / 10], back[HERD * 9 / 10]);
+    println!("busiest half-second: {busiest}; p10 {p10} ms, p90 {p90} ms");
+    // Spread over the window, not a spike: a herd told "now" would land in one bucket.
+    assert!(
+        busiest < HERD / 4,
+        "a spike of {busiest} in one half-second"
+    );
+    assert!(p90 - p10 >= SPREAD_MS / 2, "p10 {p10} ms, p90 {p90} ms");
 }

@@ -6,19 +6,23 @@
 //! "reconnect" (1013 try again later, 1001 going away). All three ask the same question,
 //! so one value answers it.
 //!
-//! On its own this phase advises a **fixed** delay (`--sse-retry-ms`). That is the naive
-//! version, and it has a flaw phase 5 fixes: after a restart every client got the same
-//! number and comes back at the same instant. A later phase replaces the advice in the
-//! server's services with one that draws each answer at random over a window
-//! (`RetryAdvice::from_fn`), and every place below uses it without change.
+//! Phase 2 on its own advises a **fixed** delay (`--sse-retry-ms`), and phase 3 a fixed
+//! `Retry-After: 5`. That is the naive version, and it has a flaw phase 5 fixes: after a
+//! restart every client got the same number and comes back at the same instant. A later
+//! phase replaces the advice in the server's services with one that draws each answer at
+//! random over a window (`RetryAdvice::from_fn`), and every place below uses it without
+//! change — the shutdown's goodbyes too ([`crate::shutdown::ShutdownAdvice`] wraps one).
+//!
+//! It lives in phase 1 because `Retry-After` is plain HTTP and the shutdown sequence
+//! (phase 1's) needs it; phase 5 moved it here from phase 2, where it started.
 //!
 //! A Close reason carries the advice as a suffix, because a reason is at most 123 bytes of
 //! UTF-8 (RFC 6455 §5.5) meant for people: `"slow consumer: … retry-after-ms=2300"`.
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use crate::ApiError;
 use http::{header, HeaderValue};
-use phase_1_foundations::ApiError;
 
 /// When a client should come back, in milliseconds: one answer per call.
 #[derive(Clone)]
