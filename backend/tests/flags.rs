@@ -2,12 +2,12 @@
 //! binary with a flag and observes its effect over a socket, so a flag that is parsed but
 //! ignored (accepted by `--help`, never wired to the code it names) fails here.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use phase_1_foundations::testing;
 use serde_json::{json, Value};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
     net::{TcpSocket, TcpStream},
     process::{Child, Command},
 };
@@ -31,32 +31,16 @@ struct Liveboard {
 /// Starts the binary on port 0 with boards in memory and `args`; reads its address from
 /// the first line of stdout, which must be `listening on http://ADDR`.
 async fn start(args: &[&str]) -> Liveboard {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_liveboard"))
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--log",
-            "warn",
-            "--data-dir",
-            ":memory:",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the liveboard binary");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    tokio::time::timeout(WAIT, BufReader::new(stdout).read_line(&mut line))
-        .await
-        .expect("the server announces itself in time")
-        .expect("read stdout");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let base = [
+        "--bind",
+        "127.0.0.1:0",
+        "--log",
+        "warn",
+        "--data-dir",
+        ":memory:",
+    ];
+    let (child, addr) =
+        testing::spawn_binary(env!("CARGO_BIN_EXE_liveboard"), base.iter().chain(args)).await;
     Liveboard {
         _child: child,
         addr,

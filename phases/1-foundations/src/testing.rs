@@ -35,6 +35,43 @@ pub fn server_config() -> ServerConfig {
     }
 }
 
+// ANCHOR: spawn_binary
+/// Starts a server *binary* — `program` with `args`, which should make it listen on
+/// `127.0.0.1:0` — and reads its address from the first line of its stdout, the
+/// `listening on http://ADDR` contract of [`crate::server::announce`]. For tests that need
+/// a real process (signals, `kill -9`, flags exactly as a user types them). The child is
+/// killed when dropped, and only it: by its PID. Its stderr is discarded.
+pub async fn spawn_binary<I, S>(program: &str, args: I) -> (tokio::process::Child, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::io::BufReader::new(stdout).read_line(&mut line),
+    )
+    .await
+    .expect("the server announces its address in time")
+    .expect("stdout is readable");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line from {program}: {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+// ANCHOR_END: spawn_binary
+
 // ANCHOR: spawn_app
 /// Builds `composition` and serves it on `127.0.0.1:0` (whatever its `bind` says): the
 /// same modules, passes and shutdown hooks as the binary. Panics if it cannot start.

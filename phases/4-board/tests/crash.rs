@@ -3,37 +3,18 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::{create, Client, WAIT};
 use serde_json::Value;
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Child;
 
 /// Starts the phase-4 binary on port 0 in `dir`; returns it and its address.
 async fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phase-4-board"))
-        .args(["--bind", "127.0.0.1:0", "--log", "warn", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the phase-4 binary");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    tokio::time::timeout(WAIT, BufReader::new(stdout).read_line(&mut line))
-        .await
-        .expect("the server announces itself in time")
-        .expect("read stdout");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, addr)
+    let args = ["--bind", "127.0.0.1:0", "--log", "warn", "--data-dir"];
+    let args = args
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain([dir.as_os_str()]);
+    phase_1_foundations::testing::spawn_binary(env!("CARGO_BIN_EXE_phase-4-board"), args).await
 }
 
 #[tokio::test]

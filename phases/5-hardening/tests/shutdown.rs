@@ -8,13 +8,13 @@
 
 #![cfg(unix)]
 
-use std::{collections::HashSet, path::Path, process::Stdio, time::Duration};
+use std::{collections::HashSet, path::Path, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use phase_5_hardening::{protocol::retry_hint, BackoffPolicy, ReconnectState};
 use serde_json::{json, Value};
 use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
     process::{Child, Command},
 };
@@ -39,27 +39,24 @@ impl Server {
 
     /// The same, listening on `bind` (a restart on the address of the previous run).
     async fn start_at(data_dir: &Path, bind: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phase-5-hardening"))
-            .args(["--bind", bind, "--data-dir"])
-            .arg(data_dir)
-            .args(["--shutdown-spread-ms", &SPREAD_MS.to_string()])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the phase-5 binary starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        tokio::time::timeout(WAIT, BufReader::new(stdout).read_line(&mut line))
-            .await
-            .expect("the address in time")
-            .expect("stdout readable");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
+        let spread = SPREAD_MS.to_string();
+        let args = [
+            "--bind",
+            bind,
+            "--shutdown-spread-ms",
+            &spread,
+            "--data-dir",
+        ];
+        let args = args
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .chain([data_dir.as_os_str()])
+            .chain(extra.iter().map(std::ffi::OsStr::new));
+        let (child, addr) = phase_1_foundations::testing::spawn_binary(
+            env!("CARGO_BIN_EXE_phase-5-hardening"),
+            args,
+        )
+        .await;
         Self { child, addr }
     }
 
