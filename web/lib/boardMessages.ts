@@ -45,6 +45,7 @@ const NOTE_ERROR_CODES = [
   "version_conflict",
   "rate_limited",
   "too_many_notes",
+  "too_many_boards",
   "unavailable",
 ] as const satisfies readonly NoteErrorCode[];
 type UnlistedCode = Exclude<NoteErrorCode, (typeof NOTE_ERROR_CODES)[number]>;

@@ -242,6 +242,18 @@ describe("rejections roll back with a message", () => {
     expect(s.state.notices.at(-1)?.text).toMatch(/new note was undone \(and 1 later change to it\)/);
   });
 
+  it("too_many_boards: a create on a new board past the server's cap is rolled back, not retried", () => {
+    const s = new Scene().sync();
+    const opId = s.act(create("n1"));
+    const [sent] = s.send();
+    const message = "the server holds 10000 boards, the most allowed (LIVEBOARD_BOARD_MAX_BOARDS): add notes to an existing board";
+    s.dispatch({ type: "error", requestId: sent!.requestId, error: { code: "too_many_boards", message, opId }, at: s.tick() });
+    expect(s.state.pending).toEqual([]);
+    expect(s.view().notes).toEqual([]);
+    expect(s.state.notices.at(-1)).toMatchObject({ kind: "rejected", code: "too_many_boards", detail: message });
+    expect(sendableOps(s.state, s.at + 60_000)).toEqual([]);
+  });
+
   it("an error matched only by request id (phase 3's invalid_payload) rolls back too", () => {
     const s = new Scene().sync();
     s.act(create("n1"));

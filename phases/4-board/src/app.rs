@@ -53,8 +53,8 @@ impl Module for Board {
         })?;
         services.insert::<Arc<Hub>>(board.hub().clone());
         let notes = board.clone();
-        services.insert(BoardExtensionFactory::new(move |ws| {
-            NotesExtension::new(notes.clone(), ws.registry().clone())
+        services.insert(BoardExtensionFactory::new(move |ws, peer| {
+            NotesExtension::new(notes.clone(), ws.registry().clone(), peer)
         }));
         services.insert(board);
         Ok(())

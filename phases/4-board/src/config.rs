@@ -41,6 +41,17 @@ pub struct BoardConfig {
     )]
     pub max_notes: u64,
 
+    /// Most boards on the server. Default 10 000. A `note_create` on a board that does
+    /// not exist yet makes a new board; past this many it is refused with
+    /// `too_many_boards` and nothing is written. Without a cap, a script creates boards
+    /// as fast as the disk takes them (100 000 a minute) and `GET /boards` grows with it.
+    #[arg(
+        long = "board-max-boards",
+        env = "LIVEBOARD_BOARD_MAX_BOARDS",
+        default_value_t = 10_000
+    )]
+    pub max_boards: u64,
+
     /// Note requests per second one connection may sustain (token bucket refill rate).
     /// Default 20: a person dragging notes makes a few per second; a runaway script makes
     /// thousands. Over it: `rate_limited` with a `retryAfterMs`, the connection stays.
@@ -59,6 +70,43 @@ pub struct BoardConfig {
         default_value_t = 40
     )]
     pub rate_burst: u32,
+
+    /// Note requests per second all connections from one IP address may sustain
+    /// together. Default 60: three busy tabs of one person, or a classroom behind one
+    /// NAT at a gentle pace; a script opening 250 connections gets this, not 250 × 20.
+    /// Behind a reverse proxy every client has the proxy's address: raise it, or 0 (off).
+    #[arg(
+        long = "board-rate-per-ip",
+        env = "LIVEBOARD_BOARD_RATE_PER_IP",
+        default_value_t = 60
+    )]
+    pub rate_per_ip: u32,
+
+    /// Burst of the per-address bucket. Default 120.
+    #[arg(
+        long = "board-rate-per-ip-burst",
+        env = "LIVEBOARD_BOARD_RATE_PER_IP_BURST",
+        default_value_t = 120
+    )]
+    pub rate_per_ip_burst: u32,
+
+    /// Note changes per second one person (the `author` a change names) may sustain
+    /// over all their connections. Default 20, like one connection: a second tab does not
+    /// double a person's budget. 0 turns it off.
+    #[arg(
+        long = "board-rate-per-person",
+        env = "LIVEBOARD_BOARD_RATE_PER_PERSON",
+        default_value_t = 20
+    )]
+    pub rate_per_person: u32,
+
+    /// Burst of the per-person bucket. Default 40.
+    #[arg(
+        long = "board-rate-per-person-burst",
+        env = "LIVEBOARD_BOARD_RATE_PER_PERSON_BURST",
+        default_value_t = 40
+    )]
+    pub rate_per_person_burst: u32,
 
     /// Changes waiting for the store's writer thread, across all connections. Default
     /// 1 024. A full queue answers `unavailable` at once (retry later with the same opId)
@@ -90,8 +138,13 @@ impl Default for BoardConfig {
             data_dir: "./data".to_owned(),
             max_text_chars: 2_000,
             max_notes: 500,
+            max_boards: 10_000,
             rate_per_sec: 20,
             rate_burst: 40,
+            rate_per_ip: 60,
+            rate_per_ip_burst: 120,
+            rate_per_person: 20,
+            rate_per_person_burst: 40,
             write_queue: 1_024,
             max_replay_events: 10_000,
         }
@@ -120,6 +173,7 @@ impl BoardConfig {
         RuleLimits {
             max_text_chars: self.max_text_chars,
             max_notes: self.max_notes,
+            max_boards: self.max_boards,
         }
     }
 
@@ -154,6 +208,11 @@ mod tests {
         assert_eq!(parsed.max_notes, default.max_notes);
         assert_eq!(parsed.rate_per_sec, default.rate_per_sec);
         assert_eq!(parsed.rate_burst, default.rate_burst);
+        assert_eq!(parsed.max_boards, default.max_boards);
+        assert_eq!(parsed.rate_per_ip, default.rate_per_ip);
+        assert_eq!(parsed.rate_per_ip_burst, default.rate_per_ip_burst);
+        assert_eq!(parsed.rate_per_person, default.rate_per_person);
+        assert_eq!(parsed.rate_per_person_burst, default.rate_per_person_burst);
         assert_eq!(parsed.write_queue, default.write_queue);
         assert_eq!(parsed.max_replay_events, default.max_replay_events);
     }
@@ -168,10 +227,23 @@ mod tests {
             "3",
             "--board-rate-per-sec",
             "4",
+            "--board-max-boards",
+            "7",
+            "--board-rate-per-ip",
+            "5",
+            "--board-rate-per-ip-burst",
+            "6",
+            "--board-rate-per-person",
+            "8",
+            "--board-rate-per-person-burst",
+            "9",
         ])
         .board;
         assert_eq!(c.data_dir, IN_MEMORY);
         assert_eq!(c.rule_limits().max_notes, 3);
+        assert_eq!(c.rule_limits().max_boards, 7);
+        assert_eq!((c.rate_per_ip, c.rate_per_ip_burst), (5, 6));
+        assert_eq!((c.rate_per_person, c.rate_per_person_burst), (8, 9));
         assert_eq!(c.token_interval(), Duration::from_millis(250));
     }
 }

@@ -129,6 +129,7 @@ mod tests {
     const LIMITS: RuleLimits = RuleLimits {
         max_text_chars: 100,
         max_notes: 10,
+        max_boards: 100,
     };
 
     fn create() -> NoteOp {

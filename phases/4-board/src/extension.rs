@@ -3,7 +3,9 @@
 //! Phase 3's session parses every message; a `type` it does not know is offered to this
 //! extension. What happens to a note request, in order:
 //!
-//! 1. **Rate limit** — the connection's [`TokenBucket`]; empty: `rate_limited` at once.
+//! 1. **Rate limit** — the connection's [`TokenBucket`], then the buckets shared by every
+//!    connection from the same IP address and, for a change, by the same person
+//!    ([`crate::rate::KeyedBuckets`]); any empty: `rate_limited` at once.
 //! 2. **Validate** — field rules ([`crate::rules::validate`]); broken: `validation` at once.
 //!    Cheap checks answer on the connection, without a trip to the store.
 //! 3. **Queue for the writer** ([`crate::writer`]) — full: `unavailable` at once. The
@@ -16,7 +18,11 @@
 //! they are applied in that order: a `note_create` followed at once by a `note_move` of
 //! the same note finds the note there.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use phase_2_sse::board_name::BoardName;
 use phase_3_websocket::{
@@ -41,19 +47,69 @@ pub struct NotesExtension {
     state: Arc<BoardState>,
     registry: Arc<ConnectionRegistry>,
     bucket: TokenBucket,
+    peer: Option<IpAddr>,
 }
 
 impl NotesExtension {
-    /// The extension for one new connection.
-    pub fn new(state: Arc<BoardState>, registry: Arc<ConnectionRegistry>) -> Self {
+    /// The extension for one new connection from `peer` (phase 1's `PeerAddr`).
+    pub fn new(
+        state: Arc<BoardState>,
+        registry: Arc<ConnectionRegistry>,
+        peer: Option<SocketAddr>,
+    ) -> Self {
         let config = state.config();
         let bucket = TokenBucket::new(config.rate_per_sec, config.rate_burst, Instant::now());
         Self {
             state,
             registry,
             bucket,
+            peer: peer.map(|p| p.ip()),
         }
     }
+
+    // ANCHOR: rate_limits
+    /// Takes a token from every budget `request` meets, or says which one is empty and how
+    /// long until it has a token again.
+    fn take_tokens(&mut self, request: &NoteRequest) -> Result<(), (Duration, String)> {
+        let now = Instant::now();
+        let config = self.state.config();
+        let shared = self.state.rate_limits();
+        self.bucket.take(now).map_err(|wait| {
+            let why = format!(
+                "more than {} note requests a second (burst {}) on this connection \
+                 (LIVEBOARD_BOARD_RATE_PER_SEC)",
+                config.rate_per_sec, config.rate_burst
+            );
+            (wait, why)
+        })?;
+        // One address's connections share a budget: 250 connections do not get 250 of them.
+        if let Some(ip) = self.peer {
+            shared.per_ip.take(&ip, now).map_err(|wait| {
+                let why = format!(
+                    "more than {} note requests a second (burst {}) from your address \
+                     over all its connections (LIVEBOARD_BOARD_RATE_PER_IP)",
+                    config.rate_per_ip, config.rate_per_ip_burst
+                );
+                (wait, why)
+            })?;
+        }
+        // So do one person's: a second tab does not double anyone's budget.
+        if let Some(author) = request.author() {
+            let person = author.trim().to_lowercase();
+            shared.per_person.take(&person, now).map_err(|wait| {
+                let why = format!(
+                    "more than {} note changes a second (burst {}) by {} over all their \
+                     connections (LIVEBOARD_BOARD_RATE_PER_PERSON)",
+                    config.rate_per_person,
+                    config.rate_per_person_burst,
+                    author.trim()
+                );
+                (wait, why)
+            })?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: rate_limits
 }
 
 fn error(code: NoteErrorCode, message: impl Into<String>, op_id: Option<String>) -> NoteError {
@@ -178,17 +234,12 @@ impl BoardExtension for NotesExtension {
         id: Option<String>,
         request: NoteRequest,
     ) -> Option<Result<Ack, ErrorPayload>> {
-        if let Err(wait) = self.bucket.take(Instant::now()) {
-            let config = self.state.config();
+        if let Err((wait, why)) = self.take_tokens(&request) {
             let err = NoteError {
                 retry_after_ms: Some(wait.as_millis().max(1) as u64),
                 ..error(
                     NoteErrorCode::RateLimited,
-                    format!(
-                        "more than {} note requests a second (burst {}) on this connection \
-                         (LIVEBOARD_BOARD_RATE_PER_SEC): retry after retryAfterMs",
-                        config.rate_per_sec, config.rate_burst
-                    ),
+                    format!("{why}: retry after retryAfterMs"),
                     request.op_id().map(str::to_owned),
                 )
             };

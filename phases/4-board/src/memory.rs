@@ -17,7 +17,8 @@ use crate::{
     protocol::NoteAck,
     rules::{NoteOp, RuleLimits, StoredNote},
     store::{
-        apply_op, sort_notes, BoardRow, BoardStore, LogTx, OpRecord, Outcome, Snapshot, StoreError,
+        apply_op, sort_notes, BoardCursor, BoardRow, BoardStore, LogTx, OpRecord, Outcome,
+        Snapshot, StoreError,
     },
 };
 
@@ -82,6 +83,9 @@ impl LogTx for MemoryTx<'_> {
         Ok(self.0.get(board).map_or(0, |b| {
             b.notes.values().filter(|n| !n.deleted).count() as u64
         }))
+    }
+    fn board_count(&mut self) -> Result<u64, StoreError> {
+        Ok(self.0.values().filter(|b| b.head > 0).count() as u64)
     }
     fn put_note(&mut self, note: &StoredNote) -> Result<(), StoreError> {
         self.board(&note.note.board)
@@ -159,8 +163,12 @@ impl BoardStore for MemoryStore {
         Ok(Snapshot { seq: b.head, notes })
     }
 
-    fn boards(&self) -> Result<Vec<BoardRow>, StoreError> {
-        Ok(self
+    fn boards(
+        &self,
+        after: Option<&BoardCursor>,
+        limit: usize,
+    ) -> Result<Vec<BoardRow>, StoreError> {
+        let mut rows: Vec<BoardRow> = self
             .lock()
             .iter()
             .filter(|(_, b)| b.head > 0)
@@ -170,7 +178,16 @@ impl BoardStore for MemoryStore {
                 head: b.head,
                 updated_at_ms: b.updated_at_ms,
             })
-            .collect())
+            .filter(|row| after.map_or(true, |c| c.precedes(row)))
+            .collect();
+        // No index here: sort what is left (a test store holds few boards).
+        rows.sort_by(|a, b| {
+            b.updated_at_ms
+                .cmp(&a.updated_at_ms)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        rows.truncate(limit);
+        Ok(rows)
     }
 
     fn find_op(&self, board: &str, op_id: &str) -> Result<Option<NoteAck>, StoreError> {

@@ -177,6 +177,17 @@ impl NoteRequest {
             NoteRequest::BoardSnapshot(_) => None,
         }
     }
+
+    /// The acting person's display name, for the four changes (the per-person budget).
+    pub fn author(&self) -> Option<&str> {
+        match self {
+            NoteRequest::NoteCreate(r) => Some(&r.author),
+            NoteRequest::NoteUpdate(r) => Some(&r.author),
+            NoteRequest::NoteMove(r) => Some(&r.author),
+            NoteRequest::NoteDelete(r) => Some(&r.author),
+            NoteRequest::BoardSnapshot(_) => None,
+        }
+    }
 }
 
 // ANCHOR: answers
@@ -282,10 +293,14 @@ pub enum NoteErrorCode {
     /// Someone changed what this op changes after `baseVersion`: `current` holds the note
     /// now. Rebase (or drop) and send a new op with a new `opId`.
     VersionConflict,
-    /// Over the per-connection request rate: retry after `retryAfterMs`.
+    /// Over a request rate (this connection's, this address's or this person's): retry
+    /// after `retryAfterMs`.
     RateLimited,
     /// The board holds `LIVEBOARD_BOARD_MAX_NOTES` notes already.
     TooManyNotes,
+    /// A `note_create` would make a new board, and the server holds
+    /// `LIVEBOARD_BOARD_MAX_BOARDS` boards already. Use an existing board.
+    TooManyBoards,
     /// The server could not store the change (busy or failing): retry later, same `opId`.
     Unavailable,
 }
@@ -325,11 +340,13 @@ pub struct BoardSummary {
     pub updated_at_ms: u64,
 }
 
-/// The body of `GET /boards`.
+/// The body of `GET /boards?limit=&after=`: one page of boards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct BoardList {
-    /// Every board with at least one change, by name.
+    /// Boards with at least one change, most recently changed first (ties by name).
     pub boards: Vec<BoardSummary>,
+    /// The `after` of the next page, or `null` on the last page.
+    pub next: Option<String>,
 }
 
 /// The fields every note event (`note.created`, `.updated`, `.moved`, `.deleted`) starts

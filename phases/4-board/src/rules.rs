@@ -114,6 +114,8 @@ pub struct RuleLimits {
     pub max_text_chars: usize,
     /// Most notes on one board.
     pub max_notes: u64,
+    /// Most boards on the server (a create on a new board past it is refused).
+    pub max_boards: u64,
 }
 
 /// Why a change was refused, and (for a conflict) the note as it is now.
@@ -384,6 +386,7 @@ mod tests {
     const LIMITS: RuleLimits = RuleLimits {
         max_text_chars: 10,
         max_notes: 2,
+        max_boards: 100,
     };
 
     fn create(id: &str) -> NoteOp {

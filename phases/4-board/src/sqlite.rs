@@ -23,7 +23,8 @@
 //!
 //! ```text
 //! meta   (key PK, value)                       epoch, schema version
-//! boards (name PK, head, updated_at_ms)        head = last sequence number
+//! boards (name PK, head, updated_at_ms)        head = last sequence number; indexed by
+//!                                              (updated_at_ms DESC, name) for GET /boards
 //! notes  (board, id, ..., version, text_version, color_version, place_version, deleted)
 //! events (board, seq, event, data)             PK (board, seq): the log, JSON as broadcast
 //! ops    (board, op_id, request, ack)          PK (board, op_id): idempotency records
@@ -47,7 +48,9 @@ use crate::{
     note::Note,
     protocol::NoteAck,
     rules::{NoteOp, RuleLimits, StoredNote},
-    store::{apply_op, BoardRow, BoardStore, LogTx, OpRecord, Outcome, Snapshot, StoreError},
+    store::{
+        apply_op, BoardCursor, BoardRow, BoardStore, LogTx, OpRecord, Outcome, Snapshot, StoreError,
+    },
 };
 
 /// The database file's name inside the data directory.
@@ -94,6 +97,7 @@ CREATE TABLE IF NOT EXISTS ops (
     ack TEXT NOT NULL,
     PRIMARY KEY (board, op_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS boards_by_recent ON boards (updated_at_ms DESC, name);
 ";
 // ANCHOR_END: schema
 
@@ -264,6 +268,12 @@ impl LogTx for SqliteTx<'_> {
         )?;
         Ok(to_u64(n))
     }
+    fn board_count(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .0
+            .query_row("SELECT COUNT(*) FROM boards", [], |r| r.get(0))?;
+        Ok(to_u64(n))
+    }
     fn put_note(&mut self, s: &StoredNote) -> Result<(), StoreError> {
         let n = &s.note;
         self.0.execute(
@@ -390,14 +400,27 @@ impl BoardStore for SqliteStore {
     }
     // ANCHOR_END: sqlite_snapshot
 
-    fn boards(&self) -> Result<Vec<BoardRow>, StoreError> {
+    // ANCHOR: sqlite_boards
+    fn boards(
+        &self,
+        after: Option<&BoardCursor>,
+        limit: usize,
+    ) -> Result<Vec<BoardRow>, StoreError> {
         let conn = self.reader();
+        // Keyset pagination: the rows strictly after the cursor in the index's order
+        // (`boards_by_recent`), so each page costs `limit` rows, however deep it is.
         let mut stmt = conn.prepare_cached(
             "SELECT b.name, b.head, b.updated_at_ms, \
                     (SELECT COUNT(*) FROM notes n WHERE n.board = b.name AND n.deleted = 0) \
-             FROM boards b ORDER BY b.name",
+             FROM boards b \
+             WHERE ?1 IS NULL OR b.updated_at_ms < ?1 OR (b.updated_at_ms = ?1 AND b.name > ?2) \
+             ORDER BY b.updated_at_ms DESC, b.name LIMIT ?3",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let (ms, name) = match after {
+            Some(c) => (Some(to_i64(c.updated_at_ms)), c.name.as_str()),
+            None => (None, ""),
+        };
+        let rows = stmt.query_map(params![ms, name, to_i64(limit as u64)], |r| {
             Ok(BoardRow {
                 name: r.get(0)?,
                 head: to_u64(r.get(1)?),
@@ -407,6 +430,7 @@ impl BoardStore for SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+    // ANCHOR_END: sqlite_boards
 
     fn find_op(&self, board: &str, op_id: &str) -> Result<Option<NoteAck>, StoreError> {
         let ack: Option<String> = self

@@ -1,7 +1,7 @@
 //! [`BoardState`]: the store, the hub that numbers boards from the store's log, and the
 //! writer — built once, shared by the HTTP routes and every `/ws` connection.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use phase_2_sse::{
     hub::{Hub, HubLimits},
@@ -13,8 +13,9 @@ use crate::{
     history::LogHistory,
     memory::MemoryStore,
     protocol::{BoardList, BoardSnapshot, BoardSummary},
+    rate::{KeyedBuckets, MAX_TRACKED_KEYS},
     sqlite::SqliteStore,
-    store::{BoardStore, StoreError},
+    store::{BoardCursor, BoardStore, StoreError},
     writer::Writer,
 };
 
@@ -24,6 +25,34 @@ pub struct BoardState {
     store: Arc<dyn BoardStore>,
     hub: Arc<Hub>,
     writer: Writer,
+    rate_limits: SharedRateLimits,
+}
+
+/// The request budgets shared by every connection (each connection also has its own).
+#[derive(Debug)]
+pub struct SharedRateLimits {
+    /// One bucket per peer IP address.
+    pub per_ip: KeyedBuckets<IpAddr>,
+    /// One bucket per person (the `author` of a change).
+    pub per_person: KeyedBuckets<String>,
+}
+
+impl SharedRateLimits {
+    /// The buckets `config` describes.
+    pub fn new(config: &BoardConfig) -> Self {
+        Self {
+            per_ip: KeyedBuckets::new(
+                config.rate_per_ip,
+                config.rate_per_ip_burst,
+                MAX_TRACKED_KEYS,
+            ),
+            per_person: KeyedBuckets::new(
+                config.rate_per_person,
+                config.rate_per_person_burst,
+                MAX_TRACKED_KEYS,
+            ),
+        }
+    }
 }
 
 // ANCHOR: open_state
@@ -56,6 +85,7 @@ impl BoardState {
             config.write_queue,
         );
         Arc::new(Self {
+            rate_limits: SharedRateLimits::new(&config),
             config,
             store,
             hub,
@@ -86,6 +116,11 @@ impl BoardState {
         &self.config
     }
 
+    /// The per-address and per-person request budgets.
+    pub fn rate_limits(&self) -> &SharedRateLimits {
+        &self.rate_limits
+    }
+
     /// Stops taking changes and waits until those queued are committed and published.
     /// Blocks: call it at shutdown, once the server has stopped, on a blocking thread
     /// (`tokio::task::spawn_blocking`), never directly inside async code.
@@ -106,12 +141,25 @@ impl BoardState {
         })
     }
 
-    /// Every board with its note count (read on a blocking thread).
-    pub async fn boards(&self) -> Result<BoardList, StoreError> {
+    /// A page of up to `limit` boards after `after`, with the cursor of the next page
+    /// (read on a blocking thread).
+    pub async fn boards(
+        &self,
+        after: Option<BoardCursor>,
+        limit: usize,
+    ) -> Result<BoardList, StoreError> {
         let store = self.store.clone();
-        let rows = blocking(move || store.boards()).await?;
+        // One row more than asked: if it is there, there is a next page.
+        let mut rows = blocking(move || store.boards(after.as_ref(), limit + 1)).await?;
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| BoardCursor::after(last).to_string())
+        } else {
+            None
+        };
         let epoch = self.store.epoch();
         Ok(BoardList {
+            next,
             boards: rows
                 .into_iter()
                 .map(|r| BoardSummary {

@@ -13,7 +13,8 @@
 //! 1. **Was this op applied before?** Look its `opId` up. If it was, answer with the ack
 //!    recorded then (same `seq`), apply nothing: a retry after a lost ack is harmless.
 //! 2. **Decide**: read the note and the board's note count, run the pure rules
-//!    ([`crate::rules`]). A refusal writes nothing.
+//!    ([`crate::rules`]); a first change of a board also counts the boards (the cap,
+//!    `too_many_boards`). A refusal writes nothing.
 //! 3. **Write**, all or nothing: the note's new state, the event at `head + 1`, the op-id
 //!    record (holding the ack), the board's new head.
 //!
@@ -84,6 +85,56 @@ pub struct BoardRow {
     pub updated_at_ms: u64,
 }
 
+// ANCHOR: board_cursor
+/// Where a page of `GET /boards` starts: just after this board in the listing order,
+/// most recently changed first, then by name.
+///
+/// A *keyset* cursor (the last row's sort key), not an offset: page 2 starts right after
+/// the last board of page 1 even if boards were created meanwhile, and the store finds
+/// it through an index instead of skipping `offset` rows. A board that changes during a
+/// walk moves to the front: it is not listed twice, and may be missed by this walk
+/// (a new walk starts with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardCursor {
+    /// The board's last change, ms since the Unix epoch.
+    pub updated_at_ms: u64,
+    /// Its name (the tiebreak between boards changed in the same millisecond).
+    pub name: String,
+}
+// ANCHOR_END: board_cursor
+
+impl BoardCursor {
+    /// The cursor just after `row`.
+    pub fn after(row: &BoardRow) -> Self {
+        Self {
+            updated_at_ms: row.updated_at_ms,
+            name: row.name.clone(),
+        }
+    }
+
+    /// Whether `row` comes after this cursor in the listing order.
+    pub fn precedes(&self, row: &BoardRow) -> bool {
+        row.updated_at_ms < self.updated_at_ms
+            || (row.updated_at_ms == self.updated_at_ms && row.name > self.name)
+    }
+
+    /// Reads the `<updated_at_ms>.<name>` form [`fmt::Display`] writes (a board name has no
+    /// `.`, so the split is unambiguous).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (ms, name) = text.split_once('.')?;
+        Some(Self {
+            updated_at_ms: ms.parse().ok()?,
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for BoardCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.updated_at_ms, self.name)
+    }
+}
+
 /// A board's notes and the sequence number they reflect.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -114,8 +165,13 @@ pub trait BoardStore: Send + Sync + 'static {
     /// The board's live notes and the head they reflect, read consistently.
     fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError>;
 
-    /// Every board that has changed at least once, by name.
-    fn boards(&self) -> Result<Vec<BoardRow>, StoreError>;
+    /// Up to `limit` boards that have changed at least once, most recently changed first
+    /// (ties by name), starting after `after` (from the first board if `None`).
+    fn boards(
+        &self,
+        after: Option<&BoardCursor>,
+        limit: usize,
+    ) -> Result<Vec<BoardRow>, StoreError>;
 
     /// The ack recorded for `op_id` on `board`, if that op was applied.
     fn find_op(&self, board: &str, op_id: &str) -> Result<Option<NoteAck>, StoreError>;
@@ -143,6 +199,8 @@ pub trait LogTx {
     fn note(&mut self, board: &str, id: &str) -> Result<Option<StoredNote>, StoreError>;
     /// How many live notes the board has.
     fn live_notes(&mut self, board: &str) -> Result<u64, StoreError>;
+    /// How many boards exist (have changed at least once).
+    fn board_count(&mut self) -> Result<u64, StoreError>;
     /// Writes the note's new state (insert or replace).
     fn put_note(&mut self, note: &StoredNote) -> Result<(), StoreError>;
     /// Appends `event` to the board's log.
@@ -193,8 +251,23 @@ pub fn apply_op(
         Ok(decision) => decision,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
+    // A first change makes a new board: only while there are fewer than the cap. (Only a
+    // create can be a first change: anything else found no note above.)
+    let head = tx.head(board)?;
+    if head == 0 {
+        let boards = tx.board_count()?;
+        if boards >= limits.max_boards {
+            return Ok(Outcome::Rejected(Rejection::new(
+                NoteErrorCode::TooManyBoards,
+                format!(
+                    "the server holds {boards} boards, the most allowed \
+                     (LIVEBOARD_BOARD_MAX_BOARDS): add notes to an existing board"
+                ),
+            )));
+        }
+    }
     // 3. Write: the note, the event at the next sequence number, the op record, the head.
-    let seq = tx.head(board)? + 1;
+    let seq = head + 1;
     let event = events::logged_event(epoch, seq, op, &decision);
     let ack = events::ack(epoch, seq, op, &decision);
     let record = OpRecord {

@@ -174,7 +174,7 @@ mod tests {
         history::LogHistory,
         memory::MemoryStore,
         protocol::{CreateNote, NoteAck},
-        store::{BoardRow, Snapshot},
+        store::{BoardCursor, BoardRow, Snapshot},
     };
 
     /// A memory store whose writes wait for a permit, and say when one is waiting.
@@ -202,8 +202,8 @@ mod tests {
         fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError> {
             self.inner.snapshot(board)
         }
-        fn boards(&self) -> Result<Vec<BoardRow>, StoreError> {
-            self.inner.boards()
+        fn boards(&self, a: Option<&BoardCursor>, l: usize) -> Result<Vec<BoardRow>, StoreError> {
+            self.inner.boards(a, l)
         }
         fn find_op(&self, b: &str, o: &str) -> Result<Option<NoteAck>, StoreError> {
             self.inner.find_op(b, o)
@@ -239,6 +239,7 @@ mod tests {
         let limits = RuleLimits {
             max_text_chars: 10,
             max_notes: 10,
+            max_boards: 100,
         };
         let writer = Writer::spawn(store, hub.clone(), limits, 1);
         let (done_tx, done) = channel::<u64>();
@@ -293,6 +294,7 @@ mod tests {
             RuleLimits {
                 max_text_chars: 10,
                 max_notes: 10,
+                max_boards: 100,
             },
             4,
         );

@@ -27,6 +27,7 @@ fn a_script_in_a_loop(mut bucket: TokenBucket, now: Instant) -> (usize, usize, u
     let limits = RuleLimits {
         max_text_chars: 1_000,
         max_notes: u64::MAX,
+        max_boards: 100,
     };
     let (mut applied, mut refused) = (0, 0);
     for i in 0..REQUESTS {

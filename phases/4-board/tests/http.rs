@@ -7,9 +7,12 @@ use phase_4_board::BoardConfig;
 use serde_json::json;
 
 #[tokio::test]
-async fn get_boards_lists_every_changed_board_with_its_note_count_and_position() {
+async fn get_boards_lists_every_changed_board_most_recent_first_with_its_note_count_and_position() {
     let server = Server::start(BoardConfig::in_memory()).await;
-    assert_eq!(server.get_json("/boards", 200).await, json!({"boards": []}));
+    assert_eq!(
+        server.get_json("/boards", 200).await,
+        json!({"boards": [], "next": null})
+    );
     let mut ana = server.client().await;
     ack(&ana
         .call("note_create", create("b2", "c0", "n0", "Todo", 0.0))

@@ -8,12 +8,13 @@ use phase_4_board::{
     protocol::{CreateNote, MoveNote, NoteErrorCode, UpdateNote},
     rules::{NoteOp, RuleLimits},
     sqlite::SqliteStore,
-    store::{BoardStore, Outcome},
+    store::{BoardCursor, BoardStore, Outcome},
 };
 
 const LIMITS: RuleLimits = RuleLimits {
     max_text_chars: 100,
     max_notes: 3,
+    max_boards: 100,
 };
 
 fn create(board: &str, op: &str, note: &str) -> NoteOp {
@@ -114,12 +115,61 @@ fn contract(store: &dyn BoardStore) {
     assert_eq!(snap.notes[0].version, 2);
 
     assert_eq!(store.find_op("b", "o3").unwrap().unwrap().seq, 3);
-    let boards = store.boards().unwrap();
+    let boards = store.boards(None, 10).unwrap();
     let rows: Vec<(&str, u64, u64)> = boards
         .iter()
         .map(|r| (r.name.as_str(), r.notes, r.head))
         .collect();
-    assert_eq!(rows, [("b", 2, 3), ("other", 1, 1)]);
+    assert_eq!(
+        rows,
+        [("other", 1, 1), ("b", 2, 3)],
+        "most recently changed first"
+    );
+}
+
+/// Listing in pages, and the cap on boards, for any store.
+fn pages_and_cap(store: &dyn BoardStore) {
+    let limits = RuleLimits {
+        max_boards: 5,
+        ..LIMITS
+    };
+    // Five boards; "b1" and "b2" changed in the same millisecond (the name breaks the tie).
+    for (i, (board, at)) in [("b0", 10), ("b2", 20), ("b1", 20), ("b3", 30), ("b4", 5)]
+        .into_iter()
+        .enumerate()
+    {
+        applied_seq(
+            store
+                .apply(&create(board, &format!("o{i}"), "n"), &limits, at)
+                .unwrap(),
+        );
+    }
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.boards(after.as_ref(), 2).unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(BoardCursor::after(last));
+        walked.extend(page.iter().map(|r| r.name.clone()));
+    }
+    assert_eq!(walked, ["b3", "b1", "b2", "b0", "b4"]);
+
+    // A sixth board is refused and nothing is written; the five take changes as before.
+    match store.apply(&create("b5", "o9", "n"), &limits, 40).unwrap() {
+        Outcome::Rejected(r) => assert_eq!(r.code, NoteErrorCode::TooManyBoards),
+        other => panic!("expected too_many_boards, got {other:?}"),
+    }
+    assert_eq!(store.head("b5").unwrap(), 0);
+    assert!(store.find_op("b5", "o9").unwrap().is_none());
+    assert_eq!(store.boards(None, 10).unwrap().len(), 5);
+    applied_seq(store.apply(&create("b0", "o10", "m"), &limits, 50).unwrap());
+}
+
+#[test]
+fn both_stores_list_boards_in_pages_and_refuse_a_board_past_the_cap() {
+    pages_and_cap(&MemoryStore::new());
+    let dir = tempfile::tempdir().unwrap();
+    pages_and_cap(&SqliteStore::open(dir.path()).unwrap());
 }
 
 #[test]

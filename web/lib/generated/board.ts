@@ -284,7 +284,7 @@ retryAfterMs?: number, };
 /**
  * Why a note request was refused. Nothing was changed in any case.
  */
-export type NoteErrorCode = "validation" | "not_found" | "version_conflict" | "rate_limited" | "too_many_notes" | "unavailable";
+export type NoteErrorCode = "validation" | "not_found" | "version_conflict" | "rate_limited" | "too_many_notes" | "too_many_boards" | "unavailable";
 
 /**
  * A board's notes and the position they reflect: `snapshot`'s payload and the body of
@@ -334,13 +334,17 @@ position: string,
 updatedAtMs: number, };
 
 /**
- * The body of `GET /boards`.
+ * The body of `GET /boards?limit=&after=`: one page of boards.
  */
 export type BoardList = {
 /**
- * Every board with at least one change, by name.
+ * Boards with at least one change, most recently changed first (ties by name).
  */
-boards: Array<BoardSummary>, };
+boards: Array<BoardSummary>,
+/**
+ * The `after` of the next page, or `null` on the last page.
+ */
+next: string | null, };
 
 /**
  * The fields every note event (`note.created`, `.updated`, `.moved`, `.deleted`) starts

@@ -13,7 +13,7 @@
 //! composition), so a shutdown can close every socket with 1001 and wait for the closing
 //! handshakes, under a deadline.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use http::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -181,16 +181,17 @@ impl WsState {
 // ANCHOR: routes
 /// Phase 3's routes: `/ws`, `/ws/echo`, `/ws/stats`.
 pub fn routes(state: Arc<WsState>) -> Router {
-    routes_with_extension(state, || NoExtension)
+    routes_with_extension(state, |_peer| NoExtension)
 }
 
 /// The same routes, with `/ws` also speaking an extension's requests (phase 4's notes);
-/// `make_extension` builds one extension per connection. A module of a later phase
-/// reaches this through a [`BoardExtensionFactory`] it provides.
+/// `make_extension` builds one extension per connection, given the peer's address (phase
+/// 1's [`PeerAddr`]; phase 4 limits requests per address with it). A module of a later
+/// phase reaches this through a [`BoardExtensionFactory`] it provides.
 pub fn routes_with_extension<E, F>(state: Arc<WsState>, make_extension: F) -> Router
 where
     E: BoardExtension,
-    F: Fn() -> E + Send + Sync + 'static,
+    F: Fn(Option<SocketAddr>) -> E + Send + Sync + 'static,
 {
     let make_extension = Arc::new(make_extension);
     let board = state.clone();
@@ -202,13 +203,14 @@ where
             async move {
                 let services = state.services.clone();
                 let limits = state.config.limits();
+                let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
                 upgrade(
                     &state,
                     req,
                     BOARD_SUBPROTOCOLS,
                     limits,
                     move |subprotocol| {
-                        BoardSession::with_extension(services, subprotocol, make_extension())
+                        BoardSession::with_extension(services, subprotocol, make_extension(peer))
                     },
                 )
             }
@@ -237,18 +239,19 @@ pub struct BoardExtensionFactory {
 
 impl BoardExtensionFactory {
     /// `make_extension` builds one extension per `/ws` connection, given phase 3's state
-    /// (its registry is how an extension answers a connection later).
+    /// (its registry is how an extension answers a connection later) and the peer's
+    /// address (`None` only when a test router runs without phase 1's server).
     pub fn new<E, F>(make_extension: F) -> Self
     where
         E: BoardExtension,
-        F: Fn(&WsState) -> E + Send + Sync + 'static,
+        F: Fn(&WsState, Option<SocketAddr>) -> E + Send + Sync + 'static,
     {
         let make_extension = Arc::new(make_extension);
         Self {
             mount: Arc::new(move |state: Arc<WsState>| {
                 let make_extension = make_extension.clone();
                 let for_connections = state.clone();
-                routes_with_extension(state, move || make_extension(&for_connections))
+                routes_with_extension(state, move |peer| make_extension(&for_connections, peer))
             }),
         }
     }
