@@ -185,6 +185,28 @@ async fn a_page_from_a_foreign_origin_is_403() {
 }
 
 #[tokio::test]
+async fn a_second_key_version_or_origin_header_is_400_naming_it_and_never_101() {
+    // Each case: the valid headers plus a second copy of one single-valued header
+    // (RFC 6455 §11.3.1 for the key, RFC 6454 §7.3 for Origin).
+    let cases = [
+        ("Sec-WebSocket-Key", "AQIDBAUGBwgJCgsMDQ4PEA==".to_owned()),
+        ("Sec-WebSocket-Version", "13".to_owned()),
+        ("Origin", ALLOWED_ORIGIN.to_owned()),
+    ];
+    for (name, second) in cases {
+        let mut headers = with("Origin", ALLOWED_ORIGIN);
+        headers.push((name, second));
+        let res = refused("/ws", "GET {path} HTTP/1.1", headers).await;
+        assert_eq!(res.status, 400, "{name}: {res:?}");
+        assert_eq!(res.header("sec-websocket-accept"), None);
+        let body = res.json();
+        assert_eq!(body["error"]["code"], "repeated_header", "{name}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(name), "{name}: {message}");
+    }
+}
+
+#[tokio::test]
 async fn the_allowed_origin_and_no_origin_at_all_are_both_accepted() {
     let server = Server::start(WsConfig::default()).await;
     for headers in [with("Origin", ALLOWED_ORIGIN), upgrade_headers()] {

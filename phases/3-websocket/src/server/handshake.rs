@@ -35,12 +35,20 @@
 //! | not HTTP/1.1 | `400 http_version_not_supported` |
 //! | no `Host` header | `400 missing_host` |
 //! | several `Host` headers, or an empty one | `400 bad_host` |
+//! | `Sec-WebSocket-Version`, `Sec-WebSocket-Key` or `Origin` sent twice | `400 repeated_header` |
 //! | no `Upgrade` header at all (a plain `GET`, e.g. a browser tab) | `426 upgrade_required` + `Upgrade: websocket` |
 //! | `Upgrade` without the `websocket` token | `400 not_a_websocket_upgrade` |
 //! | `Connection` without the `upgrade` token | `400 connection_not_upgrade` |
 //! | `Sec-WebSocket-Version` missing or not `13` | `426 unsupported_websocket_version` + `Sec-WebSocket-Version: 13` |
 //! | `Sec-WebSocket-Key` missing or not base64 of 16 bytes | `400 bad_websocket_key` |
 //! | `Origin` present and not allowed | `403 origin_not_allowed` |
+//!
+//! **One value, one header.** The version, the key and the origin are single values, not
+//! lists: a request carrying two keys (or two origins) is ambiguous, and answering it means
+//! picking one — the first, as `HeaderMap::get` does — while a proxy or a logger in front
+//! may have looked at the other. A lenient server that "just takes the first" is exactly
+//! the disagreement request smuggling is built on, so a repeated single-valued header is
+//! refused before any of them is read ([`single`]).
 //!
 //! **Why we check `Origin` ourselves.** CORS does not apply to WebSockets: a page on
 //! `https://evil.example` may open `new WebSocket("ws://127.0.0.1:8080/ws")`, the browser
@@ -179,9 +187,7 @@ pub fn check_request<B>(
     // RFC 6455 §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13."
     // Checked before the key: a client of another version may format its key differently,
     // and what it needs to hear is which version we speak.
-    match h
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .map(HeaderValue::as_bytes)
+    match single(h, "Sec-WebSocket-Version", "RFC 6455 §4.2.1 item 6")?.map(HeaderValue::as_bytes)
     {
         Some(v) if v.trim_ascii() == WEBSOCKET_VERSION.as_bytes() => {}
         Some(v) => {
@@ -201,8 +207,9 @@ pub fn check_request<B>(
     }
     // RFC 6455 §4.2.1 item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded
     // value that, when decoded, is 16 bytes in length."
-    let key = h
-        .get(header::SEC_WEBSOCKET_KEY)
+    // RFC 6455 §11.3.1: "The |Sec-WebSocket-Key| header field MUST NOT appear more than
+    // once in an HTTP request."
+    let key = single(h, "Sec-WebSocket-Key", "RFC 6455 §11.3.1")?
         .and_then(|v| v.to_str().ok())
         .filter(|k| is_valid_client_key(k))
         .ok_or_else(|| {
@@ -214,7 +221,9 @@ pub fn check_request<B>(
         })?;
     // RFC 6455 §10.2: "servers that are not intended to process input from any web page but
     // only for certain sites SHOULD verify the |Origin| field is an origin they expect."
-    if let Some(origin) = h.get(header::ORIGIN) {
+    // RFC 6454 §7.3: "User agents MUST NOT include more than one Origin header field in
+    // any HTTP request" — two of them come from no browser, and which one would we check?
+    if let Some(origin) = single(h, "Origin", "RFC 6454 §7.3, RFC 6455 §4.2.1 item 8")? {
         let origin = origin.to_str().unwrap_or("(not ASCII)");
         if !origins.allows(origin) {
             return Err(ApiError::forbidden(
@@ -232,6 +241,27 @@ pub fn check_request<B>(
     })
 }
 // ANCHOR_END: check_request
+
+// ANCHOR: single_header
+/// The one value of a header that must not be repeated, or `None` if it is absent.
+/// Sent twice (even with equal values) it is refused with `400 repeated_header`, naming
+/// the header (`name`, spelled as the RFCs spell it; lookups ignore case) and the rule
+/// (`rfc`) — never silently resolved to the first copy.
+fn single<'h>(
+    h: &'h HeaderMap,
+    name: &'static str,
+    rfc: &str,
+) -> Result<Option<&'h HeaderValue>, ApiError> {
+    let mut values = h.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (only, None) => Ok(only),
+        _ => Err(ApiError::bad_request(
+            "repeated_header",
+            format!("the handshake has more than one {name} header; send it exactly once ({rfc})"),
+        )),
+    }
+}
+// ANCHOR_END: single_header
 
 /// The `Host` header must be there, once, and not empty. Which authority it names is not
 /// checked: behind a proxy the server cannot know every name it is reached by.
@@ -458,6 +488,29 @@ mod tests {
                 "bad_websocket_key",
                 "{key:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_version_or_origin_is_400_naming_the_header() {
+        let other_key = "AQIDBAUGBwgJCgsMDQ4PEA==";
+        let cases: [(&str, &str, &str); 3] = [
+            ("sec-websocket-key", other_key, "Sec-WebSocket-Key"),
+            // Even the same value twice: the header is single-valued.
+            ("sec-websocket-version", "13", "Sec-WebSocket-Version"),
+            ("origin", "http://localhost:3000", "Origin"),
+        ];
+        for (name, second, spelled) in cases {
+            let mut req = request(|b| b.header("origin", "http://localhost:3000"));
+            req.headers_mut()
+                .append(name, HeaderValue::from_static(second));
+            let err = check(&req).unwrap_err();
+            assert_eq!(
+                (err.status, err.code),
+                (StatusCode::BAD_REQUEST, "repeated_header"),
+                "{name}"
+            );
+            assert!(err.message.contains(spelled), "{}", err.message);
         }
     }
 
