@@ -15,6 +15,12 @@
 //! WebSocket close frame) and ends. The client reconnects and resumes from its last event
 //! id, so a cut loses nothing.
 //!
+//! A consumer that is itself stuck — blocked in a write the peer never reads — would not
+//! see the cut until its write finished, which for a client that stopped reading is
+//! never. So the cut is also announced on its own signal, [`SubscriberQueue::closed`]:
+//! the transport waits on it *while* it writes and, once cut, stops waiting on the
+//! write, drops the unsent backlog and releases the subscriber's place at once.
+//!
 //! The consumer takes *everything* queued at once ([`SubscriberQueue::next_batch`]): ten
 //! small events become one write and one flush — write coalescing — which is what keeps a
 //! busy room cheap.
@@ -24,7 +30,7 @@
 //! so that a transport can *wrap* an event's JSON (a frame header before it, a line break
 //! after it) without copying it: every subscriber's queue holds the very same JSON bytes.
 
-use std::{collections::VecDeque, sync::Mutex};
+use std::{collections::VecDeque, pin::pin, sync::Mutex};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
@@ -132,7 +138,10 @@ struct Inner {
 #[derive(Debug)]
 pub struct SubscriberQueue {
     inner: Mutex<Inner>,
+    /// Wakes the one consumer draining the queue: a push, or the close.
     ready: Notify,
+    /// Wakes whoever waits in [`SubscriberQueue::closed`]: only the close.
+    closing: Notify,
     max_bytes: usize,
 }
 
@@ -146,6 +155,7 @@ impl SubscriberQueue {
         Self {
             inner: Mutex::new(Inner::default()),
             ready: Notify::new(),
+            closing: Notify::new(),
             max_bytes,
         }
     }
@@ -165,6 +175,7 @@ impl SubscriberQueue {
             inner.closed = Some(CloseCause::SlowConsumer);
             drop(inner);
             self.ready.notify_one();
+            self.closing.notify_waiters();
             return Err(PushError::Overflow);
         }
         inner.bytes += message.len();
@@ -185,7 +196,27 @@ impl SubscriberQueue {
         }
         drop(inner);
         self.ready.notify_one();
+        self.closing.notify_waiters();
     }
+
+    // ANCHOR: queue_closed
+    /// Waits until the queue is closed and returns why, taking nothing from it: a second
+    /// waiter beside the consumer (or instead of it, while the consumer is stuck in a
+    /// write), so a cut is seen at once whatever the consumer is doing.
+    pub async fn closed(&self) -> CloseCause {
+        let mut notified = pin!(self.closing.notified());
+        loop {
+            // Registered *before* the check: a close between the check and the await
+            // still wakes us (`notify_waiters` stores no permit for latecomers).
+            notified.as_mut().enable();
+            if let Some(cause) = self.lock().closed {
+                return cause;
+            }
+            notified.as_mut().await;
+            notified.set(self.closing.notified());
+        }
+    }
+    // ANCHOR_END: queue_closed
 
     /// Bytes waiting to be sent.
     pub fn queued_bytes(&self) -> usize {
@@ -276,6 +307,37 @@ mod tests {
         assert_eq!(q.next_batch(&mut out).await, Ok(1));
         assert_eq!(out.len(), 1);
         assert_eq!(q.next_batch(&mut out).await, Err(CloseCause::Shutdown));
+    }
+
+    #[tokio::test]
+    async fn a_cut_wakes_a_closed_waiter_even_while_the_consumer_waits_too() {
+        let q = std::sync::Arc::new(SubscriberQueue::new(4));
+        let consumer = {
+            let q = q.clone();
+            tokio::spawn(async move { q.next_batch(&mut Vec::new()).await })
+        };
+        let watcher = {
+            let q = q.clone();
+            tokio::spawn(async move { q.closed().await })
+        };
+        tokio::task::yield_now().await;
+        q.push(&msg(Bytes::from_static(b"1234"))).unwrap();
+        let wait = std::time::Duration::from_secs(5);
+        let taken = tokio::time::timeout(wait, consumer)
+            .await
+            .expect("consumer woke");
+        assert_eq!(taken.unwrap(), Ok(1));
+        q.push(&msg(Bytes::from_static(b"12"))).unwrap();
+        assert_eq!(
+            q.push(&msg(Bytes::from_static(b"345"))),
+            Err(PushError::Overflow)
+        );
+        let cause = tokio::time::timeout(wait, watcher)
+            .await
+            .expect("watcher woke");
+        assert_eq!(cause.unwrap(), CloseCause::SlowConsumer);
+        // Already closed: answers at once.
+        assert_eq!(q.closed().await, CloseCause::SlowConsumer);
     }
 
     #[tokio::test]

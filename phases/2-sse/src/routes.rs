@@ -192,6 +192,9 @@ fn stream_response(body: body::Body) -> Response<body::Body> {
     // nginx buffers proxied responses by default, which would hold events back until a
     // buffer fills; this header turns that off for this response.
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    // A stream ends only when it must (cut as a slow consumer, server stopping): then the
+    // connection goes too, instead of idling as a keep-alive the client will not reuse.
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
 }
 // ANCHOR_END: open_stream

@@ -22,8 +22,21 @@
 //! its stream slot) lives inside the body. When the client goes away, hyper notices the
 //! closed socket and drops the body; the drops leave the room and announce the leave.
 //! No cleanup code path to forget.
+//!
+//! **Leaving when cut.** hyper asks the body for more only when the socket can take more,
+//! so the body of a client that stopped reading is never asked again: it would hear of
+//! its cut (step 4) only when the client reads — perhaps never — and until then hold its
+//! slot and stay listed as present. So the holdings sit in a [`Holdings`] shared with a
+//! small watcher task that waits on the queue's [`SubscriberQueue::closed`] and, on a
+//! cut, lets go of them at once: the slot is free for a new stream and presence announces
+//! the leave. The body itself still ends with its last comment when (if) hyper asks again.
+//! The response says `Connection: close`, so a body that ended closes its connection.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, FutureExt};
@@ -60,14 +73,48 @@ pub struct StreamStop {
 }
 // ANCHOR_END: stream_stop
 
+// ANCHOR: holdings
+/// What a stream holds (subscription, presence entry, slot), released by whichever comes
+/// first: the body's drop, or the watcher seeing the queue cut.
+struct Holdings<G>(Mutex<Option<G>>);
+
+impl<G> Holdings<G> {
+    fn release(&self) {
+        // Taken under the lock, dropped after it: the drop leaves the room, which takes
+        // the hub's locks.
+        let held = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(held);
+    }
+}
+
+/// Spawns the watcher: on a cut, release the holdings now rather than when hyper next
+/// polls the body. It ends when the queue closes for any reason — the body's drop closes
+/// it — so it never outlives the stream.
+fn release_when_cut<G: Send + 'static>(queue: Arc<SubscriberQueue>, holdings: Arc<Holdings<G>>) {
+    tokio::spawn(async move {
+        if queue.closed().await == CloseCause::SlowConsumer {
+            holdings.release();
+        }
+    });
+}
+// ANCHOR_END: holdings
+
 struct State<G> {
     queue: Arc<SubscriberQueue>,
     batch: Vec<Bytes>,
     keepalive: Duration,
     stop: StreamStop,
     finished: bool,
-    /// Held, never read: dropping the body drops it (subscription, presence, slot).
-    _guard: G,
+    /// Held, never read: released when the body is dropped (or on a cut, by the watcher).
+    holdings: Arc<Holdings<G>>,
+}
+
+impl<G> Drop for State<G> {
+    fn drop(&mut self) {
+        self.holdings.release();
+        // Ends the watcher (a cut queue stays cut: the first cause wins).
+        self.queue.close(CloseCause::Closed);
+    }
 }
 
 impl<G> State<G> {
@@ -91,7 +138,8 @@ impl<G> State<G> {
 }
 
 // ANCHOR: event_stream
-/// A streaming body draining `queue`. `guard` is kept alive as long as the body is.
+/// A streaming body draining `queue`. `guard` is kept alive as long as the body is, or
+/// until the queue is cut for a slow consumer, whichever ends first.
 pub fn event_stream<G: Send + 'static>(
     queue: Arc<SubscriberQueue>,
     opts: StreamOptions,
@@ -101,13 +149,15 @@ pub fn event_stream<G: Send + 'static>(
     if let Some(ms) = opts.retry_ms {
         batch.push(sse::retry_hint(ms));
     }
+    let holdings = Arc::new(Holdings(Mutex::new(Some(guard))));
+    release_when_cut(queue.clone(), holdings.clone());
     let state = State {
         queue,
         batch,
         keepalive: opts.keepalive,
         stop: opts.stop,
         finished: false,
-        _guard: guard,
+        holdings,
     };
     let frames = stream::unfold(state, |mut st| async move {
         if st.finished {
@@ -247,6 +297,22 @@ mod tests {
             seen,
             "data: last\n\nretry: 1234\n\n: closed: server shutting down\n"
         );
+    }
+
+    #[tokio::test]
+    async fn a_cut_releases_the_guard_at_once_though_the_body_is_never_polled() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let q = Arc::new(SubscriberQueue::new(4));
+        let body = event_stream(q.clone(), opts(None), tx);
+        q.push(&Bytes::from_static(b"1234").into()).unwrap();
+        assert!(q.push(&Bytes::from_static(b"5").into()).is_err()); // over budget: cut
+                                                                    // The guard's drop closes the channel: the receiver sees it without any poll of
+                                                                    // the body (as with a client whose socket is full).
+        tokio::time::timeout(Duration::from_secs(5), rx)
+            .await
+            .expect("the guard was released")
+            .unwrap_err();
+        drop(body);
     }
 
     #[tokio::test]

@@ -244,6 +244,93 @@ async fn a_slow_reader_does_not_delay_a_fast_reader_and_is_cut_with_a_final_comm
 }
 // ANCHOR_END: slow_reader_test
 
+/// A stream whose client reads nothing at all after the response head is never asked
+/// for more by hyper — yet once cut, its slot and its presence entry must go at once, and
+/// its connection must end as soon as the client reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_reader_that_reads_nothing_frees_its_slot_and_presence_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, state) = start(SseConfig {
+        queue_bytes: 64 * 1024,
+        max_streams_per_board: 2,
+        ..config()
+    })
+    .await;
+    let mut watcher = SseClient::open(&server.url("/boards/jam/events")).await;
+    watcher.handshake().await;
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stuck = socket.connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /boards/jam/events?clientId=stuck&name=Stuck&color=%2300aa00 HTTP/1.1\r\n\
+         Host: {}\r\n\r\n",
+        server.addr
+    );
+    stuck.write_all(request.as_bytes()).await.unwrap();
+    // From here on `stuck` reads nothing. The watcher sees it arrive; the board is full.
+    assert_eq!(
+        watcher.expect_json("presence.join").await["clientId"],
+        "stuck"
+    );
+    let (status, body) = get_json(&server, "/boards/jam/events").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("too_many_streams"))
+    );
+
+    let padding = "x".repeat(32 * 1024);
+    let mut published = 0u64;
+    let mut left = None;
+    while state.hub().stats().slow_consumers_cut == 0 {
+        assert!(published < 4_000, "the stuck reader was never cut");
+        let data = format!(r#"{{"n":{published},"pad":"{padding}"}}"#);
+        state.hub().publish("jam", "message", Bytes::from(data));
+        published += 1;
+        loop {
+            let event = watcher.next_event().await;
+            match event.event.as_str() {
+                "message" => break,
+                "presence.leave" => left = Some(event),
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+    // Presence announces the leave, though hyper never polled the stuck body again.
+    let left = match left {
+        Some(event) => event,
+        None => watcher.expect_event("presence.leave").await,
+    };
+    assert_eq!(left.data, r#"{"clientId":"stuck"}"#);
+    let (_, snapshot) = get_json(&server, "/boards/jam/presence").await;
+    assert_eq!(snapshot["people"], serde_json::json!([]));
+    // Its slot is free: a new stream on the full board is accepted.
+    let mut next = SseClient::open(&server.url("/boards/jam/events")).await;
+    next.handshake().await;
+
+    // When the stuck client reads again: what was in flight, the goodbye, then the end
+    // of the connection (`Connection: close`).
+    let mut received = Vec::new();
+    loop {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = tokio::time::timeout(common::TIMEOUT, stuck.read(&mut chunk))
+            .await
+            .expect("the server ended the connection within the wait")
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.contains("connection: close"), "{}", &text[..200]);
+    assert!(
+        text.contains(": closed: slow consumer: fell too far behind the stream\n"),
+        "no goodbye at the end: {:?}",
+        &text[text.len().saturating_sub(200)..]
+    );
+}
+
 #[tokio::test]
 async fn closing_the_streams_for_shutdown_ends_them_with_a_comment() {
     let (server, state) = start(config()).await;

@@ -18,8 +18,8 @@
 //! pongs and replies, and a second place where the close handshake's state lives. One
 //! task keeps every decision (what to send, when to close) in one `match`. The price is
 //! that while a write is blocked (the peer stopped reading) we do not read either — which
-//! is fine: a peer that does not read our frames is not owed prompt pongs, the hub cuts
-//! its queue at the byte budget, and the send deadline frees the socket.
+//! is fine: a peer that does not read our frames is not owed prompt pongs, and a blocked
+//! write still watches for the hub's cut (below) and the send deadline.
 //!
 //! # Backpressure and write coalescing
 //!
@@ -31,6 +31,17 @@
 //! turns that into a Close frame **1013 (try again later)** with the reason
 //! `"slow consumer: …"`: a reconnect-with-backoff verdict, since the client did nothing
 //! wrong and can resume from its last position.
+//!
+//! **A cut must not wait for the write it interrupts.** The client that falls behind is,
+//! almost by definition, the one whose socket is full: the loop is blocked in a write that
+//! will finish only when the client reads. If the 1013 waited its turn behind that write,
+//! the client would get it never — the send deadline would drop TCP half a minute later
+//! and the client would see 1006. So a blocked write also waits on the queues' cut
+//! ([`SubscriberQueue::closed`]); once cut, the loop stops waiting on the write, drops
+//! every unsent frame but the rest of the one already begun ([`crate::server::unsent`]),
+//! leaves its boards at once, and gives the rest plus the Close frame the close deadline
+//! to go out. A client whose socket takes the few bytes sees 1013; one that still reads
+//! nothing is dropped when the close deadline passes — not the send deadline.
 //!
 //! # What a wake-up costs
 //!
@@ -94,7 +105,7 @@ use std::{
     time::Duration,
 };
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use phase_2_sse::{
     queue::{CloseCause, SubscriberQueue},
@@ -114,6 +125,7 @@ use crate::{
     server::registry::{CloseRequest, Registration},
     server::session::{BoardFeed, Session, SessionContext},
     server::stats::WsStats,
+    server::unsent::rest_of_frame,
 };
 
 /// Most bytes one read takes, in bytes. 4 KiB: several small messages per system call.
@@ -149,6 +161,14 @@ enum Ending {
     PeerClosed(Option<CloseFrame>),
     /// The transport is gone; nothing more can be sent.
     Dropped(String),
+}
+
+/// How a write that blocked ended.
+enum Blocked {
+    Written(std::io::Result<()>),
+    PastDeadline,
+    /// The hub cut this connection while the write waited.
+    Cut,
 }
 
 enum Wake {
@@ -340,42 +360,85 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     // ANCHOR_END: gather
 
     // ANCHOR: write_out
-    /// Writes `self.out` with vectored writes and one flush, within the send deadline.
+    /// Writes `self.out` with vectored writes and one flush, within the send deadline —
+    /// unless the hub cuts this connection while the write is blocked: then the unsent
+    /// frames are dropped and the connection closes with 1013 (see the module docs).
     async fn write_out(&mut self) -> Result<(), Ending> {
+        self.write_within(self.opts.send_timeout, WsStats::slow_consumer)
+            .await
+    }
+
+    /// Writes `self.out` within `timeout`; a write past it is counted by `past_deadline`
+    /// (a slow consumer during the conversation, a close timeout during the goodbye).
+    async fn write_within(
+        &mut self,
+        timeout: Duration,
+        past_deadline: fn(&WsStats),
+    ) -> Result<(), Ending> {
         if self.out.is_empty() {
             return Ok(());
         }
         let bytes: usize = self.out.iter().map(Bytes::len).sum();
         let frames = std::mem::take(&mut self.out_frames);
-        let mut write = pin!(write_all_vectored(&mut self.io, &mut self.out));
-        // One poll first, with no deadline: a socket with room in its send buffer takes
-        // the whole write at once (the common case), and a timer armed around it would be
-        // a clock read and a timer entry per delivery for nothing. Only a write that
-        // blocks — the peer is not reading fast enough — gets the deadline.
-        let result = match poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
-            Poll::Ready(done) => Ok(done),
-            Poll::Pending => tokio::time::timeout(self.opts.send_timeout, write).await,
+        let mut written = 0;
+        // The write is dropped at the end of this block: a cut stops waiting on it.
+        let blocked = {
+            let mut write = pin!(write_all_vectored(
+                &mut self.io,
+                &mut self.out,
+                &mut written
+            ));
+            // One poll first, with no deadline: a socket with room in its send buffer takes
+            // the whole write at once (the common case), and a timer armed around it would be
+            // a clock read and a timer entry per delivery for nothing. Only a write that
+            // blocks — the peer is not reading fast enough — gets the deadline, and watches
+            // for the hub's cut.
+            match poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
+                Poll::Ready(done) => Blocked::Written(done),
+                Poll::Pending => tokio::select! {
+                    done = tokio::time::timeout(timeout, &mut write) => {
+                        done.map_or(Blocked::PastDeadline, Blocked::Written)
+                    }
+                    () = cut(&self.cx.feeds) => Blocked::Cut,
+                },
+            }
         };
-        match result {
-            Ok(Ok(())) => {
+        match blocked {
+            Blocked::Written(Ok(())) => {
                 self.stats.sent(frames, bytes);
                 Ok(())
             }
-            Ok(Err(e)) => Err(Ending::Dropped(format!("write failed: {e}"))),
-            Err(_) => {
-                self.stats.slow_consumer();
+            Blocked::Written(Err(e)) => Err(Ending::Dropped(format!("write failed: {e}"))),
+            Blocked::PastDeadline => {
+                past_deadline(&self.stats);
                 Err(Ending::Dropped(format!(
                     "a write did not finish within {} ms: the peer is not reading",
-                    self.opts.send_timeout.as_millis()
+                    timeout.as_millis()
+                )))
+            }
+            Blocked::Cut => {
+                // Only the frame the write is in the middle of still goes out; then Close.
+                self.stats.sent(0, written);
+                let rest = rest_of_frame(&self.out, written);
+                self.out = rest;
+                Err(Ending::WeClose(close_request_for(
+                    CloseCause::SlowConsumer,
+                    &self.opts.retry,
                 )))
             }
         }
     }
     // ANCHOR_END: write_out
 
-    /// Sends one Close frame. Everything gathered before it was written already (the main
-    /// loop writes before it returns); nothing is sent after it (§5.5.1).
-    async fn send_close(&mut self, code: u16, reason: &str) -> Result<(), Ending> {
+    /// Sends one Close frame, within the goodbye's deadline. Everything gathered before it
+    /// was written already (the main loop writes before it returns) or dropped (a cut);
+    /// nothing is sent after it (§5.5.1).
+    async fn send_close(
+        &mut self,
+        code: u16,
+        reason: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), Ending> {
         let mut buf = BytesMut::new();
         if self
             .codec
@@ -384,13 +447,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         {
             self.push_out(buf.freeze());
         }
-        self.write_out().await
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        self.write_within(left.min(self.opts.send_timeout), WsStats::close_timeout)
+            .await
     }
 
     // ANCHOR: finish
     async fn finish(&mut self, ending: Ending) {
         // One deadline for the whole goodbye: the peer's Close, then its FIN.
         let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
+        // No broadcast is written after a Close (§5.5.1): leave every board now, so the
+        // boards' presence and fan-out forget this connection while it says goodbye.
+        self.cx.feeds.clear();
         match ending {
             Ending::Dropped(why) => {
                 tracing::debug!(%why, "websocket dropped without a closing handshake");
@@ -404,13 +472,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 let (code, reason) = frame.map_or((CloseCode::Normal.code(), String::new()), |f| {
                     (f.code, f.reason)
                 });
-                if self.send_close(code, &reason).await.is_err() {
+                if self.send_close(code, &reason, deadline).await.is_err() {
                     return;
                 }
             }
             Ending::WeClose(request) => {
                 if self
-                    .send_close(request.code, &request.reason)
+                    .send_close(request.code, &request.reason, deadline)
                     .await
                     .is_err()
                 {
@@ -425,7 +493,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 // continue to attempt to process data (including a responding Close
                 // frame) from the remote endpoint".
                 if self
-                    .send_close(request.code, &request.reason)
+                    .send_close(request.code, &request.reason, deadline)
                     .await
                     .is_err()
                 {
@@ -564,6 +632,24 @@ async fn next_from_feeds(feeds: &[BoardFeed], out: &mut Vec<Bytes>) -> Result<us
 }
 // ANCHOR_END: next_from_feeds
 
+// ANCHOR: cut
+/// Resolves when the hub cuts this connection from any of its boards (a slow consumer);
+/// never, with no board joined or for other closes (those wait their turn in the loop).
+async fn cut(feeds: &[BoardFeed]) {
+    let cuts = feeds.iter().map(|feed| {
+        Box::pin(async move {
+            if feed.queue().closed().await != CloseCause::SlowConsumer {
+                std::future::pending::<()>().await;
+            }
+        })
+    });
+    if feeds.is_empty() {
+        std::future::pending::<()>().await;
+    }
+    futures_util::future::select_all(cuts).await;
+}
+// ANCHOR_END: cut
+
 async fn wait_batch(queue: &SubscriberQueue, out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
     queue.next_batch(out).await
 }
@@ -574,7 +660,9 @@ const MAX_SLICES: usize = 64;
 // ANCHOR: write_all_vectored
 /// Writes every buffer in `bufs`, front to back, in as few system calls as the OS allows
 /// (`writev`), then flushes once and empties `bufs` (keeping its capacity for the next
-/// batch).
+/// batch). `written` counts the bytes written so far, so that a caller who stops waiting
+/// (drops this future) knows where the stream stopped; `bufs` is left untouched until the
+/// end.
 ///
 /// The first version built a `Vec<IoSlice>` before each `writev` — an allocation per
 /// delivery. The slices only need to live while one `poll_write_vectored` runs, so they
@@ -583,45 +671,45 @@ const MAX_SLICES: usize = 64;
 pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
     w: &mut W,
     bufs: &mut Vec<Bytes>,
+    written: &mut usize,
 ) -> std::io::Result<()> {
-    // `bufs[..done]` are written; `bufs[done]` may be partly written (advanced).
-    let mut done = skip_empty(bufs, 0);
-    while done < bufs.len() {
+    // `bufs[..done]` are written, and the first `offset` bytes of `bufs[done]`.
+    let (mut done, mut offset) = (0, 0);
+    loop {
+        // Past finished and empty buffers (a `writev` of nothing but empty slices would
+        // return 0 and look like a closed socket).
+        while done < bufs.len() && offset == bufs[done].len() {
+            done += 1;
+            offset = 0;
+        }
+        if done == bufs.len() {
+            break;
+        }
         let pending = &bufs[done..];
-        let mut written = poll_fn(|cx| {
+        let n = poll_fn(|cx| {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let n = pending.len().min(MAX_SLICES);
-            for (slice, buf) in slices.iter_mut().zip(pending) {
+            let count = pending.len().min(MAX_SLICES);
+            slices[0] = IoSlice::new(&pending[0][offset..]);
+            for (slice, buf) in slices[1..count].iter_mut().zip(&pending[1..]) {
                 *slice = IoSlice::new(buf);
             }
-            Pin::new(&mut *w).poll_write_vectored(cx, &slices[..n])
+            Pin::new(&mut *w).poll_write_vectored(cx, &slices[..count])
         })
         .await?;
-        if written == 0 {
+        if n == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        while written > 0 {
-            let front = &mut bufs[done];
-            if written >= front.len() {
-                written -= front.len();
-                done += 1;
-            } else {
-                front.advance(written);
-                written = 0;
-            }
+        *written += n;
+        offset += n;
+        while done < bufs.len() && offset >= bufs[done].len() {
+            offset -= bufs[done].len();
+            done += 1;
         }
-        done = skip_empty(bufs, done);
     }
     bufs.clear();
     w.flush().await
 }
 // ANCHOR_END: write_all_vectored
-
-/// The index of the first non-empty buffer at or after `from` (an empty buffer would make
-/// a `writev` of nothing but it look like a closed socket).
-fn skip_empty(bufs: &[Bytes], from: usize) -> usize {
-    from + bufs[from..].iter().take_while(|b| b.is_empty()).count()
-}
 
 #[cfg(test)]
 mod tests {
@@ -635,7 +723,7 @@ mod tests {
                 .iter()
                 .map(|s| Bytes::from(s.to_string()))
                 .collect();
-            write_all_vectored(&mut a, &mut bufs).await.unwrap();
+            write_all_vectored(&mut a, &mut bufs, &mut 0).await.unwrap();
             assert!(bufs.is_empty());
         });
         let mut got = Vec::new();
@@ -665,7 +753,7 @@ mod tests {
             .collect();
         let expected: Vec<u8> = bufs.iter().flat_map(|b| b.to_vec()).collect();
         bufs.push(Bytes::new()); // a trailing empty buffer is not a closed socket
-        write_all_vectored(&mut a, &mut bufs).await.unwrap();
+        write_all_vectored(&mut a, &mut bufs, &mut 0).await.unwrap();
         assert!(bufs.is_empty());
         drop(a);
         let mut got = Vec::new();

@@ -12,3 +12,4 @@ pub mod registry;
 pub mod routes;
 pub mod session;
 pub mod stats;
+pub mod unsent;
