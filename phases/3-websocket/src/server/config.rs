@@ -44,9 +44,11 @@ pub struct WsConfig {
 
     /// Milliseconds one write may take before the peer is declared dead and TCP dropped.
     /// Default 30 000. A peer that stopped reading fills the kernel's buffers, then our
-    /// write waits; the hub cuts its queue at the byte budget, and this deadline frees the
-    /// socket. Shorter evicts stalled peers faster; too short cuts clients on slow links
-    /// receiving a large message. (Phase 5 adds pings to find dead peers that are idle.)
+    /// write waits; once the hub cuts its queue at the byte budget the write is abandoned
+    /// and the peer closed with 1013 within --ws-close-timeout-ms, so this deadline frees
+    /// the socket of a peer stalled *before* a cut (e.g. on one large message). Shorter
+    /// evicts such peers faster; too short cuts clients on slow links receiving a large
+    /// message. (Phase 5 adds pings to find dead peers that are idle.)
     #[arg(
         id = "ws-send-timeout-ms",
         long = "ws-send-timeout-ms",
