@@ -143,6 +143,9 @@ impl ServerProcess {
                     "20000",
                     "--sse-max-streams-per-board",
                     "20000",
+                    // Every benchmark client comes from 127.0.0.1: no per-address cap.
+                    "--max-connections-per-ip",
+                    "0",
                 ]);
                 cmd.args(&opts.liveboard_args);
             }

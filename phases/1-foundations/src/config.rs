@@ -24,9 +24,21 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// between SIGTERM and SIGKILL.
 pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 5_000;
 /// Default cap on open HTTP connections: 10,000. Each costs a socket (a file descriptor,
-/// ~4 KiB of kernel buffers) and a task; past the cap we stop *accepting* (the kernel
-/// queues the rest in the listen backlog) instead of failing with EMFILE.
+/// ~4 KiB of kernel buffers) and a task; past the cap a new client is answered `503` at
+/// once and closed, instead of the server failing with EMFILE.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default cap on open HTTP connections from one client address: 256. A browser opens
+/// six per origin, a busy office behind one NAT a few hundred; one host holding
+/// thousands is a slowloris. Behind a reverse proxy every client has the proxy's
+/// address: set 0 (no per-address cap) and let the proxy limit clients.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
+/// Default header deadline: 10 s from the first byte the server waits for to the end of
+/// the request's headers. Headers are a few hundred bytes; a client that takes longer is
+/// on a dead network or holding a slot on purpose.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// Default body deadline: 10 s from the end of the headers to the end of the body. A
+/// 64 KiB body needs 52 kbit/s to make it.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 // ANCHOR_END: config_defaults
 
 // ANCHOR: server_config
@@ -56,9 +68,29 @@ pub struct ServerConfig {
     #[arg(long, env = "LIVEBOARD_DRAIN_TIMEOUT_MS", default_value_t = DEFAULT_DRAIN_TIMEOUT_MS)]
     pub drain_timeout_ms: u64,
 
-    /// Most HTTP connections served at once; more wait in the kernel's accept queue.
+    /// Most HTTP connections served at once; more are answered `503` with `Retry-After`
+    /// and closed.
     #[arg(long, env = "LIVEBOARD_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+
+    /// Most HTTP connections open at once from one client IP address; more are answered
+    /// `503` with `Retry-After` and closed. 0 means no per-address cap (behind a proxy).
+    #[arg(
+        long,
+        env = "LIVEBOARD_MAX_CONNECTIONS_PER_IP",
+        default_value_t = DEFAULT_MAX_CONNECTIONS_PER_IP
+    )]
+    pub max_connections_per_ip: usize,
+
+    /// How long a client may take to send a request's headers, in milliseconds; then the
+    /// connection is closed (slowloris defence).
+    #[arg(long, env = "LIVEBOARD_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+
+    /// How long a client may take to send a request's body after its headers, in
+    /// milliseconds; then `408 Request Timeout`.
+    #[arg(long, env = "LIVEBOARD_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
 
     /// Log filter, in tracing's EnvFilter syntax (e.g. `info`, `debug,hyper=info`).
     #[arg(long, env = "LIVEBOARD_LOG", default_value = "info")]
@@ -89,6 +121,9 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             drain_timeout_ms: DEFAULT_DRAIN_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             log: "info".to_owned(),
             list_routes: false,
         }
@@ -117,6 +152,12 @@ mod tests {
             assert_eq!(parsed.max_body_bytes, default.max_body_bytes);
             assert_eq!(parsed.drain_timeout_ms, default.drain_timeout_ms);
             assert_eq!(parsed.max_connections, default.max_connections);
+            assert_eq!(
+                parsed.max_connections_per_ip,
+                default.max_connections_per_ip
+            );
+            assert_eq!(parsed.header_timeout_ms, default.header_timeout_ms);
+            assert_eq!(parsed.body_timeout_ms, default.body_timeout_ms);
         }
     }
 

@@ -8,23 +8,29 @@
 //!    this is a CSRF defence: a cross-site HTML form can only send form or text types
 //!    without a CORS preflight.
 //! 2. **Size** — at most `max_bytes`. A `Content-Length` over the limit is refused before
-//!    reading; a chunked body is counted while it streams in ([`http_body_util::Limited`]),
+//!    reading; a chunked body is counted while it streams in ([`body::read_to_limit`]),
 //!    so a client cannot make us buffer more than the limit. `413 Content Too Large`.
-//! 3. **Syntax and shape** — `400 Bad Request` with serde's line and column, so a student
+//! 3. **Time** — the whole body must arrive by the request's [`BodyDeadline`]
+//!    (`--body-timeout-ms` after the headers), or `408 Request Timeout` and the connection
+//!    closes: a client trickling one byte a second must not hold a task and a buffer forever.
+//! 4. **Syntax and shape** — `400 Bad Request` with serde's line and column, so a student
 //!    who forgot a comma sees where.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use serde::{de::DeserializeOwned, Serialize};
+use tokio::time::Instant;
 
 use crate::{
-    body::{self, Body},
+    body::{self, Body, BodyDeadline, ReadBodyError},
+    config::DEFAULT_BODY_TIMEOUT_MS,
     error::ApiError,
 };
 
 // ANCHOR: read_json
-/// Reads the request body as JSON of type `T`, enforcing content type and size.
+/// Reads the request body as JSON of type `T`, enforcing content type, size and deadline.
 pub async fn read_json<T, B>(req: Request<B>, max_bytes: usize) -> Result<T, ApiError>
 where
     T: DeserializeOwned,
@@ -43,10 +49,17 @@ where
             return Err(too_large(max_bytes));
         }
     }
-    let bytes = match Limited::new(req.into_body(), max_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large(max_bytes)),
-        Err(e) => {
+    // A request that did not come through our server (a unit test) gets the default.
+    let deadline = match req.extensions().get::<BodyDeadline>() {
+        Some(BodyDeadline(at)) => *at,
+        None => Instant::now() + Duration::from_millis(DEFAULT_BODY_TIMEOUT_MS),
+    };
+    let started = Instant::now();
+    let bytes = match body::read_to_limit(req.into_body(), max_bytes, deadline).await {
+        Ok(bytes) => bytes,
+        Err(ReadBodyError::TooLarge(limit)) => return Err(too_large(limit)),
+        Err(ReadBodyError::TimedOut) => return Err(body_timed_out(started, deadline)),
+        Err(ReadBodyError::Failed(e)) => {
             return Err(ApiError::bad_request(
                 "body_read_failed",
                 format!("could not read the request body: {e}"),
@@ -115,6 +128,23 @@ fn too_large(max_bytes: usize) -> ApiError {
         "payload_too_large",
         format!("request body exceeds the limit of {max_bytes} bytes"),
     )
+}
+
+/// `408 Request Timeout`, closing the connection: the rest of the body may still be on its
+/// way, and the next bytes on this connection would not be the start of a request.
+fn body_timed_out(started: Instant, deadline: Instant) -> ApiError {
+    // RFC 9110 §15.5.9: a 408 means the server "would like to shut down this unused
+    // connection"; `Connection: close` says so.
+    let waited = deadline.saturating_duration_since(started).as_millis();
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+        format!(
+            "the request body did not arrive in full within the body deadline \
+             (waited {waited} ms); send the whole body at once"
+        ),
+    )
+    .with_header(header::CONNECTION, HeaderValue::from_static("close"))
 }
 
 /// A JSON response with this status.

@@ -10,6 +10,7 @@
 //! | concept | file |
 //! |---|---|
 //! | accept loop, one task per connection, stop accepting on shutdown, drain | [`server`] |
+//! | limits against hostile clients: `503` past the caps, per-address counts, deadlines | [`refusal`], [`per_ip`], [`body`] |
 //! | routing by method and path, path parameters, `404` / `405` + `Allow` | [`router`] |
 //! | one error shape for every failure: `{"error":{"code","message"}}` | [`error`] |
 //! | reading JSON safely: content type (`415`), size limit (`413`), parse errors with line/column (`400`) | [`json`] |
@@ -47,6 +48,8 @@ pub mod health;
 pub mod json;
 pub mod logging;
 pub mod module;
+pub mod per_ip;
+pub mod refusal;
 pub mod retry;
 pub mod router;
 pub mod server;

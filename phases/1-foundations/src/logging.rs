@@ -18,3 +18,50 @@ pub fn init(filter: &str) {
         .try_init();
 }
 // ANCHOR_END: logging_init
+
+// ANCHOR: every_second
+/// At most one warning a second for an event that can repeat thousands of times a
+/// second (a failing `accept()`, refused clients): a log flood costs disk and CPU exactly
+/// when the server is short of both.
+#[derive(Debug, Default)]
+pub struct EverySecond {
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl EverySecond {
+    /// Records one event; returns `Some(n)` when this one should be logged, `n` being how
+    /// many were left out since the last line, or `None` to stay quiet.
+    pub fn should_log(&mut self) -> Option<u64> {
+        let now = std::time::Instant::now();
+        match self.last {
+            Some(last) if now.duration_since(last) < std::time::Duration::from_secs(1) => {
+                self.suppressed += 1;
+                None
+            }
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.suppressed))
+            }
+        }
+    }
+}
+// ANCHOR_END: every_second
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_logs_once_then_reports_what_it_left_out() {
+        let mut limit = EverySecond::default();
+        assert_eq!(limit.should_log(), Some(0));
+        for _ in 0..99 {
+            assert_eq!(limit.should_log(), None);
+        }
+        limit.last = limit
+            .last
+            .map(|t| t - std::time::Duration::from_millis(1_001));
+        assert_eq!(limit.should_log(), Some(99));
+    }
+}

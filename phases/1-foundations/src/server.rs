@@ -11,6 +11,14 @@
 //! (`hyper::server::conn::http1`); accepting connections, spawning tasks, limiting how
 //! many run and stopping gracefully is ours to write — which is the point of this phase.
 //!
+//! **Limits against hostile clients.** Every client costs a slot, so every slot has an
+//! end: `--max-connections` caps them all and `--max-connections-per-ip` caps one
+//! address's share, and a client past either is answered `503` with `Retry-After` at
+//! once ([`crate::refusal`]) rather than left unanswered in the kernel's backlog. A
+//! connection must finish each request's headers within `--header-timeout-ms` (hyper
+//! then closes it, without an answer) and its body within `--body-timeout-ms` (a `408`,
+//! see [`crate::json`]).
+//!
 //! **Graceful shutdown.** The accept loop runs until its [`CancellationToken`] (a child of
 //! the server's [`crate::shutdown::ShutdownTree`]) is cancelled. Then we (1) stop accepting
 //! and close the listening socket, so new clients are refused at once instead of hanging;
@@ -25,12 +33,20 @@ use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, t
 
 use tokio::time::Instant;
 
-use hyper::{server::conn::http1, service::service_fn};
+use http::Request;
+use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::{app::App, config::ServerConfig};
+use crate::{
+    app::App,
+    body::BodyDeadline,
+    config::ServerConfig,
+    logging::EverySecond,
+    per_ip::PerIpCounts,
+    refusal::{refuse, Refusal},
+};
 
 // ANCHOR: serve_options
 /// How the accept loop behaves; see [`ServerConfig`] for defaults and trade-offs.
@@ -38,10 +54,14 @@ use crate::{app::App, config::ServerConfig};
 pub struct ServeOptions {
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
-    /// Most connections served at once.
+    /// Most connections served at once; more are answered `503` and closed.
     pub max_connections: usize,
+    /// Most connections served at once from one client address (`0`: no cap).
+    pub max_connections_per_ip: usize,
     /// How long a client may take to send a request's headers (slowloris defence).
     pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body after its headers.
+    pub body_read_timeout: Duration,
 }
 
 impl From<&ServerConfig> for ServeOptions {
@@ -49,7 +69,9 @@ impl From<&ServerConfig> for ServeOptions {
         Self {
             drain_timeout: c.drain_timeout(),
             max_connections: c.max_connections.max(1),
-            header_read_timeout: Duration::from_secs(30),
+            max_connections_per_ip: c.max_connections_per_ip,
+            header_read_timeout: Duration::from_millis(c.header_timeout_ms),
+            body_read_timeout: Duration::from_millis(c.body_timeout_ms),
         }
     }
 }
@@ -107,20 +129,13 @@ pub async fn accept(
     // ANCHOR: accept_loop
     let connections = TaskTracker::new();
     let permits = Arc::new(Semaphore::new(opts.max_connections));
+    let per_ip = PerIpCounts::new(opts.max_connections_per_ip);
+    let mut accept_errors = EverySecond::default();
+    let mut refusals = EverySecond::default();
     let shutdown = stop.cancelled();
     tokio::pin!(shutdown);
 
     loop {
-        // Take a connection slot first: at the cap we stop calling accept(), and new
-        // clients wait in the kernel's backlog rather than costing us memory.
-        let permit = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break, // the semaphore is never closed; stop if it somehow is
-            },
-        };
         let (stream, peer) = tokio::select! {
             biased;
             () = &mut shutdown => break,
@@ -129,8 +144,11 @@ pub async fn accept(
                 Err(e) => {
                     // Per-connection errors (the peer reset before we accepted) are
                     // routine; running out of file descriptors (EMFILE) is not, and
-                    // retrying at once would spin a core, so back off briefly.
-                    tracing::warn!(error = %e, "accept failed");
+                    // retrying at once would spin a core, so back off briefly. Either
+                    // may repeat thousands of times a second: one line a second at most.
+                    if let Some(suppressed) = accept_errors.should_log() {
+                        tracing::warn!(error = %e, suppressed, "accept failed");
+                    }
                     if !is_connection_error(&e) {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
@@ -138,13 +156,36 @@ pub async fn accept(
                 }
             },
         };
+        // A slot, and a share of its address's slots, or a `503` at once: a client
+        // left in the kernel's backlog would hear nothing until its own timeout.
+        let slots = match permits.clone().try_acquire_owned() {
+            Err(_) => Err(Refusal::ServerFull),
+            Ok(permit) => match per_ip.try_claim(peer.ip()) {
+                None => Err(Refusal::TooManyFromAddress),
+                Some(ip_slot) => Ok((permit, ip_slot)),
+            },
+        };
+        let (permit, ip_slot) = match slots {
+            Ok(slots) => slots,
+            Err(reason) => {
+                if let Some(suppressed) = refusals.should_log() {
+                    tracing::warn!(%peer, reason = reason.code(), suppressed, "refused a connection");
+                }
+                refuse(stream, reason);
+                continue;
+            }
+        };
         // ANCHOR_END: accept_loop
         // ANCHOR: connection_task
         // Small writes (SSE events, WebSocket frames) must leave now, not after Nagle's
         // 40 ms delay waiting for an ACK.
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = service_fn(move |req| {
+        let body_read_timeout = opts.body_read_timeout;
+        let service = service_fn(move |mut req: Request<Incoming>| {
+            // The body's deadline starts when its headers have arrived.
+            let deadline = BodyDeadline(Instant::now() + body_read_timeout);
+            req.extensions_mut().insert(deadline);
             let app = app.clone();
             async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
         });
@@ -167,7 +208,7 @@ pub async fn accept(
             if let Err(e) = result {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
-            drop(permit);
+            drop((permit, ip_slot));
         });
     }
     // ANCHOR_END: connection_task

@@ -31,6 +31,7 @@ pub fn server_config() -> ServerConfig {
         allowed_origins: vec![TEST_ORIGIN.to_owned()],
         drain_timeout_ms: 5_000,
         max_connections: 1_000,
+        max_connections_per_ip: 1_000,
         ..ServerConfig::default()
     }
 }
@@ -112,7 +113,9 @@ impl TestServer {
         ServeOptions {
             drain_timeout: Duration::from_secs(5),
             max_connections: 1_000,
+            max_connections_per_ip: 1_000,
             header_read_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(5),
         }
     }
 
