@@ -14,7 +14,8 @@
 //! **Limits against hostile clients.** Every client costs a slot, so every slot has an
 //! end: `--max-connections` caps them all and `--max-connections-per-ip` caps one
 //! address's share, and a client past either is answered `503` with `Retry-After` at
-//! once ([`crate::refusal`]) rather than left unanswered in the kernel's backlog. A
+//! once ([`crate::refusal`]) rather than left unanswered in the kernel's backlog — even
+//! past the process's descriptor limit, thanks to one spare descriptor. A
 //! connection must finish each request's headers within `--header-timeout-ms` (hyper
 //! then closes it, without an answer) and its body within `--body-timeout-ms` (a `408`,
 //! see [`crate::json`]).
@@ -33,6 +34,7 @@ use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, t
 
 use tokio::time::Instant;
 
+use futures_util::FutureExt;
 use http::Request;
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -132,6 +134,7 @@ pub async fn accept(
     let per_ip = PerIpCounts::new(opts.max_connections_per_ip);
     let mut accept_errors = EverySecond::default();
     let mut refusals = EverySecond::default();
+    let mut spare = SpareDescriptor::open();
     let shutdown = stop.cancelled();
     tokio::pin!(shutdown);
 
@@ -143,12 +146,15 @@ pub async fn accept(
                 Ok(conn) => conn,
                 Err(e) => {
                     // Per-connection errors (the peer reset before we accepted) are
-                    // routine; running out of file descriptors (EMFILE) is not, and
-                    // retrying at once would spin a core, so back off briefly. Either
+                    // routine; running out of file descriptors (EMFILE) is not. Either
                     // may repeat thousands of times a second: one line a second at most.
                     if let Some(suppressed) = accept_errors.should_log() {
                         tracing::warn!(error = %e, suppressed, "accept failed");
                     }
+                    if is_out_of_descriptors(&e) && spare.answer_one(&listener) {
+                        continue;
+                    }
+                    // Retrying at once would fail at once, forever, and spin a core.
                     if !is_connection_error(&e) {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
@@ -254,6 +260,52 @@ impl Connections {
         }
     }
     // ANCHOR_END: graceful_drain
+}
+
+// ANCHOR: spare_descriptor
+/// One file descriptor held in reserve for the moment the process runs out of them.
+///
+/// Out of descriptors, `accept()` fails with `EMFILE` and the client stays in the kernel's
+/// backlog, hearing nothing. Closing the spare frees exactly one descriptor: enough to
+/// accept that client, answer it `503` and close it — then the spare is taken again.
+/// (The trick is old: libev's documentation and nginx describe it.)
+struct SpareDescriptor(Option<std::fs::File>);
+
+impl SpareDescriptor {
+    fn open() -> Self {
+        Self(std::fs::File::open(NULL_DEVICE).ok())
+    }
+
+    /// Uses the spare to answer one waiting client; `false` if there was no spare or no
+    /// client ready.
+    fn answer_one(&mut self, listener: &TcpListener) -> bool {
+        if self.0.take().is_none() {
+            *self = Self::open();
+            return false;
+        }
+        // The client that failed to be accepted is still queued, so one poll suffices.
+        let answered = match listener.accept().now_or_never() {
+            Some(Ok((stream, _peer))) => {
+                refuse(stream, Refusal::ServerFull);
+                true
+            }
+            _ => false,
+        };
+        *self = Self::open();
+        answered
+    }
+}
+// ANCHOR_END: spare_descriptor
+
+#[cfg(unix)]
+const NULL_DEVICE: &str = "/dev/null";
+#[cfg(not(unix))]
+const NULL_DEVICE: &str = "NUL";
+
+/// `EMFILE` (this process is at its descriptor limit) or `ENFILE` (the whole system is).
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    // Linux, the BSDs and macOS agree on these numbers: ENFILE 23, EMFILE 24.
+    cfg!(unix) && matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 fn is_connection_error(e: &io::Error) -> bool {
