@@ -141,7 +141,7 @@ test("two people edit one board: each sees the other's changes, a refused change
   await t.test("a text over the server's limit is refused and rolled back, with the server's reason", () =>
     withEvidence("too-long", pages, async () => {
       await editText(ana, "Bo's words", "x".repeat(2001));
-      await ana.getByTestId("board-rejection").filter({ hasText: "the limit is 2000" }).waitFor();
+      await ana.getByTestId("board-rejection").filter({ hasText: "at most 2,000" }).waitFor();
       await confirmed(ana, "Bo's words", "Done");
       await confirmed(bo, "Bo's words", "Done");
     }),

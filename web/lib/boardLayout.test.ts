@@ -4,7 +4,7 @@ import { columnsOf, DEFAULT_COLUMNS, groupByColumn, orderAt, orderAtEnd, placeFo
 import type { Note } from "./generated/board";
 
 function note(id: string, column: string, order: number): Note {
-  return { id, board: "demo", text: id, color: "#fde68a", column, order, author: "Ana", createdAtMs: 0, updatedAtMs: 0, version: 1 };
+  return { id, board: "demo", text: id, color: "#fde68a", column, order, author: "Ana", updatedBy: "Ana", createdAtMs: 0, updatedAtMs: 0, version: 1 };
 }
 
 const notes = [note("a", "To do", 1), note("b", "To do", 2), note("c", "To do", 3), note("d", "Done", 1)];

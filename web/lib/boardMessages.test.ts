@@ -15,6 +15,7 @@ const note: Note = {
   column: "To do",
   order: 1,
   author: "Ana",
+  updatedBy: "Bo",
   createdAtMs: 1,
   updatedAtMs: 2,
   version: 3,
@@ -66,6 +67,12 @@ describe("boardMessageOf", () => {
     expect(parseBoardMessage('{"type":"whatever","payload":{}}')).toBeNull();
     expect(parseBoardMessage('{"id":5,"type":"ready","payload":{}}')).toBeNull();
     expect(toNote({ ...note, order: "1" })).toBeNull();
+  });
+
+  it("reads a note logged before updatedBy existed as last changed by its author", () => {
+    const { updatedBy: _, ...old } = note;
+    expect(toNote(old)).toEqual({ ...note, updatedBy: "Ana" });
+    expect(toNote(note)?.updatedBy).toBe("Bo");
   });
 });
 

@@ -34,7 +34,7 @@ const _everyEventListed: [UnlistedEvent] extends [never] ? true : UnlistedEvent 
 void _everyEventListed;
 
 /** Every `type` phase 4 sends (`ack` and `error` are shared with phase 3); the same guard follows. */
-export const NOTE_SERVER_TYPES = ["ack", "error", "snapshot", ...NOTE_EVENT_TYPES] as const satisfies readonly NoteServerEvent["type"][];
+export const NOTE_SERVER_TYPES = ["ack", "error", "snapshot", ...NOTE_EVENT_TYPES, "note.editing"] as const satisfies readonly NoteServerEvent["type"][];
 type UnlistedServer = Exclude<NoteServerEvent["type"], (typeof NOTE_SERVER_TYPES)[number]>;
 const _everyServerTypeListed: [UnlistedServer] extends [never] ? true : UnlistedServer = true;
 void _everyServerTypeListed;
@@ -76,7 +76,9 @@ export function toNote(value: unknown): Note | null {
   const { id, board, text, color, column, order, author, createdAtMs, updatedAtMs, version } = value;
   if (!str(id) || !str(board) || !str(text) || !str(color) || !str(column) || !str(author)) return null;
   if (!num(order) || !num(createdAtMs) || !num(updatedAtMs) || !num(version)) return null;
-  return { id, board, text, color, column, order, author, createdAtMs, updatedAtMs, version };
+  // A note logged before `updatedBy` existed lacks it: its author is the best answer.
+  const updatedBy = str(value.updatedBy) ? value.updatedBy : author;
+  return { id, board, text, color, column, order, author, updatedBy, createdAtMs, updatedAtMs, version };
 }
 
 function toAck(p: Json): NoteAck | null {

@@ -56,11 +56,11 @@ import type {
 } from "./generated/board";
 import type { ErrorPayload } from "./generated/protocol";
 
-/** A note operation as sent on the wire (every `NoteRequest` but `board_snapshot`). */
-export type NoteOpRequest = Exclude<NoteRequest, { type: "board_snapshot" }>;
+/** A note operation as sent on the wire (every `NoteRequest` but `board_snapshot` and `note_editing`). */
+export type NoteOpRequest = Exclude<NoteRequest, { type: "board_snapshot" | "note_editing" }>;
 
-/** A board event: `note.created`, `note.updated`, `note.moved` or `note.deleted`. */
-export type NoteEvent = Extract<NoteServerEvent, { type: `note.${string}` }>;
+/** A board event: `note.created`, `note.updated`, `note.moved` or `note.deleted` (not `note.editing`, which is never in the log). */
+export type NoteEvent = Exclude<Extract<NoteServerEvent, { type: `note.${string}` }>, { type: "note.editing" }>;
 
 /** What the person did, before the reducer adds board, opId, author and baseVersion. */
 export type NoteIntent =
@@ -400,6 +400,7 @@ function applyOp(notes: Record<string, Note>, op: PendingOp, board: string): boo
         column: intent.column,
         order: intent.order,
         author: op.author,
+        updatedBy: op.author,
         createdAtMs: op.createdAt,
         updatedAtMs: op.createdAt,
         version: 1,

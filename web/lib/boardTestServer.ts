@@ -88,6 +88,7 @@ export class ModelServer {
         column: c.column,
         order: c.order,
         author: c.author,
+        updatedBy: c.author,
         createdAtMs: this.#clock,
         updatedAtMs: this.#clock,
         version: 1,
@@ -133,6 +134,7 @@ export class ModelServer {
           ...(u.color !== undefined ? { color: u.color.toLowerCase() } : {}),
           version: v,
           updatedAtMs: this.#clock,
+          updatedBy: u.author,
         };
         this.#notes.set(note.id, {
           ...stored,
@@ -145,7 +147,7 @@ export class ModelServer {
       }
       case "note_move": {
         const m = request.payload;
-        const note: Note = { ...stored.note, column: m.column, order: m.order, version: v, updatedAtMs: this.#clock };
+        const note: Note = { ...stored.note, column: m.column, order: m.order, version: v, updatedAtMs: this.#clock, updatedBy: m.author };
         this.#notes.set(note.id, { ...stored, note, placeVersion: v });
         return this.#commit(
           request,

@@ -26,6 +26,7 @@ const note = (id: string, extra: Partial<Note> = {}): Note => ({
   column: "To do",
   order: 1,
   author: "Bo",
+  updatedBy: "Bo",
   createdAtMs: 1,
   updatedAtMs: 1,
   version: 1,

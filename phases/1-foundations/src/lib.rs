@@ -45,6 +45,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod health;
+pub mod human;
 pub mod json;
 pub mod logging;
 pub mod module;

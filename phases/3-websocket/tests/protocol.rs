@@ -4,7 +4,7 @@
 mod common;
 
 use common::{quick_config, RawClient, Server};
-use phase_3_websocket::Frame;
+use phase_3_websocket::{Frame, WsConfig};
 use serde_json::{json, Value};
 
 /// A connection to `/ws` with its `welcome` already read.
@@ -215,4 +215,51 @@ async fn presence_is_shared_by_everyone_on_the_board() {
     let leave = bo.recv_json().await;
     assert_eq!(leave["type"], "presence.leave");
     assert_eq!(leave["payload"]["clientId"], "ana");
+}
+
+#[tokio::test]
+async fn a_refused_limit_tells_the_person_the_numbers_and_the_developer_the_setting() {
+    let server = Server::start(WsConfig {
+        max_text_chars: 2_000,
+        max_boards_per_connection: 1,
+        ..quick_config()
+    })
+    .await;
+    let mut client = join(&server).await;
+    client
+        .send_json(json!({"type": "publish", "id": "long",
+            "payload": {"board": "demo", "text": "x".repeat(10_000)}}))
+        .await;
+    let err = client.recv_json().await;
+    assert_eq!(err["payload"]["code"], "text_too_long", "{err}");
+    assert_eq!(
+        err["payload"]["message"],
+        "This message is too long: 10,000 characters, at most 2,000."
+    );
+    assert_eq!(
+        err["payload"]["detail"],
+        "text is 10000 characters; LIVEBOARD_WS_MAX_TEXT_CHARS is 2000"
+    );
+    subscribe(&mut client, "1", json!({"board": "one"})).await;
+    client
+        .send_json(json!({"type": "subscribe", "id": "2", "payload": {"board": "two"}}))
+        .await;
+    let err = client.recv_json().await;
+    assert_eq!(err["payload"]["code"], "too_many_boards", "{err}");
+    let message = err["payload"]["message"].as_str().unwrap();
+    assert!(!message.contains("LIVEBOARD_"), "{message}");
+    assert!(
+        err["payload"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION is 1"),
+        "{err}"
+    );
+    // An error without more to say has no detail at all.
+    client
+        .send_json(json!({"type": "unsubscribe", "id": "3", "payload": {"board": "two"}}))
+        .await;
+    let err = client.recv_json().await;
+    assert_eq!(err["payload"]["code"], "not_subscribed", "{err}");
+    assert!(err["payload"].get("detail").is_none(), "{err}");
 }

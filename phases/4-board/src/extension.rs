@@ -17,6 +17,27 @@
 //! A connection's changes reach the single writer queue in the order they arrived, so
 //! they are applied in that order: a `note_create` followed at once by a `note_move` of
 //! the same note finds the note there.
+//!
+//! ## `note_editing`: "Ana is editing", never stored
+//!
+//! Which editors are open is *state*, like presence, not *history*: nobody needs to
+//! replay that Ana had a note open an hour ago. So `note_editing` skips steps 2–4: it
+//! costs a token from the connection's own bucket only (opening an editor is not a change,
+//! so the per-person change budget is left alone), is published at once with
+//! [`Hub::publish_ephemeral`] — no position, nothing in the log, no replay — and answered
+//! with phase 3's `ack`. The name and color are the `person` this connection gave in
+//! `subscribe` for that board ([`SessionContext::person_on`]), never a name in the request:
+//! a connection cannot say someone else is editing.
+//!
+//! Two things end an "is editing" besides `editing: false`:
+//!
+//! * **The connection closes.** The extension remembers the editors its connection opened;
+//!   it is dropped with the connection's session, however the connection ended (a close
+//!   frame, a lost network, the server cutting it), and its `Drop` publishes
+//!   `editing: false` for each. A closed tab does not leave "Bo is editing" forever.
+//! * **The lease runs out.** A sender repeats `editing: true` every 15 s while its editor
+//!   stays open; a receiver drops an entry not refreshed for 45 s. That covers what no
+//!   server can see: a server that crashed before it could publish the `false`.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -24,30 +45,49 @@ use std::{
     time::{Duration, Instant},
 };
 
-use phase_2_sse::board_name::BoardName;
+use bytes::Bytes;
+use phase_1_foundations::human::seconds_up;
+use phase_2_sse::{board_name::BoardName, hub::Hub, presence::Person};
 use phase_3_websocket::{
-    board::protocol::{Ack, ErrorPayload},
+    board::protocol::{Ack, ErrorCode, ErrorPayload},
     board::session::{BoardExtension, BoardServices},
     encode_server_frame, ConnectionRegistry, OpCode, SessionContext,
 };
 
 use crate::{
-    protocol::{encode, NoteError, NoteErrorCode, NoteRequest, NoteServerEvent},
+    note::{is_token, MAX_NOTE_ID_LEN},
+    protocol::{
+        encode, EditingRequest, NoteEditing, NoteError, NoteErrorCode, NoteRequest, NoteServerEvent,
+    },
     rate::TokenBucket,
     rules::{self, NoteOp, Rejection},
     state::BoardState,
     store::{Outcome, StoreError},
+    writer::SubmitError,
 };
 
 /// How long a client told `unavailable` should wait before retrying, in milliseconds.
 const UNAVAILABLE_RETRY_MS: u64 = 1_000;
 
-/// One connection's note handling: its rate budget and the way back to it.
+/// Most note editors one connection may have open at once; opening one more closes the
+/// oldest (the others are told). Bounds what a connection makes the server remember.
+pub const MAX_OPEN_EDITORS: usize = 16;
+
+/// A note editor this connection said it opened, and who it subscribed as.
+struct OpenEditor {
+    board: String,
+    note_id: String,
+    person: Person,
+}
+
+/// One connection's note handling: its rate budget, the way back to it, and the note
+/// editors it has open.
 pub struct NotesExtension {
     state: Arc<BoardState>,
     registry: Arc<ConnectionRegistry>,
     bucket: TokenBucket,
     peer: Option<IpAddr>,
+    editors: Vec<OpenEditor>,
 }
 
 impl NotesExtension {
@@ -64,12 +104,13 @@ impl NotesExtension {
             registry,
             bucket,
             peer: peer.map(|p| p.ip()),
+            editors: Vec::new(),
         }
     }
 
     // ANCHOR: rate_limits
     /// Takes a token from every budget `request` meets, or says which one is empty and how
-    /// long until it has a token again.
+    /// long until it has a token again. `note_editing` meets the connection's own only.
     fn take_tokens(&mut self, request: &NoteRequest) -> Result<(), (Duration, String)> {
         let now = Instant::now();
         let config = self.state.config();
@@ -82,6 +123,9 @@ impl NotesExtension {
             );
             (wait, why)
         })?;
+        if let NoteRequest::NoteEditing(_) = request {
+            return Ok(());
+        }
         // One address's connections share a budget: 250 connections do not get 250 of them.
         if let Some(ip) = self.peer {
             shared.per_ip.take(&ip, now).map_err(|wait| {
@@ -112,10 +156,17 @@ impl NotesExtension {
     // ANCHOR_END: rate_limits
 }
 
-fn error(code: NoteErrorCode, message: impl Into<String>, op_id: Option<String>) -> NoteError {
+/// An error for the person (`message`) and the developer (`detail`).
+fn error(
+    code: NoteErrorCode,
+    message: impl Into<String>,
+    detail: impl Into<String>,
+    op_id: Option<String>,
+) -> NoteError {
     NoteError {
         code,
         message: message.into(),
+        detail: Some(detail.into()),
         op_id,
         current: None,
         retry_after_ms: None,
@@ -124,24 +175,64 @@ fn error(code: NoteErrorCode, message: impl Into<String>, op_id: Option<String>)
 
 fn rejected(r: Rejection, op_id: &str) -> NoteError {
     NoteError {
-        code: r.code,
-        message: r.message,
-        op_id: Some(op_id.to_owned()),
         current: r.current.map(|note| *note),
-        retry_after_ms: None,
+        ..error(r.code, r.message, r.detail, Some(op_id.to_owned()))
+    }
+}
+
+/// `rate_limited`, retrying after `wait`: `why` names the budget, for developers.
+fn rate_limited(wait: Duration, why: &str, op_id: Option<String>) -> NoteError {
+    NoteError {
+        retry_after_ms: Some(wait.as_millis().max(1) as u64),
+        ..error(
+            NoteErrorCode::RateLimited,
+            format!(
+                "Too many changes at once; trying again in {} s.",
+                seconds_up(wait)
+            ),
+            format!("{why}: retry after retryAfterMs"),
+            op_id,
+        )
+    }
+}
+
+/// `unavailable`: the store is behind, stopped or failing; the client retries.
+fn unavailable(message: &str, detail: String, op_id: Option<String>) -> NoteError {
+    NoteError {
+        retry_after_ms: Some(UNAVAILABLE_RETRY_MS),
+        ..error(NoteErrorCode::Unavailable, message, detail, op_id)
     }
 }
 
 fn store_failed(e: &StoreError, op_id: Option<String>) -> NoteError {
-    // The detail is for the server log, not the client.
+    // What failed is for the server log, not the client: it may name files and tables.
     tracing::error!(error = %e, "store failed");
-    NoteError {
-        retry_after_ms: Some(UNAVAILABLE_RETRY_MS),
-        ..error(
-            NoteErrorCode::Unavailable,
-            "the server could not store this; retry later with the same opId",
-            op_id,
-        )
+    unavailable(
+        "The server could not reach its storage; trying again shortly.",
+        "the store failed (see the server log); retry later, a change with the same opId".into(),
+        op_id,
+    )
+}
+
+/// The JSON of `event`, published to its board's room without a position.
+fn publish_editing(hub: &Hub, event: &NoteEditing) {
+    match serde_json::to_vec(event) {
+        Ok(data) => {
+            hub.publish_ephemeral(&event.board, "note.editing", Bytes::from(data));
+        }
+        // Strings and a bool always serialize; a failure would be a bug.
+        Err(e) => tracing::error!(error = %e, "cannot encode note.editing"),
+    }
+}
+
+fn editing_event(open: &OpenEditor, editing: bool) -> NoteEditing {
+    NoteEditing {
+        board: open.board.clone(),
+        note_id: open.note_id.clone(),
+        client_id: open.person.client_id.clone(),
+        name: open.person.name.clone(),
+        color: open.person.color.clone(),
+        editing,
     }
 }
 
@@ -188,14 +279,15 @@ impl NotesExtension {
             }),
         );
         if let Err(e) = submitted {
-            let err = NoteError {
-                retry_after_ms: Some(UNAVAILABLE_RETRY_MS),
-                ..error(
-                    NoteErrorCode::Unavailable,
-                    format!("{e}; retry later with the same opId"),
-                    Some(op_id),
-                )
+            let (message, setting) = match e {
+                SubmitError::Busy(_) => (
+                    "The server is busy; trying again in 1 s.",
+                    " (LIVEBOARD_BOARD_WRITE_QUEUE)",
+                ),
+                SubmitError::Stopped => ("The server is shutting down; trying again in 1 s.", ""),
             };
+            let detail = format!("{e}{setting}; retry later with the same opId");
+            let err = unavailable(message, detail, Some(op_id));
             cx.send_text(encode(id, NoteServerEvent::Error(err)));
         }
     }
@@ -205,7 +297,12 @@ impl NotesExtension {
         let board = match BoardName::parse(&board) {
             Ok(b) => b,
             Err(e) => {
-                let err = error(NoteErrorCode::Validation, e.message, None);
+                let err = error(
+                    NoteErrorCode::Validation,
+                    "This board's name is not valid.",
+                    e.message,
+                    None,
+                );
                 cx.send_text(encode(id, NoteServerEvent::Error(err)));
                 return;
             }
@@ -221,7 +318,78 @@ impl NotesExtension {
             send_later(&registry, connection, &encode(id, event));
         });
     }
+
+    // ANCHOR: handle_editing
+    /// `note_editing`: publish who opened or closed a note's editor, and remember it so
+    /// that closing the connection closes it too. Nothing is stored.
+    fn editing(&mut self, cx: &SessionContext, req: EditingRequest) -> Result<Ack, ErrorPayload> {
+        let board = BoardName::parse(&req.board).map_err(|e| {
+            ErrorPayload::new(ErrorCode::BadBoardName, "This board's name is not valid.")
+                .with_detail(e.message)
+        })?;
+        if !is_token(&req.note_id, MAX_NOTE_ID_LEN) {
+            return Err(ErrorPayload::new(
+                ErrorCode::InvalidPayload,
+                "This note's id is not valid.",
+            )
+            .with_detail(format!(
+                "noteId must be 1 to {MAX_NOTE_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-'"
+            )));
+        }
+        // Who is editing is who this connection subscribed as: a request cannot name
+        // someone else.
+        let Some(person) = cx.person_on(board.as_str()) else {
+            return Err(ErrorPayload::new(
+                ErrorCode::NotSubscribed,
+                "Join the board with your name before editing its notes.",
+            )
+            .with_detail(format!(
+                "note_editing needs this connection subscribed to board {board} with a person \
+                 (subscribe {{ board, person }}) first"
+            )));
+        };
+        let open = OpenEditor {
+            board: board.as_str().to_owned(),
+            note_id: req.note_id,
+            person: person.clone(),
+        };
+        let known = self
+            .editors
+            .iter()
+            .position(|e| e.board == open.board && e.note_id == open.note_id);
+        if let Some(i) = known {
+            self.editors.remove(i);
+        }
+        if req.editing {
+            if self.editors.len() >= MAX_OPEN_EDITORS {
+                let oldest = self.editors.remove(0);
+                publish_editing(self.state.hub(), &editing_event(&oldest, false));
+            }
+            publish_editing(self.state.hub(), &editing_event(&open, true));
+            self.editors.push(open);
+        } else {
+            publish_editing(self.state.hub(), &editing_event(&open, false));
+        }
+        Ok(Ack {
+            request: "note_editing".into(),
+            board: Some(board.as_str().to_owned()),
+            position: None,
+        })
+    }
+    // ANCHOR_END: handle_editing
 }
+
+// ANCHOR: editors_on_close
+impl Drop for NotesExtension {
+    /// The extension is dropped with its connection's session, however the connection
+    /// ended: every editor it still had open is announced closed.
+    fn drop(&mut self) {
+        for open in self.editors.drain(..) {
+            publish_editing(self.state.hub(), &editing_event(&open, false));
+        }
+    }
+}
+// ANCHOR_END: editors_on_close
 
 // ANCHOR: extension
 impl BoardExtension for NotesExtension {
@@ -235,18 +403,13 @@ impl BoardExtension for NotesExtension {
         request: NoteRequest,
     ) -> Option<Result<Ack, ErrorPayload>> {
         if let Err((wait, why)) = self.take_tokens(&request) {
-            let err = NoteError {
-                retry_after_ms: Some(wait.as_millis().max(1) as u64),
-                ..error(
-                    NoteErrorCode::RateLimited,
-                    format!("{why}: retry after retryAfterMs"),
-                    request.op_id().map(str::to_owned),
-                )
-            };
+            let err = rate_limited(wait, &why, request.op_id().map(str::to_owned));
             cx.send_text(encode(id, NoteServerEvent::Error(err)));
             return None;
         }
         match request {
+            // Answered at once, through phase 3's `ack` and `error`.
+            NoteRequest::NoteEditing(r) => return Some(self.editing(cx, r)),
             NoteRequest::BoardSnapshot(r) => self.snapshot(cx, id, r.board),
             NoteRequest::NoteCreate(r) => self.change(cx, id, NoteOp::NoteCreate(r)),
             NoteRequest::NoteUpdate(r) => self.change(cx, id, NoteOp::NoteUpdate(r)),

@@ -35,6 +35,7 @@ fn decls() -> (String, Vec<String>) {
     push_decl::<MoveNote>(o, n);
     push_decl::<DeleteNote>(o, n);
     push_decl::<SnapshotRequest>(o, n);
+    push_decl::<EditingRequest>(o, n);
     push_decl::<NoteServerEnvelope>(o, n);
     push_decl::<NoteServerEvent>(o, n);
     push_decl::<NoteAck>(o, n);
@@ -49,6 +50,7 @@ fn decls() -> (String, Vec<String>) {
     push_decl::<NoteUpdated>(o, n);
     push_decl::<NoteMoved>(o, n);
     push_decl::<NoteDeleted>(o, n);
+    push_decl::<NoteEditing>(o, n);
     (out, names)
 }
 
@@ -78,6 +80,7 @@ pub fn board_dependencies() -> Vec<String> {
         NoteUpdated::dependencies(),
         NoteMoved::dependencies(),
         NoteDeleted::dependencies(),
+        NoteEditing::dependencies(),
     ]
     .into_iter()
     .flatten()

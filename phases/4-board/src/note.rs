@@ -38,6 +38,9 @@ pub struct Note {
     pub order: f64,
     /// Display name of the person who created it.
     pub author: String,
+    /// Display name of the person whose accepted change made this version ("Bo changed
+    /// this note"); `author` on creation.
+    pub updated_by: String,
     /// Server time of creation, milliseconds since the Unix epoch.
     #[ts(type = "number")]
     pub created_at_ms: u64,

@@ -12,6 +12,7 @@
 //! | `note_move` | `{ board, opId, noteId, baseVersion, column, order, author }` | `ack` or `error` |
 //! | `note_delete` | `{ board, opId, noteId, baseVersion, author }` | `ack` or `error` |
 //! | `board_snapshot` | `{ board }` | `snapshot` ([`BoardSnapshot`]) or `error` |
+//! | `note_editing` | `{ board, noteId, editing }` | phase 3's `ack`, or `error` |
 //!
 //! Every accepted change is broadcast to the board's room (WebSocket *and* SSE) as
 //! `note.created` / `note.updated` / `note.moved` / `note.deleted`, carrying the board
@@ -22,6 +23,11 @@
 //! the `opId`; the broadcast carries the `opId`. The ack and the client's own broadcast
 //! travel different paths (a direct reply and the board's stream), so they may arrive in
 //! either order: a client matches both by `opId` and applies board events by `seq`.
+//!
+//! `note_editing` says "I have this note's editor open" (or closed it). It is not a change:
+//! it is never stored, numbered or replayed. The server publishes it to the board's room as
+//! `note.editing` ([`NoteEditing`]) with the person the connection subscribed as, through
+//! the hub's ephemeral path, like presence. See [`crate::extension`] for its lease.
 //!
 //! **Errors keep the connection**, as in phase 3. A payload that does not parse gets
 //! phase 3's `invalid_payload`; everything this phase decides gets a [`NoteErrorCode`].
@@ -58,6 +64,8 @@ pub enum NoteRequest {
     NoteDelete(DeleteNote),
     /// Ask for every note of a board and the position they reflect.
     BoardSnapshot(SnapshotRequest),
+    /// Say that this person opened (or closed) a note's editor. Never stored.
+    NoteEditing(EditingRequest),
 }
 
 /// `note_create`'s payload.
@@ -146,6 +154,20 @@ pub struct DeleteNote {
     pub author: String,
 }
 
+/// `note_editing`'s payload. Who is editing is not in it: the server uses the `person`
+/// this connection gave in `subscribe` for `board`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditingRequest {
+    /// The board (this connection must be subscribed to it with a `person`).
+    pub board: String,
+    /// The note whose editor opened or closed.
+    pub note_id: String,
+    /// `true`: the editor is open (sent again every 15 s while it stays open); `false`:
+    /// it closed.
+    pub editing: bool,
+}
+
 /// `board_snapshot`'s payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +186,7 @@ impl NoteRequest {
             NoteRequest::NoteMove(_) => "note_move",
             NoteRequest::NoteDelete(_) => "note_delete",
             NoteRequest::BoardSnapshot(_) => "board_snapshot",
+            NoteRequest::NoteEditing(_) => "note_editing",
         }
     }
 
@@ -174,7 +197,7 @@ impl NoteRequest {
             NoteRequest::NoteUpdate(r) => Some(&r.op_id),
             NoteRequest::NoteMove(r) => Some(&r.op_id),
             NoteRequest::NoteDelete(r) => Some(&r.op_id),
-            NoteRequest::BoardSnapshot(_) => None,
+            NoteRequest::BoardSnapshot(_) | NoteRequest::NoteEditing(_) => None,
         }
     }
 
@@ -185,7 +208,7 @@ impl NoteRequest {
             NoteRequest::NoteUpdate(r) => Some(&r.author),
             NoteRequest::NoteMove(r) => Some(&r.author),
             NoteRequest::NoteDelete(r) => Some(&r.author),
-            NoteRequest::BoardSnapshot(_) => None,
+            NoteRequest::BoardSnapshot(_) | NoteRequest::NoteEditing(_) => None,
         }
     }
 }
@@ -228,6 +251,9 @@ pub enum NoteServerEvent {
     /// Broadcast: a note was deleted.
     #[serde(rename = "note.deleted")]
     NoteDeleted(NoteDeleted),
+    /// Broadcast, never stored: someone opened or closed a note's editor.
+    #[serde(rename = "note.editing")]
+    NoteEditing(NoteEditing),
 }
 
 /// `ack`'s payload for a note change: a superset of phase 3's `Ack`
@@ -264,8 +290,12 @@ pub struct NoteAck {
 pub struct NoteError {
     /// Stable, for programs.
     pub code: NoteErrorCode,
-    /// A sentence for people, saying what to change.
+    /// A sentence for the person at the board: no setting, no field name.
     pub message: String,
+    /// For developers and operators: the field, the rule, the setting and its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub detail: Option<String>,
     /// The refused operation, when the request had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -419,6 +449,29 @@ pub struct NoteMoved {
     pub note: Note,
 }
 
+// ANCHOR: note_editing_event
+/// `note.editing`'s payload: who opened or closed a note's editor. Not in the board's log:
+/// no `position`, no `seq`, never replayed. A receiver keeps "Ana is editing" for at most
+/// 45 s without a refresh (the sender repeats `editing: true` every 15 s), so an entry
+/// whose `editing: false` was lost still goes away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteEditing {
+    /// The board.
+    pub board: String,
+    /// The note.
+    pub note_id: String,
+    /// Who (their stable id, shared by their tabs).
+    pub client_id: String,
+    /// Their display name.
+    pub name: String,
+    /// Their color, `#rrggbb`.
+    pub color: String,
+    /// `true`: the editor is open; `false`: it closed (or their connection did).
+    pub editing: bool,
+}
+// ANCHOR_END: note_editing_event
+
 /// `note.deleted`'s payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -488,6 +541,7 @@ mod tests {
             NoteServerEvent::Error(NoteError {
                 code: NoteErrorCode::NotFound,
                 message: "no note n1 on board b".into(),
+                detail: None,
                 op_id: Some("o".into()),
                 current: None,
                 retry_after_ms: None,

@@ -27,10 +27,14 @@
 //! A delete is refused if *anything* changed after `baseVersion`: deleting a note whose
 //! new text you have never seen is the lost update in its purest form.
 
-use phase_2_sse::{board_name::BoardName, presence::parse_name};
+use phase_1_foundations::human::{counted, grouped};
+use phase_2_sse::{
+    board_name::BoardName,
+    presence::{parse_name, MAX_NAME_CHARS},
+};
 
 use crate::{
-    note::{is_color, is_column, is_token, Note, MAX_NOTE_ID_LEN, MAX_OP_ID_LEN},
+    note::{is_color, is_column, is_token, Note, MAX_COLUMN_CHARS, MAX_NOTE_ID_LEN, MAX_OP_ID_LEN},
     protocol::{CreateNote, DeleteNote, MoveNote, NoteErrorCode, NoteField, UpdateNote},
 };
 
@@ -118,29 +122,41 @@ pub struct RuleLimits {
     pub max_boards: u64,
 }
 
+// ANCHOR: rejection
 /// Why a change was refused, and (for a conflict) the note as it is now.
+///
+/// Every rejection is written twice, for its two readers. The `message` is what the
+/// person at the board sees, in their words: "This note is too long: 10,000 characters,
+/// at most 2,000." It names no setting and no protocol field (`baseVersion`, `opId`): a
+/// person cannot act on those. The `detail` is for the developer or operator: the field,
+/// the rule, the setting and its value — "text is 10000 characters;
+/// LIVEBOARD_BOARD_MAX_TEXT_CHARS is 2000".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejection {
     /// The reason, for programs.
     pub code: NoteErrorCode,
     /// The reason, for people.
     pub message: String,
+    /// The reason, for developers: the field, the rule, the setting.
+    pub detail: String,
     /// The note now (for `version_conflict`); boxed to keep `Result<_, Rejection>` small.
     pub current: Option<Box<Note>>,
 }
+// ANCHOR_END: rejection
 
 impl Rejection {
     /// A rejection without a current note.
-    pub fn new(code: NoteErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: NoteErrorCode, message: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
+            detail: detail.into(),
             current: None,
         }
     }
 
-    fn validation(message: impl Into<String>) -> Self {
-        Self::new(NoteErrorCode::Validation, message)
+    fn validation(message: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(NoteErrorCode::Validation, message, detail)
     }
 }
 
@@ -179,23 +195,34 @@ pub struct Decision {
 /// the connection (an early, cheap answer) and again inside the store's transaction.
 pub fn validate(op: &NoteOp, limits: &RuleLimits) -> Result<(), Rejection> {
     // EXERCISE(ch4-validate): validate every field of a note operation
-    BoardName::parse(op.board()).map_err(|e| Rejection::validation(e.message))?;
+    BoardName::parse(op.board())
+        .map_err(|e| Rejection::validation("This board's name is not valid.", e.message))?;
     if !is_token(op.op_id(), MAX_OP_ID_LEN) {
-        return Err(Rejection::validation(format!(
-            "opId must be 1 to {MAX_OP_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-'"
-        )));
+        return Err(Rejection::validation(
+            "This change could not be read: it carries an invalid change id.",
+            format!("opId must be 1 to {MAX_OP_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-'"),
+        ));
     }
     if !is_token(op.note_id(), MAX_NOTE_ID_LEN) {
-        return Err(Rejection::validation(format!(
-            "noteId must be 1 to {MAX_NOTE_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-' (a UUID fits)"
-        )));
+        return Err(Rejection::validation(
+            "This change could not be read: it names a note with an invalid id.",
+            format!(
+                "noteId must be 1 to {MAX_NOTE_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-' (a UUID fits)"
+            ),
+        ));
     }
-    parse_name(op.author()).map_err(|e| Rejection::validation(format!("author: {}", e.message)))?;
+    parse_name(op.author()).map_err(|e| {
+        Rejection::validation(
+            format!("Your name must be 1 to {MAX_NAME_CHARS} characters."),
+            format!("author: {}", e.message),
+        )
+    })?;
     let (text, color, place) = match op {
         NoteOp::NoteCreate(c) => (Some(&c.text), Some(&c.color), Some((&c.column, c.order))),
         NoteOp::NoteUpdate(u) => {
             if u.text.is_none() && u.color.is_none() {
                 return Err(Rejection::validation(
+                    "There is nothing to change in this note.",
                     "note_update needs a text, a color or both: there is nothing to change",
                 ));
             }
@@ -207,28 +234,44 @@ pub fn validate(op: &NoteOp, limits: &RuleLimits) -> Result<(), Rejection> {
     if let Some(text) = text {
         let chars = text.chars().count();
         if chars > limits.max_text_chars {
-            return Err(Rejection::validation(format!(
-                "text has {chars} characters; the limit is {} (LIVEBOARD_BOARD_MAX_TEXT_CHARS)",
-                limits.max_text_chars
-            )));
+            return Err(Rejection::validation(
+                format!(
+                    "This note is too long: {} characters, at most {}.",
+                    grouped(chars as u64),
+                    grouped(limits.max_text_chars as u64)
+                ),
+                format!(
+                    "text is {chars} characters; LIVEBOARD_BOARD_MAX_TEXT_CHARS is {}",
+                    limits.max_text_chars
+                ),
+            ));
         }
     }
     if let Some(color) = color {
         if !is_color(color) {
-            return Err(Rejection::validation(format!(
-                "color {:?} must be #rrggbb (six hex digits), e.g. #fde68a",
-                color.chars().take(16).collect::<String>()
-            )));
+            return Err(Rejection::validation(
+                "This color is not one the board can show.",
+                format!(
+                    "color {:?} must be #rrggbb (six hex digits), e.g. #fde68a",
+                    color.chars().take(16).collect::<String>()
+                ),
+            ));
         }
     }
     if let Some((column, order)) = place {
         if !is_column(column) {
             return Err(Rejection::validation(
-                "column must be 1 to 32 characters, without control characters or surrounding spaces",
+                format!("A column's name must be 1 to {MAX_COLUMN_CHARS} characters."),
+                format!(
+                    "column must be 1 to {MAX_COLUMN_CHARS} characters, without control characters or surrounding spaces"
+                ),
             ));
         }
         if !order.is_finite() {
-            return Err(Rejection::validation("order must be a finite number"));
+            return Err(Rejection::validation(
+                "This note's place in its column is not valid.",
+                "order must be a finite number",
+            ));
         }
     }
     Ok(())
@@ -249,17 +292,24 @@ pub fn decide(
     let author = op.author().to_owned();
     if let NoteOp::NoteCreate(c) = op {
         if current.is_some() {
-            return Err(Rejection::validation(format!(
-                "note id {} is already used on board {}: pick a new id for a new note",
-                c.note_id, c.board
-            )));
+            return Err(Rejection::validation(
+                "This note already exists on the board.",
+                format!(
+                    "noteId {} is already used on board {}: pick a new id for a new note",
+                    c.note_id, c.board
+                ),
+            ));
         }
         if live_notes >= limits.max_notes {
             return Err(Rejection::new(
                 NoteErrorCode::TooManyNotes,
                 format!(
-                    "board {} holds {live_notes} notes, the most allowed (LIVEBOARD_BOARD_MAX_NOTES); delete one first",
-                    c.board
+                    "This board is full ({}). Delete one to make room.",
+                    counted(limits.max_notes, "note", "notes")
+                ),
+                format!(
+                    "board {} holds {live_notes} notes; LIVEBOARD_BOARD_MAX_NOTES is {}",
+                    c.board, limits.max_notes
                 ),
             ));
         }
@@ -270,6 +320,7 @@ pub fn decide(
             color: c.color.to_ascii_lowercase(),
             column: c.column.clone(),
             order: c.order,
+            updated_by: author.clone(),
             author,
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
@@ -290,6 +341,7 @@ pub fn decide(
     let Some(current) = current.filter(|n| !n.deleted) else {
         return Err(Rejection::new(
             NoteErrorCode::NotFound,
+            "This note is not on the board any more: someone may have deleted it.",
             format!(
                 "there is no note {} on board {} (never created, or deleted)",
                 op.note_id(),
@@ -299,33 +351,42 @@ pub fn decide(
     };
     let (base, version) = (base_version(op), current.note.version);
     if base > version {
-        return Err(Rejection::validation(format!(
-            "baseVersion {base} is newer than the note, which is at version {version}"
-        )));
+        return Err(Rejection::validation(
+            "This change was made on a version of the note the server never had.",
+            format!("baseVersion {base} is newer than the note, which is at version {version}"),
+        ));
     }
     // The conflict rule: which field groups does this op change, and did any of them
     // change after the version the client based it on?
     // EXERCISE(ch4-conflict-rule): refuse a change to a field group modified after baseVersion
-    let touched: Vec<(&str, u64)> = match op {
+    let touched: Vec<(FieldGroup, u64)> = match op {
         NoteOp::NoteUpdate(u) => [
-            u.text.as_ref().map(|_| ("text", current.text_version)),
-            u.color.as_ref().map(|_| ("color", current.color_version)),
+            u.text
+                .as_ref()
+                .map(|_| (FieldGroup::Text, current.text_version)),
+            u.color
+                .as_ref()
+                .map(|_| (FieldGroup::Color, current.color_version)),
         ]
         .into_iter()
         .flatten()
         .collect(),
-        NoteOp::NoteMove(_) => vec![("place", current.place_version)],
-        NoteOp::NoteDelete(_) => vec![("note", version)],
+        NoteOp::NoteMove(_) => vec![(FieldGroup::Place, current.place_version)],
+        NoteOp::NoteDelete(_) => vec![(FieldGroup::Whole, version)],
         NoteOp::NoteCreate(_) => Vec::new(),
     };
-    if let Some((field, changed_at)) = touched.iter().find(|(_, v)| *v > base) {
+    if let Some((group, changed_at)) = touched.iter().find(|(_, v)| *v > base) {
         return Err(Rejection {
-            code: NoteErrorCode::VersionConflict,
-            message: format!(
-                "this note's {field} changed at version {changed_at}, after your baseVersion {base}: \
-                 rebase on `current` (version {version}) and send a new op"
-            ),
             current: Some(Box::new(current.note.clone())),
+            ..Rejection::new(
+                NoteErrorCode::VersionConflict,
+                group.conflict_message(),
+                format!(
+                    "this note's {} changed at version {changed_at}, after baseVersion {base}: \
+                     rebase on `current` (version {version}) and send a new op",
+                    group.name()
+                ),
+            )
         });
     }
     // EXERCISE_END(ch4-conflict-rule)
@@ -333,6 +394,7 @@ pub fn decide(
     let v = version + 1;
     next.note.version = v;
     next.note.updated_at_ms = now_ms;
+    next.note.updated_by = author;
     let mut changed = Vec::new();
     let mut from_column = None;
     match op {
@@ -369,6 +431,41 @@ pub fn decide(
     })
 }
 // ANCHOR_END: decide
+
+/// What a change touches, for the conflict rule and its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldGroup {
+    Text,
+    Color,
+    /// Column and order: they move together.
+    Place,
+    /// Everything: a delete.
+    Whole,
+}
+
+impl FieldGroup {
+    /// Its name in a detail.
+    fn name(self) -> &'static str {
+        match self {
+            FieldGroup::Text => "text",
+            FieldGroup::Color => "color",
+            FieldGroup::Place => "place",
+            FieldGroup::Whole => "content",
+        }
+    }
+
+    /// What the person whose change lost is told.
+    fn conflict_message(self) -> &'static str {
+        match self {
+            FieldGroup::Text => "Someone changed this note's text after you started editing.",
+            FieldGroup::Color => "Someone changed this note's color after you picked yours.",
+            FieldGroup::Place => "Someone moved this note after you started moving it.",
+            FieldGroup::Whole => {
+                "Someone changed this note after you last saw it; look at it again before deleting it."
+            }
+        }
+    }
+}
 
 fn base_version(op: &NoteOp) -> u64 {
     match op {
@@ -469,7 +566,7 @@ mod tests {
             c.note_id = "a b".into();
         }
         let cases = [
-            (long, "text has 11 characters"),
+            (long, "text is 11 characters"),
             (update(1, None, Some("red")), "color"),
             (update(1, None, None), "nothing to change"),
             (mv(1, " Done"), "column"),
@@ -480,8 +577,126 @@ mod tests {
         for (op, needle) in cases {
             let err = apply(&op, Some(&created())).unwrap_err();
             assert_eq!(err.code, NoteErrorCode::Validation, "{op:?}");
-            assert!(err.message.contains(needle), "{}", err.message);
+            assert!(err.detail.contains(needle), "{}", err.detail);
         }
+    }
+
+    /// Every rejection these rules can produce, one per path through them.
+    fn every_rejection() -> Vec<Rejection> {
+        let mut long = create("n");
+        if let NoteOp::NoteCreate(c) = &mut long {
+            c.text = "x".repeat(11);
+        }
+        let mut nan = mv(1, "Done");
+        if let NoteOp::NoteMove(m) = &mut nan {
+            m.order = f64::NAN;
+        }
+        let mut bad_note_id = create("n");
+        if let NoteOp::NoteCreate(c) = &mut bad_note_id {
+            c.note_id = "a b".into();
+        }
+        let mut bad_board = create("n");
+        if let NoteOp::NoteCreate(c) = &mut bad_board {
+            c.board = "a/b".into();
+        }
+        let mut nameless = create("n");
+        if let NoteOp::NoteCreate(c) = &mut nameless {
+            c.author = " ".into();
+        }
+        let v1 = created();
+        let v2_text = apply(&update(1, Some("t"), None), Some(&v1)).unwrap();
+        let v2_color = apply(&update(1, None, Some("#000000")), Some(&v1)).unwrap();
+        let v2_place = apply(&mv(1, "Doing"), Some(&v1)).unwrap();
+        let gone = apply(&delete(1), Some(&v1)).unwrap();
+        let refused = [
+            apply(&bad_board, None),
+            apply(&create("a b"), None),
+            apply(&bad_note_id, None),
+            apply(&nameless, None),
+            apply(&update(1, None, None), Some(&v1)),
+            apply(&long, None),
+            apply(&update(1, None, Some("red")), Some(&v1)),
+            apply(&mv(1, " Done"), Some(&v1)),
+            apply(&nan, Some(&v1)),
+            apply(&create("n"), Some(&v1)),
+            decide(&create("x"), None, 2, &LIMITS, 0).map(|d| d.stored),
+            apply(&mv(1, "Done"), None),
+            apply(&update(1, Some("x"), None), Some(&gone)),
+            apply(&update(5, Some("x"), None), Some(&v1)),
+            apply(&update(1, Some("x"), None), Some(&v2_text)),
+            apply(&update(1, None, Some("#ffffff")), Some(&v2_color)),
+            apply(&mv(1, "Done"), Some(&v2_place)),
+            apply(&delete(1), Some(&v2_text)),
+        ];
+        refused
+            .into_iter()
+            .map(|r| r.expect_err("each case is refused"))
+            .collect()
+    }
+
+    #[test]
+    fn every_rejection_speaks_to_people_in_its_message_and_to_developers_in_its_detail() {
+        let rejections = every_rejection();
+        assert_eq!(rejections.len(), 18);
+        for r in &rejections {
+            for jargon in ["LIVEBOARD_", "baseVersion", "opId", "noteId", "note_update"] {
+                assert!(
+                    !r.message.contains(jargon),
+                    "message names {jargon}: {:?}",
+                    r.message
+                );
+            }
+            assert!(
+                r.message.ends_with('.') && r.message.starts_with(char::is_uppercase),
+                "a sentence: {:?}",
+                r.message
+            );
+            assert!(!r.detail.is_empty(), "{r:?}");
+        }
+        // A limit's detail names its setting and value; its message, the number only.
+        let long = &rejections[5];
+        assert_eq!(
+            long.message,
+            "This note is too long: 11 characters, at most 10."
+        );
+        assert_eq!(
+            long.detail,
+            "text is 11 characters; LIVEBOARD_BOARD_MAX_TEXT_CHARS is 10"
+        );
+        let full = &rejections[10];
+        assert_eq!(full.code, NoteErrorCode::TooManyNotes);
+        assert_eq!(
+            full.message,
+            "This board is full (2 notes). Delete one to make room."
+        );
+        assert!(
+            full.detail.contains("LIVEBOARD_BOARD_MAX_NOTES is 2"),
+            "{full:?}"
+        );
+        // A conflict says which part someone else changed, and the detail the versions.
+        let text_conflict = &rejections[14];
+        assert_eq!(text_conflict.code, NoteErrorCode::VersionConflict);
+        assert_eq!(
+            text_conflict.message,
+            "Someone changed this note's text after you started editing."
+        );
+        assert!(
+            text_conflict.detail.contains("baseVersion 1"),
+            "{text_conflict:?}"
+        );
+    }
+
+    #[test]
+    fn updated_by_is_the_author_on_creation_then_whoever_changed_the_note_last() {
+        let v1 = created();
+        assert_eq!(v1.note.updated_by, "Ana");
+        let v2 = apply(&update(1, Some("Bo's"), None), Some(&v1)).unwrap();
+        assert_eq!(
+            (v2.note.author.as_str(), v2.note.updated_by.as_str()),
+            ("Ana", "Bo")
+        );
+        let v3 = apply(&mv(2, "Done"), Some(&v2)).unwrap();
+        assert_eq!(v3.note.updated_by, "Ana");
     }
 
     #[test]

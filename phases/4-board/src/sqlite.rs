@@ -22,10 +22,11 @@
 //! ## Tables
 //!
 //! ```text
-//! meta   (key PK, value)                       epoch, schema version
+//! meta   (key PK, value)                       epoch, schema version (2)
 //! boards (name PK, head, updated_at_ms)        head = last sequence number; indexed by
 //!                                              (updated_at_ms DESC, name) for GET /boards
-//! notes  (board, id, ..., version, text_version, color_version, place_version, deleted)
+//! notes  (board, id, ..., version, text_version, color_version, place_version, deleted,
+//!         updated_by)                          updated_by since schema 2 (see `migrate`)
 //! events (board, seq, event, data)             PK (board, seq): the log, JSON as broadcast
 //! ops    (board, op_id, request, ack)          PK (board, op_id): idempotency records
 //! ```
@@ -56,7 +57,8 @@ use crate::{
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "liveboard.sqlite3";
 
-const SCHEMA_VERSION: &str = "1";
+/// The schema this code writes: 2 added `notes.updated_by` ([`migrate`]).
+const SCHEMA_VERSION: &str = "2";
 
 // ANCHOR: schema
 const SCHEMA: &str = "
@@ -81,6 +83,7 @@ CREATE TABLE IF NOT EXISTS notes (
     color_version INTEGER NOT NULL,
     place_version INTEGER NOT NULL,
     deleted INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
     PRIMARY KEY (board, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -135,6 +138,7 @@ impl SqliteStore {
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
         writer.execute_batch(SCHEMA)?;
+        migrate(&writer)?;
         let epoch = {
             let tx = writer.unchecked_transaction()?;
             let found: Option<String> = tx
@@ -185,6 +189,33 @@ impl SqliteStore {
     }
 }
 
+// ANCHOR: migrate
+/// Brings a database written by an older version up to [`SCHEMA_VERSION`], in one
+/// transaction. `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so a
+/// column added since must be added here, and filled: a database from before
+/// `updated_by` gets the column, each note's `author` in it (the best answer there is:
+/// who changed it last was not recorded), and keeps working.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let has_updated_by = tx
+        .prepare("SELECT 1 FROM pragma_table_info('notes') WHERE name = 'updated_by'")?
+        .exists([])?;
+    if !has_updated_by {
+        tx.execute_batch(
+            "ALTER TABLE notes ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
+             UPDATE notes SET updated_by = author;",
+        )?;
+        tracing::info!("database migrated: notes.updated_by added, filled from author");
+    }
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema'",
+        [SCHEMA_VERSION],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+// ANCHOR_END: migrate
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -195,7 +226,7 @@ fn to_u64(n: i64) -> u64 {
 
 const NOTE_COLUMNS: &str =
     "board, id, text, color, col, ord, author, created_at_ms, updated_at_ms, \
-     version, text_version, color_version, place_version, deleted";
+     version, text_version, color_version, place_version, deleted, updated_by";
 
 fn read_note(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredNote> {
     Ok(StoredNote {
@@ -207,6 +238,7 @@ fn read_note(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredNote> {
             column: row.get(4)?,
             order: row.get(5)?,
             author: row.get(6)?,
+            updated_by: row.get(14)?,
             created_at_ms: to_u64(row.get(7)?),
             updated_at_ms: to_u64(row.get(8)?),
             version: to_u64(row.get(9)?),
@@ -279,7 +311,7 @@ impl LogTx for SqliteTx<'_> {
         self.0.execute(
             &format!(
                 "INSERT OR REPLACE INTO notes ({NOTE_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
             ),
             params![
                 n.board,
@@ -296,6 +328,7 @@ impl LogTx for SqliteTx<'_> {
                 to_i64(s.color_version),
                 to_i64(s.place_version),
                 s.deleted,
+                n.updated_by,
             ],
         )?;
         Ok(())

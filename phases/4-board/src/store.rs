@@ -30,6 +30,8 @@
 
 use std::fmt;
 
+use phase_1_foundations::human::counted;
+
 use crate::{
     events::{self, LoggedEvent},
     note::Note,
@@ -229,6 +231,7 @@ pub fn apply_op(
         if record.request != op.fingerprint() {
             return Ok(Outcome::Rejected(Rejection::new(
                 NoteErrorCode::Validation,
+                "This change could not be applied: its id was already used for another change.",
                 format!(
                     "opId {} was already used for a different request: use a new opId per operation",
                     op.op_id()
@@ -260,8 +263,12 @@ pub fn apply_op(
             return Ok(Outcome::Rejected(Rejection::new(
                 NoteErrorCode::TooManyBoards,
                 format!(
-                    "the server holds {boards} boards, the most allowed \
-                     (LIVEBOARD_BOARD_MAX_BOARDS): add notes to an existing board"
+                    "This server is full ({}): add your notes to an existing board.",
+                    counted(limits.max_boards, "board", "boards")
+                ),
+                format!(
+                    "the server holds {boards} boards; LIVEBOARD_BOARD_MAX_BOARDS is {}",
+                    limits.max_boards
                 ),
             )));
         }

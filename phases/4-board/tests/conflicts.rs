@@ -13,6 +13,7 @@ async fn a_move_and_a_text_edit_made_on_the_same_version_both_succeed() {
     let server = Server::start(BoardConfig::in_memory()).await;
     let mut ana = server.client().await;
     let mut bo = server.client().await;
+    ana.subscribe("demo", None).await;
     ack(&ana
         .call("note_create", create("demo", "c", "n1", "Todo", 1.0))
         .await);
@@ -36,6 +37,22 @@ async fn a_move_and_a_text_edit_made_on_the_same_version_both_succeed() {
     assert_eq!(after["version"], 3);
     assert_eq!(after["column"], "Done", "Ana's move is kept");
     assert_eq!(after["text"], "typo fixed", "Bo's edit is kept");
+    // "Bo changed this note": who made the last version travels with the note.
+    assert_eq!(
+        (&after["author"], &after["updatedBy"]),
+        (&json!("Ana"), &json!("Bo"))
+    );
+    let created = ana.event("note.created").await;
+    assert_eq!(
+        created["payload"]["note"]["updatedBy"], "Ana",
+        "the author on creation"
+    );
+    let moved = ana.event("note.moved").await;
+    assert_eq!(moved["payload"]["note"]["updatedBy"], "Ana");
+    let updated = ana.event("note.updated").await;
+    assert_eq!(updated["payload"]["note"]["updatedBy"], "Bo");
+    let snapshot = server.get_json("/boards/demo", 200).await;
+    assert_eq!(snapshot["notes"][0]["updatedBy"], "Bo");
 }
 
 #[tokio::test]

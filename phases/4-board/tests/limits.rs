@@ -50,21 +50,28 @@ async fn a_connection_over_its_request_rate_is_told_when_to_retry_and_keeps_work
 }
 
 #[tokio::test]
-async fn text_over_the_limit_and_notes_over_the_board_limit_are_refused_with_the_setting_named() {
+async fn text_over_the_limit_and_notes_over_the_board_limit_tell_people_why_and_developers_which_setting(
+) {
     let server = Server::start(BoardConfig {
-        max_text_chars: 5,
+        max_text_chars: 2_000,
         max_notes: 1,
         ..BoardConfig::in_memory()
     })
     .await;
     let mut ana = server.client().await;
     let mut long = create("demo", "c0", "n0", "Todo", 0.0);
-    long["text"] = json!("123456");
+    long["text"] = json!("x".repeat(10_000));
     let p = rejected(&ana.call("note_create", long).await, "validation").clone();
-    assert!(p["message"]
-        .as_str()
-        .unwrap()
-        .contains("LIVEBOARD_BOARD_MAX_TEXT_CHARS"));
+    // The person reads the numbers in their words; no setting, no field name.
+    assert_eq!(
+        p["message"], "This note is too long: 10,000 characters, at most 2,000.",
+        "{p}"
+    );
+    // The developer reads the setting and its value.
+    assert_eq!(
+        p["detail"], "text is 10000 characters; LIVEBOARD_BOARD_MAX_TEXT_CHARS is 2000",
+        "{p}"
+    );
     let mut ok = create("demo", "c1", "n1", "Todo", 0.0);
     ok["text"] = json!("12345");
     assert_eq!(ana.call("note_create", ok).await["type"], "ack");
@@ -72,8 +79,15 @@ async fn text_over_the_limit_and_notes_over_the_board_limit_are_refused_with_the
     more["text"] = json!("hi");
     let full = ana.call("note_create", more).await;
     let p = rejected(&full, "too_many_notes");
-    assert!(p["message"]
-        .as_str()
-        .unwrap()
-        .contains("LIVEBOARD_BOARD_MAX_NOTES"));
+    assert_eq!(
+        p["message"], "This board is full (1 note). Delete one to make room.",
+        "{p}"
+    );
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("LIVEBOARD_BOARD_MAX_NOTES is 1"),
+        "{p}"
+    );
 }

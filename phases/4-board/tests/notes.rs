@@ -139,7 +139,7 @@ async fn each_refusal_has_its_code_changes_nothing_and_keeps_the_connection() {
     let mut bad = create("demo", "c2", "n2", "Todo", 1.0);
     bad["color"] = json!("red");
     let e = rejected(&ana.call("note_create", bad).await, "validation").clone();
-    assert!(e["message"].as_str().unwrap().contains("#rrggbb"), "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("#rrggbb"), "{e}");
     assert_eq!(e["opId"], "c2");
     let mut long = create("demo", "c3", "n3", "Todo", 1.0);
     long["text"] = json!("x".repeat(11));

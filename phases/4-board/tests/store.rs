@@ -113,6 +113,13 @@ fn contract(store: &dyn BoardStore) {
     let ids: Vec<&str> = snap.notes.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(ids, ["n1", "n2"], "Done before Todo");
     assert_eq!(snap.notes[0].version, 2);
+    // Ana wrote n1, Bo moved it: both names are kept.
+    let who: Vec<(&str, &str)> = snap
+        .notes
+        .iter()
+        .map(|n| (n.author.as_str(), n.updated_by.as_str()))
+        .collect();
+    assert_eq!(who, [("Ana", "Bo"), ("Ana", "Ana")]);
 
     assert_eq!(store.find_op("b", "o3").unwrap().unwrap().seq, 3);
     let boards = store.boards(None, 10).unwrap();
@@ -207,6 +214,58 @@ fn a_reopened_sqlite_store_has_the_same_epoch_boards_notes_log_and_op_records() 
         applied_seq(store.apply(&mv("o5", "n2", 1, "Done"), &LIMITS, 0).unwrap()),
         4
     );
+}
+
+#[test]
+fn a_database_from_before_updated_by_is_migrated_and_fills_it_from_the_author() {
+    let dir = tempfile::tempdir().unwrap();
+    let epoch = {
+        // A version 1 database, as the previous release wrote it: no `updated_by`.
+        let conn = rusqlite_connection(&dir.path().join(phase_4_board::sqlite::DB_FILE));
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+             INSERT INTO meta VALUES ('epoch', 'oldepoch'), ('schema', '1');
+             CREATE TABLE boards (name TEXT PRIMARY KEY, head INTEGER NOT NULL,
+                 updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO boards VALUES ('b', 2, 20);
+             CREATE TABLE notes (board TEXT NOT NULL, id TEXT NOT NULL, text TEXT NOT NULL,
+                 color TEXT NOT NULL, col TEXT NOT NULL, ord REAL NOT NULL,
+                 author TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
+                 updated_at_ms INTEGER NOT NULL, version INTEGER NOT NULL,
+                 text_version INTEGER NOT NULL, color_version INTEGER NOT NULL,
+                 place_version INTEGER NOT NULL, deleted INTEGER NOT NULL,
+                 PRIMARY KEY (board, id)) WITHOUT ROWID;
+             INSERT INTO notes VALUES ('b', 'n1', 'old', '#fde68a', 'Todo', 1.0, 'Ana',
+                 10, 20, 2, 2, 1, 1, 0);",
+        )
+        .unwrap();
+        "oldepoch"
+    };
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.epoch(), epoch, "the old data is kept, positions too");
+    let snap = store.snapshot("b").unwrap();
+    assert_eq!(snap.seq, 2);
+    assert_eq!(
+        (
+            snap.notes[0].author.as_str(),
+            snap.notes[0].updated_by.as_str()
+        ),
+        ("Ana", "Ana")
+    );
+    // It keeps working: Bo's move is stored with his name, and survives a reopen.
+    assert_eq!(
+        applied_seq(store.apply(&mv("m", "n1", 2, "Done"), &LIMITS, 30).unwrap()),
+        3
+    );
+    drop(store);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.snapshot("b").unwrap().notes[0].updated_by, "Bo");
+    let schema: String = rusqlite_connection(store.path())
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(schema, "2");
 }
 
 #[test]

@@ -35,6 +35,11 @@ order: number,
  */
 author: string,
 /**
+ * Display name of the person whose accepted change made this version ("Bo changed
+ * this note"); `author` on creation.
+ */
+updatedBy: string,
+/**
  * Server time of creation, milliseconds since the Unix epoch.
  */
 createdAtMs: number,
@@ -54,12 +59,12 @@ export type NoteClientEnvelope = {
 /**
  * Chosen by the client; echoed in the `ack`, `error` or `snapshot` answering it.
  */
-id?: string, } & ({ "type": "note_create", "payload": CreateNote } | { "type": "note_update", "payload": UpdateNote } | { "type": "note_move", "payload": MoveNote } | { "type": "note_delete", "payload": DeleteNote } | { "type": "board_snapshot", "payload": SnapshotRequest });
+id?: string, } & ({ "type": "note_create", "payload": CreateNote } | { "type": "note_update", "payload": UpdateNote } | { "type": "note_move", "payload": MoveNote } | { "type": "note_delete", "payload": DeleteNote } | { "type": "board_snapshot", "payload": SnapshotRequest } | { "type": "note_editing", "payload": EditingRequest });
 
 /**
  * The note operations, offered to phase 3's `/ws` session as its extension.
  */
-export type NoteRequest = { "type": "note_create", "payload": CreateNote } | { "type": "note_update", "payload": UpdateNote } | { "type": "note_move", "payload": MoveNote } | { "type": "note_delete", "payload": DeleteNote } | { "type": "board_snapshot", "payload": SnapshotRequest };
+export type NoteRequest = { "type": "note_create", "payload": CreateNote } | { "type": "note_update", "payload": UpdateNote } | { "type": "note_move", "payload": MoveNote } | { "type": "note_delete", "payload": DeleteNote } | { "type": "board_snapshot", "payload": SnapshotRequest } | { "type": "note_editing", "payload": EditingRequest };
 
 /**
  * `note_create`'s payload.
@@ -200,18 +205,37 @@ export type SnapshotRequest = {
 board: string, };
 
 /**
+ * `note_editing`'s payload. Who is editing is not in it: the server uses the `person`
+ * this connection gave in `subscribe` for `board`.
+ */
+export type EditingRequest = {
+/**
+ * The board (this connection must be subscribed to it with a `person`).
+ */
+board: string,
+/**
+ * The note whose editor opened or closed.
+ */
+noteId: string,
+/**
+ * `true`: the editor is open (sent again every 15 s while it stays open); `false`:
+ * it closed.
+ */
+editing: boolean, };
+
+/**
  * Everything this phase sends: answers to note requests and the board's note events.
  */
 export type NoteServerEnvelope = {
 /**
  * The request answered (`ack`, `error`, `snapshot`); absent on broadcasts.
  */
-id?: string, } & ({ "type": "ack", "payload": NoteAck } | { "type": "error", "payload": NoteError } | { "type": "snapshot", "payload": BoardSnapshot } | { "type": "note.created", "payload": NoteCreated } | { "type": "note.updated", "payload": NoteUpdated } | { "type": "note.moved", "payload": NoteMoved } | { "type": "note.deleted", "payload": NoteDeleted });
+id?: string, } & ({ "type": "ack", "payload": NoteAck } | { "type": "error", "payload": NoteError } | { "type": "snapshot", "payload": BoardSnapshot } | { "type": "note.created", "payload": NoteCreated } | { "type": "note.updated", "payload": NoteUpdated } | { "type": "note.moved", "payload": NoteMoved } | { "type": "note.deleted", "payload": NoteDeleted } | { "type": "note.editing", "payload": NoteEditing });
 
 /**
  * The messages of this phase, by `type`.
  */
-export type NoteServerEvent = { "type": "ack", "payload": NoteAck } | { "type": "error", "payload": NoteError } | { "type": "snapshot", "payload": BoardSnapshot } | { "type": "note.created", "payload": NoteCreated } | { "type": "note.updated", "payload": NoteUpdated } | { "type": "note.moved", "payload": NoteMoved } | { "type": "note.deleted", "payload": NoteDeleted };
+export type NoteServerEvent = { "type": "ack", "payload": NoteAck } | { "type": "error", "payload": NoteError } | { "type": "snapshot", "payload": BoardSnapshot } | { "type": "note.created", "payload": NoteCreated } | { "type": "note.updated", "payload": NoteUpdated } | { "type": "note.moved", "payload": NoteMoved } | { "type": "note.deleted", "payload": NoteDeleted } | { "type": "note.editing", "payload": NoteEditing };
 
 /**
  * `ack`'s payload for a note change: a superset of phase 3's `Ack`
@@ -265,9 +289,13 @@ export type NoteError = {
  */
 code: NoteErrorCode,
 /**
- * A sentence for people, saying what to change.
+ * A sentence for the person at the board: no setting, no field name.
  */
 message: string,
+/**
+ * For developers and operators: the field, the rule, the setting and its value.
+ */
+detail?: string,
 /**
  * The refused operation, when the request had one.
  */
@@ -524,3 +552,35 @@ author: string,
  * A sentence for a notification, e.g. "Ana moved a note to Done".
  */
 summary: string, };
+
+/**
+ * `note.editing`'s payload: who opened or closed a note's editor. Not in the board's log:
+ * no `position`, no `seq`, never replayed. A receiver keeps "Ana is editing" for at most
+ * 45 s without a refresh (the sender repeats `editing: true` every 15 s), so an entry
+ * whose `editing: false` was lost still goes away.
+ */
+export type NoteEditing = {
+/**
+ * The board.
+ */
+board: string,
+/**
+ * The note.
+ */
+noteId: string,
+/**
+ * Who (their stable id, shared by their tabs).
+ */
+clientId: string,
+/**
+ * Their display name.
+ */
+name: string,
+/**
+ * Their color, `#rrggbb`.
+ */
+color: string,
+/**
+ * `true`: the editor is open; `false`: it closed (or their connection did).
+ */
+editing: boolean, };

@@ -134,6 +134,10 @@ position?: string, };
 
 /**
  * `error`'s payload.
+ *
+ * Two texts for two readers: `message` is shown to the person at the keyboard, so it
+ * names no setting and no field; `detail`, when present, is for the developer or
+ * operator reading the console or the log: the setting, the numbers, the rule.
  */
 export type ErrorPayload = {
 /**
@@ -143,7 +147,11 @@ code: ErrorCode,
 /**
  * A sentence for people, saying what to change.
  */
-message: string, };
+message: string,
+/**
+ * For developers and operators: the limit's setting and value, the rule broken.
+ */
+detail?: string, };
 
 /**
  * Why a request failed.

@@ -214,12 +214,20 @@ pub struct Ack {
 }
 
 /// `error`'s payload.
+///
+/// Two texts for two readers: `message` is shown to the person at the keyboard, so it
+/// names no setting and no field; `detail`, when present, is for the developer or
+/// operator reading the console or the log: the setting, the numbers, the rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ErrorPayload {
     /// Stable, for programs.
     pub code: ErrorCode,
     /// A sentence for people, saying what to change.
     pub message: String,
+    /// For developers and operators: the limit's setting and value, the rule broken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub detail: Option<String>,
 }
 
 impl ErrorPayload {
@@ -228,7 +236,14 @@ impl ErrorPayload {
         Self {
             code,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    /// The same error with a `detail` for developers.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 }
 

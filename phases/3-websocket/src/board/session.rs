@@ -18,7 +18,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use phase_1_foundations::ApiError;
+use phase_1_foundations::{human::grouped, ApiError};
 use phase_2_sse::{
     board_name::BoardName,
     hub::Hub,
@@ -258,10 +258,13 @@ impl<E: BoardExtension> BoardSession<E> {
             return Err(ErrorPayload::new(
                 ErrorCode::TooManyBoards,
                 format!(
-                    "a connection may follow at most {max} boards \
-                     (LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION); unsubscribe from one first"
+                    "This window follows {max} boards already, the most it may; close one first."
                 ),
-            ));
+            )
+            .with_detail(format!(
+                "a connection may follow at most {max} boards \
+                 (LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION is {max}); unsubscribe from one first"
+            )));
         }
         // Joins the hub room (queueing `ready` or `reset`, after any replay) and the
         // presence list (queueing `presence.list`), under one lock: nothing falls between.
@@ -269,12 +272,14 @@ impl<E: BoardExtension> BoardSession<E> {
             board.as_str(),
             Arc::new(WsFormat::new(board.as_str())),
             since.as_ref(),
-            person,
+            person.clone(),
             self.services.config.queue_bytes,
         );
         tracing::debug!(%board, ?resume, connection = cx.connection_id(), "subscribed");
         let queue = membership.subscription().queue().clone();
-        cx.add_feed(BoardFeed::new(board.as_str(), queue, membership));
+        // The feed remembers who subscribed, so an extension can say who did something
+        // on this board (phase 4: "Ana is editing") without trusting a name in a request.
+        cx.add_feed(BoardFeed::new(board.as_str(), queue, membership).with_person(person));
         Ok(ack("subscribe", board.as_str(), None))
     }
     // ANCHOR_END: subscribe
@@ -293,9 +298,14 @@ impl<E: BoardExtension> BoardSession<E> {
             return Err(ErrorPayload::new(
                 ErrorCode::TextTooLong,
                 format!(
-                    "text has {chars} characters; the limit is {max} (LIVEBOARD_WS_MAX_TEXT_CHARS)"
+                    "This message is too long: {} characters, at most {}.",
+                    grouped(chars as u64),
+                    grouped(max as u64)
                 ),
-            ));
+            )
+            .with_detail(format!(
+                "text is {chars} characters; LIVEBOARD_WS_MAX_TEXT_CHARS is {max}"
+            )));
         }
         let name = req
             .name

@@ -22,7 +22,7 @@
 use std::{any::Any, sync::Arc};
 
 use bytes::{Bytes, BytesMut};
-use phase_2_sse::queue::SubscriberQueue;
+use phase_2_sse::{presence::Person, queue::SubscriberQueue};
 use tokio_util::codec::Encoder;
 
 use crate::{
@@ -49,6 +49,7 @@ pub trait Session: Send + 'static {
 pub struct BoardFeed {
     room: String,
     queue: Arc<SubscriberQueue>,
+    person: Option<Person>,
     _guard: Box<dyn Any + Send + Sync>,
 }
 
@@ -62,8 +63,15 @@ impl BoardFeed {
         Self {
             room: room.into(),
             queue,
+            person: None,
             _guard: Box::new(guard),
         }
+    }
+
+    /// The same feed, remembering who subscribed (`None`: a watcher, in no presence list).
+    pub fn with_person(mut self, person: Option<Person>) -> Self {
+        self.person = person;
+        self
     }
 
     /// The room (board) this feed is for.
@@ -151,6 +159,15 @@ impl SessionContext {
     /// Whether a feed for `room` is open.
     pub fn has_feed(&self, room: &str) -> bool {
         self.feeds.iter().any(|f| f.room == room)
+    }
+
+    /// Who this connection subscribed to `room` as: `None` if it is not subscribed to
+    /// it, or subscribed without a person.
+    pub fn person_on(&self, room: &str) -> Option<&Person> {
+        self.feeds
+            .iter()
+            .find(|f| f.room == room)
+            .and_then(|f| f.person.as_ref())
     }
 
     /// How many feeds are open.
