@@ -3,18 +3,39 @@
 import { useState, type DragEvent } from "react";
 
 import type { Step } from "@/lib/boardLayout";
-import type { ViewNote } from "@/lib/boardState";
+import type { Draft, ViewNote } from "@/lib/boardState";
+import type { Editor } from "@/lib/editing";
 
+import type { ConflictChoice } from "./ConflictPanel";
+import { GhostNoteCard } from "./GhostNoteCard";
 import { NOTE_DRAG_TYPE, NoteCard } from "./NoteCard";
 import { NoteComposer } from "./NoteComposer";
+
+/** What the person can do to a note's editor (see `useBoard`). */
+export interface DraftHandlers {
+  readonly open: (noteId: string) => void;
+  readonly change: (noteId: string, text: string) => void;
+  readonly save: (noteId: string) => void;
+  readonly cancel: (noteId: string) => void;
+  readonly resolve: (noteId: string, choice: ConflictChoice) => void;
+}
 
 export interface BoardColumnProps {
   readonly column: string;
   /** This column's notes, sorted. */
   readonly notes: readonly ViewNote[];
   readonly canStep: (noteId: string, step: Step) => boolean;
+  /** My drafts (open editors, ghosts of deleted notes), by note id. */
+  readonly drafts: Readonly<Record<string, Draft>>;
+  /** Ghosts of notes deleted under my editor that were in this column. */
+  readonly ghosts: readonly Draft[];
+  readonly drafting: DraftHandlers;
+  readonly editorsOf: (noteId: string) => readonly Editor[];
+  readonly online: boolean;
+  /** The "Add a note…" input's text (kept by the board, so a refused note can be put back). */
+  readonly composerText: string;
+  readonly onComposerText: (text: string) => void;
   readonly onAdd: (text: string) => void;
-  readonly onText: (noteId: string, text: string) => void;
   readonly onColor: (noteId: string, color: string) => void;
   readonly onStep: (noteId: string, step: Step) => void;
   readonly onDelete: (noteId: string) => void;
@@ -29,7 +50,8 @@ function carriesNote(e: DragEvent<HTMLElement>): boolean {
 }
 
 /** One column: its composer, its notes, and a drop zone (HTML5 drag and drop). */
-export function BoardColumn({ column, notes, canStep, onAdd, onText, onColor, onStep, onDelete, onDrop, addDisabled = false }: BoardColumnProps) {
+export function BoardColumn(props: BoardColumnProps) {
+  const { column, notes, drafts, ghosts, drafting, editorsOf, online, canStep, onAdd, onColor, onStep, onDelete, onDrop, addDisabled = false } = props;
   // Where a dragged note would land, while one is over this column.
   const [dropIndex, setDropIndex] = useState<number | null>(null);
 
@@ -77,20 +99,27 @@ export function BoardColumn({ column, notes, canStep, onAdd, onText, onColor, on
           {notes.length}
         </span>
       </h2>
-      <NoteComposer column={column} onAdd={onAdd} disabled={addDisabled} />
+      <NoteComposer column={column} text={props.composerText} onText={props.onComposerText} onAdd={onAdd} disabled={addDisabled} />
       <ol className="flex flex-1 flex-col gap-2">
         {notes.map((note, i) => (
           <li key={note.id} className="space-y-2">
             {dropIndex === i && marker}
             <NoteCard
               note={note}
+              draft={drafts[note.id]}
+              editors={editorsOf(note.id)}
+              online={online}
+              onOpen={() => drafting.open(note.id)}
+              onChange={(text) => drafting.change(note.id, text)}
+              onSave={() => drafting.save(note.id)}
+              onCancel={() => drafting.cancel(note.id)}
+              onResolve={(choice) => drafting.resolve(note.id, choice)}
               canStep={{
                 up: canStep(note.id, "up"),
                 down: canStep(note.id, "down"),
                 left: canStep(note.id, "left"),
                 right: canStep(note.id, "right"),
               }}
-              onText={(text) => onText(note.id, text)}
               onColor={(color) => onColor(note.id, color)}
               onStep={(step) => onStep(note.id, step)}
               onDelete={() => onDelete(note.id)}
@@ -99,6 +128,16 @@ export function BoardColumn({ column, notes, canStep, onAdd, onText, onColor, on
           </li>
         ))}
         {dropIndex === notes.length && <li aria-hidden>{marker}</li>}
+        {ghosts.map((ghost) => (
+          <li key={`ghost-${ghost.noteId}`}>
+            <GhostNoteCard
+              draft={ghost}
+              deletedBy={ghost.deleted?.by ?? "someone"}
+              onRestore={() => drafting.resolve(ghost.noteId, "both")}
+              onDiscard={() => drafting.cancel(ghost.noteId)}
+            />
+          </li>
+        ))}
       </ol>
     </section>
   );

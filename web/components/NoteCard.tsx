@@ -1,22 +1,35 @@
 "use client";
 
-import { useState, type DragEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, type DragEvent, type KeyboardEvent } from "react";
 
 import { MAX_TEXT_CHARS, NOTE_COLORS, type Step } from "@/lib/boardLayout";
-import type { ViewNote } from "@/lib/boardState";
+import type { Draft, ViewNote } from "@/lib/boardState";
+import type { Editor } from "@/lib/editing";
+
+import { ConflictPanel, type ConflictChoice } from "./ConflictPanel";
 
 /** The drag-and-drop payload type of a note (its id). */
 export const NOTE_DRAG_TYPE = "application/x-liveboard-note";
 
 export interface NoteCardProps {
   readonly note: ViewNote;
+  /** My open editor of it (kept by the board's reducer, not here: see `Draft`). */
+  readonly draft: Draft | undefined;
+  /** Other people with its editor open. */
+  readonly editors: readonly Editor[];
+  /** Whether the link is up: a pending change is "saving…", else "waiting — offline". */
+  readonly online: boolean;
   /** Which steps are possible (the move buttons and Alt+arrow keys). */
   readonly canStep: Readonly<Record<Step, boolean>>;
-  readonly onText: (text: string) => void;
   readonly onColor: (color: string) => void;
   readonly onStep: (step: Step) => void;
   readonly onDelete: () => void;
   readonly onDragOver: (e: DragEvent<HTMLElement>) => void;
+  readonly onOpen: () => void;
+  readonly onChange: (text: string) => void;
+  readonly onSave: () => void;
+  readonly onCancel: () => void;
+  readonly onResolve: (choice: ConflictChoice) => void;
 }
 
 const STEP_KEYS: Record<string, Step> = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
@@ -27,19 +40,35 @@ const STEP_BUTTONS: readonly { readonly step: Step; readonly label: string; read
   { step: "right", label: "Move to the next column", glyph: "→" },
 ];
 
+/** The characters of a text as people count them (an emoji is one). */
+export function charCount(text: string): number {
+  return [...text].length;
+}
+
 /**
  * One note: its text (click Edit to change it inline), color, author, and a "saving…" mark
  * while one of our changes to it waits for the server. Drag it, or use the arrow buttons /
  * Alt+arrow keys, to move it.
  */
-export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onDragOver }: NoteCardProps) {
-  const [draft, setDraft] = useState<string | null>(null);
-  const editing = draft !== null;
-  const chars = draft === null ? 0 : [...draft].length;
+export function NoteCard(props: NoteCardProps) {
+  const { note, draft, editors, online, canStep, onColor, onStep, onDelete, onDragOver, onOpen, onChange, onSave, onCancel, onResolve } = props;
+  const editing = draft !== undefined && draft.saving === null && !draft.deleted;
+  const chars = editing ? charCount(draft.text) : 0;
+  const tooLong = chars > MAX_TEXT_CHARS;
+  const card = useRef<HTMLElement>(null);
+
+  // Escape, Cancel or Save: focus comes back to the note, not to the top of the page.
+  const wasEditing = useRef(editing);
+  useEffect(() => {
+    if (wasEditing.current && !editing) {
+      const active = document.activeElement;
+      if (active === null || active === document.body || card.current?.contains(active)) card.current?.focus();
+    }
+    wasEditing.current = editing;
+  }, [editing]);
 
   function save() {
-    if (draft !== null && draft !== note.text) onText(draft);
-    setDraft(null);
+    if (!tooLong) onSave();
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLElement>) {
@@ -50,7 +79,7 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
       onStep(step);
     } else if (e.key === "Enter") {
       e.preventDefault();
-      setDraft(note.text);
+      onOpen();
     }
   }
 
@@ -62,6 +91,7 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
 
   return (
     <article
+      ref={card}
       data-testid="note"
       data-note-id={note.id}
       data-pending={note.pending ? "true" : "false"}
@@ -70,12 +100,17 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
       onDragStart={onDragStart}
       onDragOver={onDragOver}
       onKeyDown={onKeyDown}
-      aria-label={`Note: ${note.text || "(empty)"}${note.pending ? " (saving)" : ""}`}
+      aria-label={`Note: ${note.text || "(empty)"}${note.pending ? (online ? " (saving)" : " (waiting, offline)") : ""}`}
       className={`group space-y-2 rounded-md border p-3 text-sm shadow-sm outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
         note.pending ? "border-dashed border-slate-400 opacity-80" : "border-black/10"
       }`}
       style={{ backgroundColor: note.color }}
     >
+      {editors.length > 0 && (
+        <p data-testid="note-editing-by" className="text-xs font-medium text-slate-700">
+          {editors.map((e) => e.name).join(", ")} {editors.length === 1 ? "is" : "are"} editing
+        </p>
+      )}
       {editing ? (
         <form
           onSubmit={(e) => {
@@ -84,17 +119,20 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
           }}
           className="space-y-2"
         >
+          {draft.conflict && <ConflictPanel draft={draft} conflict={draft.conflict} onResolve={onResolve} />}
           <textarea
             data-testid="note-edit-text"
             autoFocus
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
+            aria-label="Note text"
+            value={draft.text}
+            onChange={(e) => onChange(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === "Enter" && !e.shiftKey) {
                 e.preventDefault();
                 save();
               } else if (e.key === "Escape") {
-                setDraft(null);
+                e.preventDefault();
+                onCancel();
               }
             }}
             rows={3}
@@ -114,15 +152,31 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
                 style={{ backgroundColor: c }}
               />
             ))}
-            <span className={`ml-auto text-xs ${chars > MAX_TEXT_CHARS ? "font-semibold text-rose-700" : "text-slate-500"}`}>
+            <span data-testid="note-edit-count" className={`ml-auto text-xs ${tooLong ? "font-semibold text-rose-700" : "text-slate-600"}`}>
               {chars}/{MAX_TEXT_CHARS}
             </span>
           </div>
+          {draft.error && (
+            <div data-testid="note-edit-error" role="alert" className="rounded bg-rose-50 p-1.5 text-xs text-rose-900">
+              <p>Not saved: {draft.error.message}</p>
+              {draft.error.detail && (
+                <details>
+                  <summary className="cursor-pointer">details</summary>
+                  <p className="break-words">{draft.error.detail}</p>
+                </details>
+              )}
+            </div>
+          )}
           <div className="flex gap-2">
-            <button type="submit" data-testid="note-save" className="rounded bg-slate-900 px-2 py-1 text-xs font-medium text-white">
+            <button
+              type="submit"
+              data-testid="note-save"
+              disabled={tooLong || draft.conflict !== null}
+              className="rounded bg-slate-900 px-2 py-1 text-xs font-medium text-white disabled:opacity-40"
+            >
               Save
             </button>
-            <button type="button" onClick={() => setDraft(null)} className="rounded px-2 py-1 text-xs text-slate-700 hover:bg-black/5">
+            <button type="button" data-testid="note-cancel" onClick={onCancel} className="rounded px-2 py-1 text-xs text-slate-700 hover:bg-black/5">
               Cancel
             </button>
           </div>
@@ -133,8 +187,12 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
             {note.text || <span className="text-slate-500 italic">(empty)</span>}
           </p>
           {note.pending && (
-            <span data-testid="note-pending" className="shrink-0 rounded bg-white/70 px-1.5 py-0.5 text-xs font-medium text-amber-800">
-              saving…
+            <span
+              data-testid="note-pending"
+              data-online={online ? "true" : "false"}
+              className="shrink-0 rounded bg-white/70 px-1.5 py-0.5 text-xs font-medium text-amber-800"
+            >
+              {online ? "saving…" : "waiting — offline"}
             </span>
           )}
         </div>
@@ -158,7 +216,7 @@ export function NoteCard({ note, canStep, onText, onColor, onStep, onDelete, onD
                 {glyph}
               </button>
             ))}
-            <button type="button" data-testid="note-edit" onClick={() => setDraft(note.text)} className="rounded px-1 hover:bg-black/10">
+            <button type="button" data-testid="note-edit" onClick={onOpen} className="rounded px-1 hover:bg-black/10">
               Edit
             </button>
             <button type="button" data-testid="note-delete" aria-label="Delete note" onClick={onDelete} className="rounded px-1 hover:bg-black/10">

@@ -87,7 +87,7 @@ test("two people edit one board: each sees the other's changes, a refused change
       await note(ana, "Buy milk", "To do").waitFor();
       await confirmed(ana, "Buy milk", "To do");
       await confirmed(bo, "Buy milk", "To do");
-      await bo.getByTestId("toast").filter({ hasText: "Ana added a note to To do" }).waitFor();
+      await bo.getByTestId("toast").filter({ hasText: "Ana added “Buy milk” to To do" }).waitFor();
     }),
   );
 
@@ -96,7 +96,7 @@ test("two people edit one board: each sees the other's changes, a refused change
       await editText(bo, "Buy milk", "Buy oat milk");
       await confirmed(bo, "Buy oat milk");
       await confirmed(ana, "Buy oat milk", "To do");
-      await ana.getByTestId("toast").filter({ hasText: "Bo edited a note in To do" }).waitFor();
+      await ana.getByTestId("toast").filter({ hasText: "Bo edited “Buy milk”: now “Buy oat milk”" }).waitFor();
     }),
   );
 
@@ -110,12 +110,12 @@ test("two people edit one board: each sees the other's changes, a refused change
       await bo.keyboard.press("Alt+ArrowRight");
       await confirmed(bo, "Buy oat milk", "Done");
       await confirmed(ana, "Buy oat milk", "Done");
-      await ana.getByTestId("toast").filter({ hasText: "Bo moved a note to Done" }).waitFor();
+      await ana.getByTestId("toast").filter({ hasText: "Bo moved “Buy oat milk” to Done" }).waitFor();
       assert.equal(await column(ana, "To do").getByTestId("note").count(), 0);
     }),
   );
 
-  await t.test("a conflicting edit is refused: it rolls back to the other person's text, with a message", () =>
+  await t.test("a conflicting edit is refused: the editor comes back with both texts, and taking theirs rolls back", () =>
     withEvidence("conflict", pages, async () => {
       // Ana holds her changes: her edit shows at once, marked pending, and is not sent.
       await ana.getByTestId("board-hold").check();
@@ -126,23 +126,34 @@ test("two people edit one board: each sees the other's changes, a refused change
       await editText(bo, "Buy oat milk", "Bo's words");
       await confirmed(bo, "Bo's words", "Done");
       // Ana receives Bo's change; her pending edit stays on top of it (rebased).
-      await ana.getByTestId("toast").filter({ hasText: "Bo edited a note in Done" }).waitFor();
+      await ana.getByTestId("toast").filter({ hasText: "Bo edited “Buy oat milk”" }).waitFor();
       await anaNote.getByTestId("note-pending").waitFor();
       // Release: her op was based on the old version, so the server refuses it.
       await ana.getByTestId("board-hold").uncheck();
-      await ana.getByTestId("board-rejection").filter({ hasText: "Your edit was undone" }).waitFor();
-      assert.equal(await ana.getByTestId("board-rejection").last().getAttribute("data-code"), "version_conflict");
+      // Her text is not lost: the editor comes back and shows both, and she chooses.
+      const panel = ana.getByTestId("note-conflict");
+      await panel.waitFor();
+      assert.equal(await panel.getByTestId("note-conflict-mine").textContent(), "Ana's words");
+      assert.equal(await panel.getByTestId("note-conflict-theirs").textContent(), "Bo's words");
+      await panel.getByTestId("note-conflict-theirs-take").click();
       await confirmed(ana, "Bo's words", "Done");
       assert.equal(await note(ana, "Ana's words").count(), 0);
       await confirmed(bo, "Bo's words", "Done");
     }),
   );
 
-  await t.test("a text over the server's limit is refused and rolled back, with the server's reason", () =>
+  await t.test("a text over the limit cannot be saved, and stays in the editor until Escape", () =>
     withEvidence("too-long", pages, async () => {
-      await editText(ana, "Bo's words", "x".repeat(2001));
-      await ana.getByTestId("board-rejection").filter({ hasText: "at most 2,000" }).waitFor();
+      await note(ana, "Bo's words").getByTestId("note-edit").click();
+      await ana.getByTestId("note-edit-text").fill("x".repeat(2001));
+      assert.equal(await ana.getByTestId("note-save").isDisabled(), true);
+      await ana.getByTestId("note-edit-text").press("Enter");
+      assert.equal((await ana.getByTestId("note-edit-text").inputValue()).length, 2001);
+      await waitForTestIdText(ana, "note-edit-count", "2001/2000");
+      await ana.getByTestId("note-edit-text").press("Escape");
+      // Escape closes the editor and focus goes back to the note.
       await confirmed(ana, "Bo's words", "Done");
+      assert.equal(await ana.evaluate(() => document.activeElement?.getAttribute("data-testid")), "note");
       await confirmed(bo, "Bo's words", "Done");
     }),
   );

@@ -92,14 +92,17 @@ function toAck(p: Json): NoteAck | null {
 function toError(p: Json): RequestError | null {
   const { code, message } = p;
   if (!str(code) || !str(message)) return null;
+  // `detail`: for developers and operators (shown under "details"), when the server gives one.
+  const detail = str(p.detail) ? { detail: p.detail } : {};
   if (!(NOTE_ERROR_CODES as readonly string[]).includes(code)) {
     // One of phase 3's codes (e.g. `invalid_payload`): only `code` and `message`.
-    return { code: code as ErrorCode, message };
+    return { code: code as ErrorCode, message, ...detail };
   }
   const current = p.current === undefined ? undefined : toNote(p.current);
   return {
     code: code as NoteErrorCode,
     message,
+    ...detail,
     ...(str(p.opId) ? { opId: p.opId } : {}),
     ...(current ? { current } : {}),
     ...(num(p.retryAfterMs) ? { retryAfterMs: p.retryAfterMs } : {}),

@@ -1,113 +1,17 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  boardReducer,
-  boardView,
   buildRequest,
-  initialBoardState,
   MAX_LOG,
   nextRetryAt,
   sendableOps,
   SNAPSHOT_RETRY_MS,
   snapshotWanted,
-  type BoardAction,
-  type BoardState,
   type NoteEvent,
-  type NoteIntent,
 } from "./boardState";
-import { ModelServer, type ModelOutcome } from "./boardTestServer";
+import { ModelServer } from "./boardTestServer";
+import { BOARD, bo, boCreate, create, Scene } from "./testing/boardScene";
 import type { Note } from "./generated/board";
-
-const BOARD = "demo";
-
-/** One client (the reducer) and the model server, wired by hand so each test picks the interleaving. */
-class Scene {
-  state: BoardState = initialBoardState(BOARD);
-  readonly server = new ModelServer(BOARD);
-  #ops = 0;
-  #requests = 0;
-  at = 100;
-
-  dispatch(action: BoardAction): this {
-    this.state = boardReducer(this.state, action);
-    return this;
-  }
-
-  /** Starts synced on the server's current board. */
-  sync(): this {
-    return this.dispatch({ type: "snapshot", snapshot: this.server.snapshot(), at: this.tick() });
-  }
-
-  tick(): number {
-    this.at += 1;
-    return this.at;
-  }
-
-  /** The person does something; returns the op id. */
-  act(intent: NoteIntent): string {
-    this.#ops += 1;
-    const opId = `op-${this.#ops}`;
-    this.dispatch({ type: "local", opId, intent, author: "Ana", at: this.tick() });
-    return opId;
-  }
-
-  /** Sends every sendable op; the server handles them in order; answers come back to the test. */
-  send(): { requestId: string; outcome: ModelOutcome }[] {
-    return sendableOps(this.state, this.at).map((op) => {
-      this.#requests += 1;
-      const requestId = `r${this.#requests}`;
-      const request = buildRequest(BOARD, op);
-      this.dispatch({ type: "sent", opId: op.opId, requestId, request, at: this.tick() });
-      return { requestId, outcome: this.server.handle(request) };
-    });
-  }
-
-  answer({ requestId, outcome }: { requestId: string; outcome: ModelOutcome }): this {
-    const { answer } = outcome;
-    return answer.type === "ack"
-      ? this.dispatch({ type: "ack", requestId, ack: answer.payload, at: this.tick() })
-      : this.dispatch({ type: "error", requestId, error: answer.payload, at: this.tick() });
-  }
-
-  event(event: NoteEvent | null): this {
-    if (!event) throw new Error("no event");
-    return this.dispatch({ type: "event", event, at: this.tick() });
-  }
-
-  /** Someone else changes the board directly on the server; returns the broadcast. */
-  remote(request: Parameters<ModelServer["handle"]>[0]): NoteEvent {
-    const { event, answer } = this.server.handle(request);
-    if (!event) throw new Error(`remote op refused: ${JSON.stringify(answer)}`);
-    return event;
-  }
-
-  view() {
-    return boardView(this.state);
-  }
-}
-
-const create = (noteId: string, text = "hello", column = "To do", order = 1): NoteIntent => ({
-  kind: "create",
-  noteId,
-  text,
-  color: "#fde68a",
-  column,
-  order,
-});
-
-function bo(noteId: string, opId: string, baseVersion: number, change: { text?: string; color?: string; column?: string; delete?: true }) {
-  const common = { board: BOARD, opId, noteId, baseVersion, author: "Bo" };
-  if (change.delete) return { type: "note_delete", payload: common } as const;
-  if (change.column !== undefined) return { type: "note_move", payload: { ...common, column: change.column, order: 5 } } as const;
-  return { type: "note_update", payload: { ...common, ...change } } as const;
-}
-
-function boCreate(noteId: string, text = "from Bo") {
-  return {
-    type: "note_create",
-    payload: { board: BOARD, opId: `bo-${noteId}`, noteId, text, color: "#bfdbfe", column: "To do", order: 2, author: "Bo" },
-  } as const;
-}
 
 const strip = (notes: readonly Note[]) =>
   [...notes].map(({ id, text, color, column, order, version }) => ({ id, text, color, column, order, version })).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -152,7 +56,7 @@ describe("local ops apply at once", () => {
     const [sent] = s.send();
     s.event(sent!.outcome.event);
     s.event(s.remote(bo("n1", "bo-1", 1, { column: "Done" })));
-    expect(s.state.notices.map((n) => [n.kind, n.text])).toEqual([["remote", "Bo moved a note to Done"]]);
+    expect(s.state.notices.map((n) => [n.kind, n.text])).toEqual([["remote", "Bo moved “hello” to Done"]]);
   });
 });
 
@@ -211,7 +115,8 @@ describe("rejections roll back with a message", () => {
     expect(s.view().byId.n1).toMatchObject({ text: "theirs", version: 2, pending: false });
     expect(s.state.notices.at(-1)).toMatchObject({ kind: "rejected", code: "version_conflict", noteId: "n1" });
     expect(s.state.notices.at(-1)?.text).toBe("Your edit was undone: someone changed this note first, and it now shows their version.");
-    expect(s.state.notices.at(-1)?.detail).toBe("changed meanwhile");
+    // The server's message is for programs here; a `detail` only when the server sends one.
+    expect(s.state.notices.at(-1)?.detail).toBeUndefined();
     // Bo's event, arriving later, changes nothing and is not applied twice.
     s.event(boEdit);
     expect(s.view().byId.n1).toMatchObject({ text: "theirs", version: 2 });
@@ -239,7 +144,9 @@ describe("rejections roll back with a message", () => {
     s.answer(s.send()[0]!);
     expect(s.state.pending).toEqual([]);
     expect(s.view().notes).toEqual([]);
-    expect(s.state.notices.at(-1)?.text).toMatch(/new note was undone \(and 1 later change to it\)/);
+    expect(s.state.notices.at(-1)?.text).toBe("Your new note was not added: text too long");
+    // Nothing typed is thrown away: the notice can put the text back into its column.
+    expect(s.state.notices.at(-1)?.restore).toEqual({ column: "To do", text: "too long" });
   });
 
   it("too_many_boards: a create on a new board past the server's cap is rolled back, not retried", () => {

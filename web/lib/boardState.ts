@@ -108,6 +108,8 @@ export interface PendingOp {
   readonly notBefore: number;
   /** Once acknowledged: the log position it got and the note after it (`null`: deleted). */
   readonly acked: { readonly seq: number; readonly version: number; readonly note: Note | null } | null;
+  /** An undo (a new op reversing an earlier one): a refusal says "Can't undo". */
+  readonly isUndo?: boolean;
 }
 // ANCHOR_END: pending_op
 
@@ -120,11 +122,52 @@ export interface ConfirmedBoard {
   readonly position: string | null;
 }
 
+/**
+ * A note being edited: what the person typed, and what it was typed on (`base`).
+ * Kept here, not in the card, so that a remote change can be compared with it, a refused
+ * save can give the text back, and a reload keeps it (`boardPersistence.ts`).
+ */
+export interface Draft {
+  readonly noteId: string;
+  /** What the editor shows. */
+  readonly text: string;
+  /** The note's text and version when the editor opened (or when the person last chose to build on a newer one). */
+  readonly base: { readonly version: number; readonly text: string };
+  /** Someone else changed the text since `base` while this draft differs from it: the person chooses. */
+  readonly conflict: { readonly text: string; readonly version: number; readonly by: string } | null;
+  /** Someone deleted the note: the draft stays, as a ghost card, until restored or discarded. */
+  readonly deleted: { readonly by: string; readonly note: Note } | null;
+  /** The op saving it, while in flight: the editor is closed, but the text comes back if refused. */
+  readonly saving: string | null;
+  /** Why the last save was refused (not a conflict): the server's message, and its detail. */
+  readonly error: { readonly message: string; readonly detail?: string } | null;
+}
+
+/** One of my actions that Ctrl+Z can reverse, newest last (at most {@link MAX_UNDO}). */
+export interface UndoEntry {
+  /** The op of the action. */
+  readonly opId: string;
+  readonly noteId: string;
+  /** The note's text, for messages ("Can't undo: Bo changed “Buy milk” since"). */
+  readonly label: string;
+  /** What reverses it (a delete is reversed by creating a *new* note: ids are never reused). */
+  readonly inverse:
+    | { readonly kind: "delete" }
+    | { readonly kind: "update"; readonly text?: string; readonly color?: string }
+    | { readonly kind: "move"; readonly column: string; readonly order: number }
+    | { readonly kind: "create"; readonly text: string; readonly color: string; readonly column: string; readonly order: number };
+  /** The note's version my action produced (from its ack or event): the undo's `baseVersion`. */
+  readonly version: number | null;
+}
+
 /** Something to tell the person. */
 export interface Notice {
   readonly id: number;
-  /** `rejected`: the server refused our op; `dropped`: a remote change made it moot; `remote`: someone else's change. */
-  readonly kind: "rejected" | "dropped" | "remote";
+  /**
+   * `rejected`: the server refused our op; `dropped`: a remote change made it moot; `remote`:
+   * someone else's change; `deleted`: my own delete (its toast offers Undo).
+   */
+  readonly kind: "rejected" | "dropped" | "remote" | "deleted";
   readonly text: string;
   readonly at: number;
   readonly opId?: string;
@@ -132,6 +175,10 @@ export interface Notice {
   readonly noteId?: string;
   /** The server's own words, when `text` says it more simply. */
   readonly detail?: string;
+  /** A refused new note: its text, to put back into its column's input. */
+  readonly restore?: { readonly column: string; readonly text: string };
+  /** For `deleted`: the undo entry that brings the note back. */
+  readonly undoOpId?: string;
 }
 
 /** One line of the reconciliation log (shown live on /phases/4). */
@@ -174,14 +221,47 @@ export interface BoardState {
   /** Newest last, at most {@link MAX_LOG}. */
   readonly log: readonly ReconcileEntry[];
   readonly nextLog: number;
+  /** Open editors (and ghosts of notes deleted under them), by note id. */
+  readonly drafts: Readonly<Record<string, Draft>>;
+  /** My undoable actions, newest last. */
+  readonly undo: readonly UndoEntry[];
+  /** The board was restored from the browser after a reload: it is the last known one until a snapshot. */
+  readonly restored: boolean;
 }
 
 /** The errors a request can get: the note protocol's, or phase 3's (e.g. `invalid_payload`). */
 export type RequestError = NoteError | ErrorPayload;
 
+/** Who acts, and when: what every action that makes an op carries. */
+interface ActionOrigin {
+  readonly opId: string;
+  readonly author: string;
+  readonly at: number;
+}
+
 export type BoardAction =
-  /** The person did something: apply it to the view at once. */
-  | { readonly type: "local"; readonly opId: string; readonly intent: NoteIntent; readonly author: string; readonly at: number }
+  /**
+   * The person did something: apply it to the view at once. `baseVersion` (when no earlier
+   * op of ours on the note is unconfirmed) overrides the version it is based on.
+   */
+  | (ActionOrigin & { readonly type: "local"; readonly intent: NoteIntent; readonly baseVersion?: number; readonly isUndo?: boolean })
+  /** The editor of a note opens (on the note as drawn). */
+  | { readonly type: "draft-open"; readonly noteId: string; readonly at: number }
+  | { readonly type: "draft-change"; readonly noteId: string; readonly text: string }
+  /** Save the draft: a `note_update` based on the draft's base version. */
+  | (ActionOrigin & { readonly type: "draft-save"; readonly noteId: string })
+  /**
+   * After a conflict: `mine` re-sends my text on the current version, `theirs` drops my
+   * draft, `both` keeps theirs and makes mine a new note (`newNoteId`) next to it. For a
+   * ghost (deleted note), `both` restores the draft as a new note.
+   */
+  | (ActionOrigin & { readonly type: "draft-resolve"; readonly noteId: string; readonly choice: "mine" | "theirs" | "both"; readonly newNoteId: string })
+  /** Cancel (or discard a ghost): the draft goes. */
+  | { readonly type: "draft-close"; readonly noteId: string }
+  /** Undo my latest action (or the one of op `entry`), as a new op; `newNoteId` for re-creating a deleted note. */
+  | (ActionOrigin & { readonly type: "undo"; readonly newNoteId: string; readonly entry?: string })
+  /** What a previous page left in the browser (`boardPersistence.ts`). */
+  | { readonly type: "restore"; readonly saved: RestoredBoard; readonly at: number }
   /** The hook sent `request` for op `opId` with envelope id `requestId`. */
   | {
       readonly type: "sent";
@@ -209,6 +289,15 @@ export const MAX_NOTICES = 20;
 export const MAX_LOG = 200;
 /** How long to wait before asking again after a refused snapshot request (e.g. a server without phase 4). */
 export const SNAPSHOT_RETRY_MS = 3_000;
+/** How many actions Ctrl+Z can reverse. */
+export const MAX_UNDO = 50;
+
+/** What survives a reload (`boardPersistence.ts` checks it): the board, my unsent ops, my drafts. */
+export interface RestoredBoard {
+  readonly confirmed: ConfirmedBoard;
+  readonly pending: readonly PendingOp[];
+  readonly drafts: Readonly<Record<string, Draft>>;
+}
 
 export function initialBoardState(board: string): BoardState {
   return {
@@ -223,6 +312,9 @@ export function initialBoardState(board: string): BoardState {
     nextNotice: 1,
     log: [],
     nextLog: 1,
+    drafts: {},
+    undo: [],
+    restored: false,
   };
 }
 
@@ -451,11 +543,250 @@ export function boardView(state: BoardState): BoardView {
 // ANCHOR_END: board_view
 
 // ---------------------------------------------------------------------------------------
+// Words for people
+
+/** A note named in a sentence: its first line, quoted and cut short (“Buy milk”). */
+export function quoteNote(text: string | undefined): string {
+  const line = (text ?? "").trim().split("\n")[0] ?? "";
+  if (!line) return "a note";
+  return `“${line.length > 40 ? `${line.slice(0, 39)}…` : line}”`;
+}
+
+/**
+ * The server's message as people should read it: configuration names (`LIVEBOARD_…`) are
+ * for operators, so they go to the details, never into the sentence.
+ */
+export function userMessage(message: string): string {
+  return message.replace(/\s*\(?`?LIVEBOARD_[A-Z0-9_]+`?\)?/g, "").trim();
+}
+
+/** What to show under "details": the error's `detail`, or the raw message when it was cleaned. */
+function detailOf(error: RequestError): string | undefined {
+  if ("detail" in error && typeof error.detail === "string") return error.detail;
+  return userMessage(error.message) === error.message ? undefined : error.message;
+}
+
+/** Who last changed a note, when the server says so (`Note.updatedBy`). */
+export function changedBy(note: Note): string | null {
+  const by = (note as Note & { readonly updatedBy?: unknown }).updatedBy;
+  return typeof by === "string" && by ? by : null;
+}
+
+/** A toast for someone else's change, naming the note ("Bo moved “Buy milk” to Done"). */
+export function describeEvent(event: NoteEvent, before: Note | undefined): string {
+  const { author } = event.payload;
+  switch (event.type) {
+    case "note.created":
+      return `${author} added ${quoteNote(event.payload.note.text)} to ${event.payload.note.column}`;
+    case "note.updated":
+      return event.payload.changed.includes("text")
+        ? `${author} edited ${quoteNote(before?.text)}: now ${quoteNote(event.payload.note.text)}`
+        : `${author} recolored ${quoteNote(event.payload.note.text)}`;
+    case "note.moved":
+      return `${author} moved ${quoteNote(event.payload.note.text)} to ${event.payload.note.column}`;
+    case "note.deleted":
+      return before ? `${author} deleted ${quoteNote(before.text)}` : event.payload.summary;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Drafts: an edit is based on the text it started from
+
+function withDraft(state: BoardState, noteId: string, draft: Draft | null): BoardState {
+  const drafts = { ...state.drafts };
+  if (draft) drafts[noteId] = draft;
+  else delete drafts[noteId];
+  return { ...state, drafts };
+}
+
+function onDraftOpen(state: BoardState, noteId: string): BoardState {
+  const existing = state.drafts[noteId];
+  if (existing && existing.saving === null) return state;
+  const note = boardView(state).byId[noteId];
+  if (!note) return state;
+  const acked = state.pending.filter((o) => o.intent.noteId === noteId && o.acked).map((o) => o.acked?.version ?? 0);
+  const version = Math.max(state.confirmed.notes[noteId]?.version ?? 0, ...acked);
+  return withDraft(state, noteId, { noteId, text: note.text, base: { version, text: note.text }, conflict: null, deleted: null, saving: null, error: null });
+}
+
+// ANCHOR: follow_note
+/**
+ * The confirmed note changed (`note`, changed by `by`): what it means for a draft of it.
+ * Same text as the base: nothing to say (the base moves on). Another text, and the person
+ * has not typed: the editor follows it. Another text under typed words: a conflict, and
+ * the person chooses — never a silent overwrite in either direction.
+ */
+export function followNote(draft: Draft, note: Note, by: string): Draft {
+  if (draft.deleted || draft.saving !== null || note.version <= draft.base.version) return draft;
+  const base = { version: note.version, text: note.text };
+  if (note.text === draft.base.text) return { ...draft, base };
+  if (note.text === draft.text) return { ...draft, base, conflict: null };
+  if (draft.text === draft.base.text && draft.conflict === null) return { ...draft, text: note.text, base };
+  return { ...draft, conflict: { text: note.text, version: note.version, by } };
+}
+// ANCHOR_END: follow_note
+
+function followDrafts(state: BoardState, noteId: string, note: Note, by: string): BoardState {
+  const draft = state.drafts[noteId];
+  if (!draft) return state;
+  const next = followNote(draft, note, by);
+  return next === draft ? state : withDraft(state, noteId, next);
+}
+
+/** My save `opId` is confirmed: its draft is done. */
+function draftSaved(state: BoardState, opId: string): BoardState {
+  const draft = Object.values(state.drafts).find((d) => d.saving === opId);
+  return draft ? withDraft(state, draft.noteId, null) : state;
+}
+
+// ANCHOR: draft_save
+function onDraftSave(state: BoardState, action: ActionOrigin & { readonly noteId: string }): BoardState {
+  const draft = state.drafts[action.noteId];
+  if (!draft || draft.saving !== null || draft.conflict || draft.deleted) return state;
+  const note = boardView(state).byId[action.noteId];
+  if (!note) return state;
+  if (draft.text === note.text) return withDraft(state, action.noteId, null);
+  // Based on the version the draft started from: if someone changed the text since, the
+  // server refuses (version_conflict) instead of letting this overwrite what nobody here saw.
+  const next = onLocal(state, action, { kind: "update", noteId: action.noteId, text: draft.text }, { baseVersion: draft.base.version });
+  return withDraft(next, action.noteId, { ...draft, saving: action.opId, error: null });
+}
+// ANCHOR_END: draft_save
+
+/** Where a copy of `note` goes: right after it in its column. */
+function orderAfter(state: BoardState, note: Note): number {
+  const next = boardView(state)
+    .notes.filter((n) => n.column === note.column && n.order > note.order)
+    .reduce<number | null>((min, n) => (min === null || n.order < min ? n.order : min), null);
+  return next === null ? note.order + 1 : (note.order + next) / 2;
+}
+
+// ANCHOR: draft_resolve
+function onDraftResolve(state: BoardState, action: Extract<BoardAction, { type: "draft-resolve" }>): BoardState {
+  const { noteId, choice, newNoteId } = action;
+  const draft = state.drafts[noteId];
+  if (!draft || (!draft.conflict && !draft.deleted)) return state;
+  if (choice === "theirs") return withDraft(state, noteId, null);
+  if (draft.deleted) {
+    if (choice !== "both") return state;
+    // Ids are never reused: the restored draft is a new note, where the old one was.
+    const { note } = draft.deleted;
+    const intent: NoteIntent = { kind: "create", noteId: newNoteId, text: draft.text, color: note.color, column: note.column, order: note.order };
+    return withDraft(onLocal(state, action, intent), noteId, null);
+  }
+  const conflict = draft.conflict;
+  if (!conflict) return state;
+  if (choice === "mine") {
+    // Keep mine, knowingly: now based on their version, so this save is an informed overwrite.
+    const rebased: Draft = { ...draft, base: { version: conflict.version, text: conflict.text }, conflict: null };
+    return onDraftSave(withDraft(state, noteId, rebased), action);
+  }
+  const theirs = boardView(state).byId[noteId];
+  if (!theirs) return state;
+  const intent: NoteIntent = { kind: "create", noteId: newNoteId, text: draft.text, color: theirs.color, column: theirs.column, order: orderAfter(state, theirs) };
+  return withDraft(onLocal(state, action, intent), noteId, null);
+}
+// ANCHOR_END: draft_resolve
+
+// ---------------------------------------------------------------------------------------
+// Undo: new operations that reverse mine
+
+function recordUndo(state: BoardState, op: PendingOp): BoardState {
+  const { intent } = op;
+  const note = boardView(state).byId[intent.noteId];
+  let inverse: UndoEntry["inverse"];
+  switch (intent.kind) {
+    case "create":
+      inverse = { kind: "delete" };
+      break;
+    case "update":
+      if (!note) return state;
+      inverse = {
+        kind: "update",
+        ...(intent.text !== undefined ? { text: note.text } : {}),
+        ...(intent.color !== undefined ? { color: note.color } : {}),
+      };
+      break;
+    case "move":
+      if (!note) return state;
+      inverse = { kind: "move", column: note.column, order: note.order };
+      break;
+    case "delete":
+      if (!note) return state;
+      inverse = { kind: "create", text: note.text, color: note.color, column: note.column, order: note.order };
+      break;
+  }
+  const label = intent.kind === "create" ? intent.text : (note?.text ?? "");
+  const entry: UndoEntry = { opId: op.opId, noteId: intent.noteId, label, inverse, version: null };
+  let next: BoardState = { ...state, undo: [...state.undo, entry].slice(-MAX_UNDO) };
+  if (intent.kind === "delete") {
+    next = notify(next, { kind: "deleted", text: `Deleted ${quoteNote(label)}`, at: op.createdAt, noteId: intent.noteId, undoOpId: op.opId });
+  }
+  return next;
+}
+
+/**
+ * My op `opId` on `noteId` produced `version`: an undo of it will be based on that. And an
+ * earlier action of mine whose result was the version just before (nobody changed the note
+ * in between, only I did) moves on with it: undoing my own later changes first must not
+ * make the earlier undo conflict with me. A change by someone else in between stops that,
+ * so undoing across it is refused by the server when it touches the same field.
+ */
+function settleUndo(state: BoardState, opId: string, noteId: string, version: number): BoardState {
+  if (!state.undo.some((e) => e.noteId === noteId && (e.opId === opId ? e.version === null : e.version === version - 1))) return state;
+  const undo = state.undo.map((e) => {
+    if (e.opId === opId) return e.version === null ? { ...e, version } : e;
+    return e.noteId === noteId && e.version === version - 1 ? { ...e, version } : e;
+  });
+  return { ...state, undo };
+}
+
+function forgetUndo(state: BoardState, opIds: readonly string[]): BoardState {
+  const undo = state.undo.filter((e) => !opIds.includes(e.opId));
+  return undo.length === state.undo.length ? state : { ...state, undo };
+}
+
+// ANCHOR: on_undo
+function onUndo(state: BoardState, action: Extract<BoardAction, { type: "undo" }>): BoardState {
+  const entry = action.entry === undefined ? state.undo.at(-1) : state.undo.find((e) => e.opId === action.entry);
+  if (!entry) return state;
+  const next: BoardState = { ...forgetUndo(state, [entry.opId]), notices: state.notices.filter((n) => n.undoOpId !== entry.opId) };
+  const { inverse, noteId } = entry;
+  if (inverse.kind === "create") {
+    return onLocal(next, action, { ...inverse, noteId: action.newNoteId }, { isUndo: true });
+  }
+  if (!boardView(state).byId[noteId]) {
+    return notify(next, { kind: "rejected", text: `Can't undo: ${quoteNote(entry.label)} was deleted.`, at: action.at, noteId, code: "not_found" });
+  }
+  const intent: NoteIntent = inverse.kind === "delete" ? { kind: "delete", noteId } : { ...inverse, noteId };
+  // Based on the version MY action produced, not on the latest: if someone changed the
+  // note since, the server refuses, and their change is not overwritten by an undo.
+  return onLocal(next, action, intent, { isUndo: true, ...(entry.version !== null ? { baseVersion: entry.version } : {}) });
+}
+// ANCHOR_END: on_undo
+
+// ---------------------------------------------------------------------------------------
+// After a reload
+
+function onRestore(state: BoardState, saved: RestoredBoard, at: number): BoardState {
+  const known = new Set(state.pending.map((o) => o.opId));
+  const ops = saved.pending.filter((o) => !known.has(o.opId));
+  let next: BoardState = { ...state, pending: [...ops, ...state.pending], drafts: { ...saved.drafts, ...state.drafts } };
+  if (!state.synced && state.confirmed.position === null) next = { ...next, confirmed: saved.confirmed, restored: true };
+  return log(next, at, "local", `restored from the browser: ${ops.length} unsent op(s), ${Object.keys(saved.drafts).length} draft(s), ${Object.keys(saved.confirmed.notes).length} note(s) last known`);
+}
+
+// ---------------------------------------------------------------------------------------
 // The reducer
 
 // ANCHOR: on_local
-function onLocal(state: BoardState, action: Extract<BoardAction, { type: "local" }>): BoardState {
-  const { intent, opId, author, at } = action;
+interface OpOptions {
+  readonly baseVersion?: number;
+  readonly isUndo?: boolean;
+}
+
+function onLocal(state: BoardState, origin: ActionOrigin, intent: NoteIntent, options: OpOptions = {}): BoardState {
+  const { opId, author, at } = origin;
   if (state.pending.some((op) => op.opId === opId)) return state;
   // The latest op of ours on this note decides what this one is based on.
   const earlier = [...state.pending].reverse().find((op) => op.intent.noteId === intent.noteId);
@@ -463,7 +794,7 @@ function onLocal(state: BoardState, action: Extract<BoardAction, { type: "local"
   let baseVersion = 0;
   if (intent.kind !== "create") {
     if (earlier && !earlier.acked) after = earlier.opId;
-    else baseVersion = Math.max(earlier?.acked?.version ?? 0, state.confirmed.notes[intent.noteId]?.version ?? 0);
+    else baseVersion = options.baseVersion ?? Math.max(earlier?.acked?.version ?? 0, state.confirmed.notes[intent.noteId]?.version ?? 0);
   }
   const op: PendingOp = {
     opId,
@@ -478,9 +809,12 @@ function onLocal(state: BoardState, action: Extract<BoardAction, { type: "local"
     sends: 0,
     notBefore: 0,
     acked: null,
+    ...(options.isUndo ? { isUndo: true } : {}),
   };
+  const before = options.isUndo ? state : recordUndo(state, op);
   const waits = after ? `, waits for ${short(after)}` : intent.kind === "create" ? "" : `, base v${baseVersion}`;
-  return log({ ...state, pending: [...state.pending, op] }, at, "local", `${INTENT_WORD[intent.kind]} ${short(opId)} on note ${short(intent.noteId)} shown at once${waits}`);
+  const what = options.isUndo ? `undo: ${INTENT_WORD[intent.kind]}` : INTENT_WORD[intent.kind];
+  return log({ ...before, pending: [...before.pending, op] }, at, "local", `${what} ${short(opId)} on note ${short(intent.noteId)} shown at once${waits}`);
 }
 // ANCHOR_END: on_local
 
@@ -508,16 +842,19 @@ function onAck(state: BoardState, action: Extract<BoardAction, { type: "ack" }>)
   }
   let pending = release(state.pending, ack.opId, ack.version);
   const dup = ack.duplicate ? " (duplicate: applied once, this is the first answer again)" : "";
+  // My action's version is known now (an undo builds on it), and a saved draft is done.
+  let next = draftSaved(settleUndo(state, ack.opId, ack.noteId, ack.version), ack.opId);
+  if (ack.note) next = followDrafts(next, ack.noteId, ack.note, changedBy(ack.note) ?? "Someone");
   if (ack.seq <= state.confirmed.seq) {
     pending = pending.filter((o) => o.opId !== ack.opId);
-    return log({ ...state, pending }, at, "confirmed", `ack ${short(ack.opId)} seq ${ack.seq}${dup}: already in the confirmed state`);
+    return log({ ...next, pending }, at, "confirmed", `ack ${short(ack.opId)} seq ${ack.seq}${dup}: already in the confirmed state`);
   }
   pending = replaceOp(pending, ack.opId, (o) => ({
     ...o,
     status: "acked",
     acked: { seq: ack.seq, version: ack.version, note: ack.note },
   }));
-  return log({ ...state, pending }, at, "ack", `ack ${short(ack.opId)} → seq ${ack.seq}, v${ack.version}${dup}; kept until event ${ack.seq} arrives`);
+  return log({ ...next, pending }, at, "ack", `ack ${short(ack.opId)} → seq ${ack.seq}, v${ack.version}${dup}; kept until event ${ack.seq} arrives`);
 }
 // ANCHOR_END: on_ack
 
@@ -553,33 +890,55 @@ function onError(state: BoardState, action: Extract<BoardAction, { type: "error"
       next = { ...next, confirmed: { ...next.confirmed, notes: { ...next.confirmed.notes, [current.id]: current } } };
     }
   }
+  const lastKnown = boardView(state).byId[op.intent.noteId];
   let pending = next.pending.filter((o) => o.opId !== op.opId);
-  let orphans = 0;
+  let orphans: readonly PendingOp[] = [];
   if (op.intent.kind === "create") {
     // The note never existed: what was queued on top of it goes too.
-    const before = pending.length;
+    orphans = pending.filter((o) => o.intent.noteId === op.intent.noteId);
     pending = pending.filter((o) => o.intent.noteId !== op.intent.noteId);
-    orphans = before - pending.length;
   } else {
     // Made on top of the refused op: now based on what that op was based on.
     pending = pending.map((o) => (o.after === op.opId ? { ...o, after: op.after, baseVersion: op.baseVersion } : o));
   }
-  next = { ...next, pending };
-  const more = orphans ? ` (and ${orphans} later change${orphans === 1 ? "" : "s"} to it)` : "";
-  // The server's message is written for programs ("rebase on `current`"); a conflict is
-  // worth saying in plain words. Other refusals say what to change, so show them as is.
-  const why = error.code === "version_conflict" ? "someone changed this note first, and it now shows their version" : error.message;
-  next = notify(next, {
-    kind: "rejected",
-    text: `Your ${INTENT_WORD[op.intent.kind]} was undone${more}: ${why}.`.replace(/\.\.$/, "."),
-    at,
-    opId: op.opId,
-    code: error.code,
-    noteId: op.intent.noteId,
-    detail: error.message,
-  });
+  next = forgetUndo({ ...next, pending }, [op.opId, ...orphans.map((o) => o.opId)]);
   const rolled = current ? `; confirmed note := current v${current.version}` : "";
-  return log(next, at, "rejected", `${error.code} for ${short(op.opId)}: rolled back${rolled}${more}`);
+  const more = orphans.length ? ` (and ${orphans.length} later change${orphans.length === 1 ? "" : "s"} to it)` : "";
+  next = log(next, at, "rejected", `${error.code} for ${short(op.opId)}: rolled back${rolled}${more}`);
+  const message = userMessage(error.message);
+  const detail = detailOf(error);
+
+  // A refused save: the text goes back into its editor, which says why.
+  const draft = Object.values(next.drafts).find((d) => d.saving === op.opId);
+  if (draft) {
+    const reopened: Draft = { ...draft, saving: null };
+    if (error.code === "version_conflict" && current) {
+      return withDraft(next, draft.noteId, followNote(reopened, current, changedBy(current) ?? "Someone"));
+    }
+    if (error.code === "not_found" && lastKnown) {
+      return withDraft(next, draft.noteId, { ...reopened, deleted: { by: "Someone", note: lastKnown } });
+    }
+    return withDraft(next, draft.noteId, { ...reopened, error: { message, ...(detail !== undefined ? { detail } : {}) } });
+  }
+
+  const common = { kind: "rejected" as const, at, opId: op.opId, code: error.code, noteId: op.intent.noteId, ...(detail !== undefined ? { detail } : {}) };
+  if (op.isUndo) {
+    const why =
+      error.code === "version_conflict"
+        ? `${(current && changedBy(current)) ?? "someone"} changed ${quoteNote(current?.text ?? lastKnown?.text)} since`
+        : error.code === "not_found"
+          ? `${quoteNote(lastKnown?.text)} was deleted`
+          : message;
+    return notify(next, { ...common, text: `Can't undo: ${why}.`.replace(/\.\.$/, ".") });
+  }
+  if (op.intent.kind === "create") {
+    // Nothing typed is thrown away: the notice offers to put the text back in its column.
+    const { column, text } = op.intent;
+    return notify(next, { ...common, text: `Your new note was not added: ${message}`, restore: { column, text } });
+  }
+  // A conflict is worth saying in plain words; other refusals say what to change.
+  const why = error.code === "version_conflict" ? "someone changed this note first, and it now shows their version" : message;
+  return notify(next, { ...common, text: `Your ${INTENT_WORD[op.intent.kind]} was undone${more}: ${why}.`.replace(/\.\.$/, ".") });
 }
 // ANCHOR_END: on_error
 
@@ -588,6 +947,7 @@ function onError(state: BoardState, action: Extract<BoardAction, { type: "error"
 function applyEvent(state: BoardState, event: NoteEvent, at: number): BoardState {
   const { payload } = event;
   const noteId = eventNoteId(event);
+  const before = state.confirmed.notes[noteId];
   const notes: Record<string, Note> = { ...state.confirmed.notes };
   if (event.type === "note.deleted") {
     delete notes[noteId];
@@ -604,15 +964,24 @@ function applyEvent(state: BoardState, event: NoteEvent, at: number): BoardState
   const ours = next.pending.find((o) => o.opId === payload.opId);
   if (ours) {
     const pending = release(next.pending, ours.opId, eventVersion(event)).filter((o) => o.opId !== ours.opId);
-    next = log({ ...next, pending }, at, "confirmed", `event ${payload.seq} ${event.type} carries our ${short(ours.opId)}: confirmed`);
+    next = draftSaved(settleUndo({ ...next, pending }, ours.opId, noteId, eventVersion(event)), ours.opId);
+    next = log(next, at, "confirmed", `event ${payload.seq} ${event.type} carries our ${short(ours.opId)}: confirmed`);
   } else {
-    next = notify(next, { kind: "remote", text: payload.summary, at, noteId });
+    next = notify(next, { kind: "remote", text: describeEvent(event, before), at, noteId });
     const touched = next.pending.filter((o) => o.intent.noteId === noteId && !o.acked);
+    const draft = next.drafts[noteId];
+    if (event.type !== "note.deleted") {
+      next = followDrafts(next, noteId, event.payload.note, payload.author);
+    } else if (draft && !draft.deleted) {
+      // Deleted under an open editor: the draft stays, as a ghost that can become a new note.
+      const last = boardView(state).byId[noteId] ?? before;
+      if (last) next = withDraft(next, noteId, { ...draft, saving: null, conflict: null, deleted: { by: payload.author, note: last } });
+    }
     if (event.type === "note.deleted" && touched.length > 0) {
       // Nothing to rebase on: the server will refuse these with not_found, so drop them now.
-      next = { ...next, pending: next.pending.filter((o) => !touched.includes(o)) };
+      next = forgetUndo({ ...next, pending: next.pending.filter((o) => !touched.includes(o)) }, touched.map((o) => o.opId));
       const what = touched.map((o) => INTENT_WORD[o.intent.kind]);
-      next = notify(next, {
+      if (!draft) next = notify(next, {
         kind: "dropped",
         text: `${payload.author} deleted a note you were changing: your ${[...new Set(what)].join(" and ")} ${touched.length === 1 ? "was" : "were"} dropped.`,
         at,
@@ -694,7 +1063,16 @@ function onSnapshot(state: BoardState, action: Extract<BoardAction, { type: "sna
     confirmed: { notes, seq: snapshot.seq, position: snapshot.position },
     buffered: state.buffered.filter((e) => e.payload.seq > snapshot.seq && epochOf(e.payload.position) === epochOf(snapshot.position)),
   };
-  next = dropCovered(next);
+  next = { ...dropCovered(next), restored: false };
+  for (const draft of Object.values(next.drafts)) {
+    const note = notes[draft.noteId];
+    const created = next.pending.some((o) => o.intent.kind === "create" && o.intent.noteId === draft.noteId);
+    if (note) next = followDrafts(next, draft.noteId, note, changedBy(note) ?? "Someone");
+    else if (!created && !draft.deleted) {
+      const last = state.confirmed.notes[draft.noteId];
+      if (last) next = withDraft(next, draft.noteId, { ...draft, saving: null, conflict: null, deleted: { by: "Someone", note: last } });
+    }
+  }
   const kept = next.pending.length;
   next = log(next, at, "snapshot", `snapshot at seq ${snapshot.seq}: ${snapshot.notes.length} note(s); ${kept} pending op(s) re-applied on it`);
   return flush(next, at);
@@ -704,7 +1082,23 @@ function onSnapshot(state: BoardState, action: Extract<BoardAction, { type: "sna
 export function boardReducer(state: BoardState, action: BoardAction): BoardState {
   switch (action.type) {
     case "local":
-      return onLocal(state, action);
+      return onLocal(state, action, action.intent, action);
+    case "draft-open":
+      return onDraftOpen(state, action.noteId);
+    case "draft-change": {
+      const draft = state.drafts[action.noteId];
+      return draft ? withDraft(state, action.noteId, { ...draft, text: action.text, error: null }) : state;
+    }
+    case "draft-save":
+      return onDraftSave(state, action);
+    case "draft-resolve":
+      return onDraftResolve(state, action);
+    case "draft-close":
+      return withDraft(state, action.noteId, null);
+    case "undo":
+      return onUndo(state, action);
+    case "restore":
+      return onRestore(state, action.saved, action.at);
     case "sent":
       return onSent(state, action);
     case "snapshot-requested":

@@ -51,6 +51,7 @@ async function openBoard(ws: FakeWebSocket, notes: readonly Note[], position = "
 }
 
 beforeEach(() => {
+  window.localStorage.clear();
   FakeWebSocket.reset();
   vi.stubGlobal("WebSocket", FakeWebSocket);
 });
@@ -236,5 +237,51 @@ describe("useBoard", () => {
     act(() => second.serverSend({ type: "ready", payload: { board: "demo", position: "ep-4", recovered: true, replayed: 0 } }));
     expect(lastSent(second, "note_create")?.payload.opId).toBe(inFlight.payload.opId);
     expect(hook.result.current.connection).toEqual({ kind: "live" });
+  });
+
+  it("keeps unsent changes across a reload: the restored board shows at once, and the op goes again with its opId", async () => {
+    const first = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    await openBoard(ws, [note("n1")], "ep-2", 2);
+    act(() => void first.result.current.create({ text: "typed offline", color: "#fde68a", column: "To do", order: 2 }));
+    await waitFor(() => expect(lastSent(ws, "note_create")).toBeDefined());
+    const sent = lastSent(ws, "note_create")!;
+    // The page goes away before any answer (a reload).
+    first.unmount();
+    expect(JSON.parse(window.localStorage.getItem("liveboard:board:demo") ?? "null")).toMatchObject({ v: 1, board: "demo" });
+
+    const second = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    // Before any connection: the last known board, marked restored, with the change pending.
+    expect(second.result.current.state.restored).toBe(true);
+    expect(second.result.current.view.notes.map((n) => [n.text, n.pending])).toEqual([
+      ["note n1", false],
+      ["typed offline", true],
+    ]);
+    expect(second.result.current.online).toBe(false);
+    const ws2 = FakeWebSocket.latest();
+    await openBoard(ws2, [note("n1")], "ep-2", 2);
+    await waitFor(() => expect(lastSent(ws2, "note_create")).toBeDefined());
+    // The very same request: a server that applied it answers `duplicate: true`, never twice.
+    expect(lastSent(ws2, "note_create")?.payload).toEqual(sent.payload);
+    expect(second.result.current.state.restored).toBe(false);
+  });
+
+  it("says when my editor is open and closed, and shows other people's editors until they close or leave", async () => {
+    const hook = renderHook(() => useBoard("demo", ME), { wrapper: withBackend });
+    const ws = FakeWebSocket.latest();
+    await openBoard(ws, [note("n1")], "ep-1", 1);
+    act(() => hook.result.current.openDraft("n1"));
+    await waitFor(() => expect(lastSent(ws, "note_editing")?.payload).toEqual({ board: "demo", noteId: "n1", editing: true }));
+    act(() => hook.result.current.closeDraft("n1"));
+    await waitFor(() => expect(lastSent(ws, "note_editing")?.payload).toEqual({ board: "demo", noteId: "n1", editing: false }));
+
+    const bo = { board: "demo", noteId: "n1", clientId: BO.clientId, name: "Bo", color: BO.color, editing: true };
+    act(() => ws.serverSend({ type: "note.editing", payload: bo }));
+    expect(hook.result.current.editors).toMatchObject([{ noteId: "n1", clientId: "c-bo", name: "Bo" }]);
+    act(() => ws.serverSend({ type: "presence.leave", payload: { board: "demo", clientId: BO.clientId } }));
+    expect(hook.result.current.editors).toEqual([]);
+    act(() => ws.serverSend({ type: "note.editing", payload: bo }));
+    act(() => ws.serverSend({ type: "note.editing", payload: { ...bo, editing: false } }));
+    expect(hook.result.current.editors).toEqual([]);
   });
 });

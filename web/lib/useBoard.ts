@@ -24,6 +24,14 @@
  * ({@link boardMessageOf}) and turns it into an action. The frame log stays the
  * inspector's: nothing here reads it.
  *
+ * **What survives a reload** (`boardPersistence.ts`): after every change the hook writes
+ * the board's pending ops, drafts and last confirmed state to `localStorage`, and reads them
+ * back when it mounts; leaving the page while ops are unsent asks first (`beforeunload`).
+ *
+ * **Who is editing** (`editing.ts`): while a draft is open the hook announces it
+ * (`note_editing`), again every 15 s, and stops when it closes; other people's
+ * `note.editing` messages go to a small reducer of their own, never to the board's state.
+ *
  * **Reconnecting and liveness** are the supervisor's ({@link useSupervisedSocket}): the
  * backoff contract the server advertises, the close code's verdict, and a deadline on
  * silence. When it gives up on a link it reports the socket closed at once, so in-flight ops
@@ -52,6 +60,8 @@ import {
   type BoardView,
   type NoteIntent,
 } from "./boardState";
+import { persistable, restoreBoardState, storageKey, worthSaving } from "./boardPersistence";
+import { EDITING_REFRESH_MS, editorsReducer, noteEditingRequest, parseNoteEditing, type Editor } from "./editing";
 import { SUBPROTOCOL } from "./generated/protocol";
 import { newClientId, presenceReducer, type Identity, type Person } from "./presence";
 import { useBackendUrl } from "./useRuntimeConfig";
@@ -101,6 +111,18 @@ export interface BoardHandle {
   readonly move: (noteId: string, column: string, order: number) => void;
   readonly remove: (noteId: string) => void;
   readonly dismiss: (noticeId: number) => void;
+  /** True while the link is up and subscribed (pending ops are "saving…", not "waiting — offline"). */
+  readonly online: boolean;
+  /** Other people's open editors ("Bo is editing"). */
+  readonly editors: readonly Editor[];
+  /** The editor of a note: open, type, save, resolve a conflict, close. */
+  readonly openDraft: (noteId: string) => void;
+  readonly changeDraft: (noteId: string, text: string) => void;
+  readonly saveDraft: (noteId: string) => void;
+  readonly resolveDraft: (noteId: string, choice: "mine" | "theirs" | "both") => void;
+  readonly closeDraft: (noteId: string) => void;
+  /** Undoes my latest action (or the one of op `entry`) as a new op. */
+  readonly undo: (entry?: string) => void;
   /** Drops the connection and opens a new one now. */
   readonly reconnect: () => void;
 }
@@ -112,6 +134,20 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
 
   const [state, dispatch] = useReducer(boardReducer, board, initialBoardState);
   const [people, presence] = useReducer(presenceReducer, []);
+  const [editors, editorsDispatch] = useReducer(editorsReducer, []);
+
+  // --- What a previous page left (before the socket opens: its ops go out first). -------
+  useEffect(() => {
+    let saved: unknown = null;
+    try {
+      const text = window.localStorage.getItem(storageKey(board));
+      saved = text === null ? null : JSON.parse(text);
+    } catch {
+      // No storage (private mode, a sandbox) or a damaged entry: start from the server alone.
+    }
+    const restored = restoreBoardState(board, saved);
+    if (restored) dispatch({ type: "restore", saved: restored, at: Date.now() });
+  }, [board]);
   // The socket (by number) on which `subscribe` went out: ops and snapshots wait for it.
   const [subscribedOn, setSubscribedOn] = useState(0);
   const [subscribeError, setSubscribeError] = useState<string | null>(null);
@@ -129,6 +165,8 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
   const subscribeRequest = useRef<string | null>(null);
   const sentKeys = useRef(new Set<string>());
   const snapshotAsked = useRef<string | null>(null);
+  // The notes whose open editor we announced on this connection.
+  const announced = useRef(new Set<string>());
   // The socket that opened and has not been seen closing yet (0: none).
   const openSocket = useRef(0);
 
@@ -147,6 +185,8 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
       openSocket.current = 0;
       act({ type: "connection-lost", at: now });
       presence({ type: "list", people: [] });
+      editorsDispatch({ type: "clear" });
+      announced.current.clear();
       setSubscribedOn(0);
       sentKeys.current.clear();
       snapshotAsked.current = null;
@@ -179,6 +219,11 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
         break;
     }
     if (event.payload.kind !== "text") return;
+    const editing = parseNoteEditing(event.payload.json);
+    if (editing) {
+      if (editing.board === board) editorsDispatch({ type: "event", event: editing, at: now });
+      return;
+    }
     const message = boardMessageOf(event.payload.json);
     if (!message) return;
     switch (message.kind) {
@@ -214,6 +259,7 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
           presence({ type: "join", person: { clientId, name, color } });
         } else if (envelope.type === "presence.leave" && envelope.payload.board === board) {
           presence({ type: "leave", clientId: envelope.payload.clientId });
+          editorsDispatch({ type: "leave", clientId: envelope.payload.clientId });
         }
         break;
       }
@@ -266,6 +312,59 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     return () => clearTimeout(timer);
   }, [live, holdOutgoing, state, board, sendText, nextRequestId, tick]);
 
+  // --- Keep what a reload must not lose. ---------------------------------------------------
+  const lastSaved = useRef("");
+  useEffect(() => {
+    const saved = persistable(state);
+    if (!worthSaving(saved)) return;
+    const text = JSON.stringify(saved);
+    if (text === lastSaved.current) return;
+    lastSaved.current = text;
+    try {
+      window.localStorage.setItem(storageKey(board), text);
+    } catch {
+      // Full quota or no storage: the board works on; only a reload would lose the queue.
+    }
+  }, [state, board]);
+
+  // --- Leaving with unsent changes asks first. -------------------------------------------
+  const unsent = state.pending.some((op) => op.status !== "acked");
+  useEffect(() => {
+    if (!unsent) return;
+    const ask = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = "";
+    };
+    window.addEventListener("beforeunload", ask);
+    return () => window.removeEventListener("beforeunload", ask);
+  }, [unsent]);
+
+  // --- "I am editing this note", while my editor is open. --------------------------------
+  const openEditors = Object.values(state.drafts)
+    .filter((d) => d.saving === null && !d.deleted)
+    .map((d) => d.noteId)
+    .sort()
+    .join("\n");
+  useEffect(() => {
+    if (!live) return;
+    const open = openEditors ? openEditors.split("\n") : [];
+    const say = (noteId: string, editing: boolean) => sendText(JSON.stringify(noteEditingRequest(board, noteId, editing)));
+    for (const noteId of [...announced.current]) {
+      if (!open.includes(noteId) && say(noteId, false)) announced.current.delete(noteId);
+    }
+    for (const noteId of open) {
+      if (!announced.current.has(noteId) && say(noteId, true)) announced.current.add(noteId);
+    }
+    if (open.length === 0) return;
+    const timer = setInterval(() => open.forEach((noteId) => say(noteId, true)), EDITING_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live, openEditors, board, sendText]);
+  useEffect(() => {
+    if (editors.length === 0) return;
+    const timer = setInterval(() => editorsDispatch({ type: "expire", now: Date.now() }), 5_000);
+    return () => clearInterval(timer);
+  }, [editors.length]);
+
   // --- A new name or color: subscribe again on a new connection. -------------------------
   const identityKey = identity ? `${identity.clientId}|${identity.name}|${identity.color}` : "";
   const lastIdentityKey = useRef(identityKey);
@@ -295,6 +394,35 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
   const move = useCallback<BoardHandle["move"]>((noteId, column, order) => void local({ kind: "move", noteId, column, order }), [local]);
   const remove = useCallback<BoardHandle["remove"]>((noteId) => void local({ kind: "delete", noteId }), [local]);
   const dismiss = useCallback((id: number) => dispatch({ type: "dismiss", id }), []);
+  /** Who acts now, for the actions that make an op. */
+  const origin = useCallback(() => {
+    const me = identityRef.current;
+    return me ? { opId: `op-${newClientId()}`, author: me.name.trim(), at: Date.now() } : null;
+  }, []);
+  const openDraft = useCallback((noteId: string) => dispatch({ type: "draft-open", noteId, at: Date.now() }), []);
+  const changeDraft = useCallback((noteId: string, text: string) => dispatch({ type: "draft-change", noteId, text }), []);
+  const closeDraft = useCallback((noteId: string) => dispatch({ type: "draft-close", noteId }), []);
+  const saveDraft = useCallback(
+    (noteId: string) => {
+      const o = origin();
+      if (o) dispatch({ type: "draft-save", noteId, ...o });
+    },
+    [origin],
+  );
+  const resolveDraft = useCallback<BoardHandle["resolveDraft"]>(
+    (noteId, choice) => {
+      const o = origin();
+      if (o) dispatch({ type: "draft-resolve", noteId, choice, newNoteId: newClientId(), ...o });
+    },
+    [origin],
+  );
+  const undo = useCallback(
+    (entry?: string) => {
+      const o = origin();
+      if (o) dispatch({ type: "undo", newNoteId: newClientId(), ...(entry !== undefined ? { entry } : {}), ...o });
+    },
+    [origin],
+  );
 
   const view = useMemo(() => boardView(state), [state]);
 
@@ -317,6 +445,14 @@ export function useBoard(board: string, identity: Identity | null, options: UseB
     move,
     remove,
     dismiss,
+    online: live,
+    editors,
+    openDraft,
+    changeDraft,
+    saveDraft,
+    resolveDraft,
+    closeDraft,
+    undo,
     reconnect: controls.reconnect,
   };
 }

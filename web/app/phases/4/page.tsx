@@ -61,6 +61,18 @@ export default function BoardPhasePage() {
           if a field it changes (text, color, or place) changed after that version: a move and a text edit made at
           the same time both land, two text edits do not silently overwrite each other.
         </p>
+        <p>
+          <strong>Drafts.</strong> An open editor remembers the version and text it started from, and a save is based
+          on that version. If someone else changes the text meanwhile (seen before you save, or refused by the server
+          with <code>version_conflict</code>), nothing is overwritten: the editor shows both texts and you choose to
+          keep yours, take theirs, or keep both (yours as a copy). A note deleted under your editor keeps your draft,
+          which can come back as a new note.
+        </p>
+        <p>
+          <strong>Undo.</strong> Ctrl/Cmd+Z does not rewind the board: it sends a <em>new</em> operation that reverses
+          your last one, based on the version your action produced. If someone changed that note since, the server
+          refuses the undo and you are told, instead of their change being overwritten.
+        </p>
         <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">
           <code>{CONFLICT}</code>
         </pre>
@@ -79,16 +91,16 @@ export default function BoardPhasePage() {
           </li>
           <li>
             Two windows, a conflict: in window A hold your changes and edit a note&apos;s text; in window B edit the
-            same note&apos;s text. Release A: its op is refused with <code>version_conflict</code>, rolled back, and
-            the note shows B&apos;s text.
+            same note&apos;s text. Release A: its op is refused with <code>version_conflict</code>, and A&apos;s editor
+            comes back with both texts and the three choices.
           </li>
           <li>
-            A delete while you edit: hold in A, edit a note; delete it in B. A drops the edit with a message: there
-            is nothing left to rebase it on.
+            A delete while you edit: open a note&apos;s editor in A and type; delete the note in B. A keeps the draft
+            as a ghost card, with <em>Restore as a new note</em>.
           </li>
           <li>
-            Stop the backend, make changes (they queue), start it again: the page reconnects, resumes from its last
-            position and sends the queued ops.
+            Stop the backend, make changes (they queue, <em>waiting — offline</em>), even reload the page (the queue
+            is kept in the browser): start the backend again and the ops go, each applied once.
           </li>
           <li>
             The <code>demo</code> board over HTTP: <BackendCommand path="/boards/demo" /> and every board:{" "}
