@@ -42,8 +42,33 @@
  * unconfirmed op is sent again *unchanged* (same `opId`, same request): if the server had
  * applied it, it answers with the first `ack` again (`duplicate: true`), never twice.
  *
+ * **Drafts: no silent lost update.** An open editor is state here, not in the card: a
+ * {@link Draft} keeps what the person typed *and* the text and version it started from (its
+ * base). A save is a `note_update` based on that version, so if someone else changed the
+ * text since, the server refuses it (`version_conflict`, with the note as it is now) instead
+ * of overwriting what nobody here saw. A remote change that arrives while the editor is
+ * open is compared with the base at once ({@link followNote}): same text, nothing to say;
+ * an untouched editor follows it; typed words under a new text make a *conflict*, and the
+ * person chooses — keep mine (sent again, now knowingly based on their version), take
+ * theirs, or keep both (mine becomes a new note beside it). A note deleted under an editor
+ * leaves its draft as a ghost that can be restored as a new note.
+ *
+ * **Undo** never rewinds state: it makes a *new* op that reverses one of mine (create ↔
+ * delete, previous text/color, previous place; a deleted note comes back as a new note,
+ * since ids are never reused), sent through the same pipeline. It is based on the version
+ * *my action* produced (from its ack), not on the latest: if someone changed the note
+ * since, the server refuses the undo, and their change stands.
+ *
+ * ```text
+ *   draft-open ─▶ drafts[id] = { text, base: {version, text} }
+ *   remote text change ─▶ same as base: base moves on │ untouched: follow │ typed: conflict
+ *   draft-save ─▶ note_update(baseVersion = base.version) ─▶ ack: draft done
+ *                                                        └▶ version_conflict: conflict, text kept
+ *   undo ─▶ inverse op, baseVersion = version my action produced ─▶ conflict: "Can't undo"
+ * ```
+ *
  * Everything is pure: time and ids come in the actions (boardState.test.ts,
- * boardState.property.test.ts).
+ * boardState.property.test.ts, boardState.drafts.test.ts).
  */
 
 import type {
@@ -617,12 +642,14 @@ function onDraftOpen(state: BoardState, noteId: string): BoardState {
  * the person chooses — never a silent overwrite in either direction.
  */
 export function followNote(draft: Draft, note: Note, by: string): Draft {
+  // EXERCISE(ch4-follow-note): compare a remote change with an open draft (no silent lost update)
   if (draft.deleted || draft.saving !== null || note.version <= draft.base.version) return draft;
   const base = { version: note.version, text: note.text };
   if (note.text === draft.base.text) return { ...draft, base };
   if (note.text === draft.text) return { ...draft, base, conflict: null };
   if (draft.text === draft.base.text && draft.conflict === null) return { ...draft, text: note.text, base };
   return { ...draft, conflict: { text: note.text, version: note.version, by } };
+  // EXERCISE_END(ch4-follow-note)
 }
 // ANCHOR_END: follow_note
 
