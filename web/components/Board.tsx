@@ -1,17 +1,20 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
+import { defaultColor, PERSON_COLORS, presenceColors } from "@/lib/presence";
 import { useIdentity } from "@/lib/useIdentity";
+import { useBackendUrl } from "@/lib/useRuntimeConfig";
 
 import { BoardPicker } from "./BoardPicker";
+import { BoardReadOnly } from "./BoardReadOnly";
 import { BoardWorkspace } from "./BoardWorkspace";
 import { SseIdentityForm } from "./SseIdentityForm";
 
 export interface BoardProps {
   /** The board to open first (from `?board=`). */
   readonly initialBoard: string;
-  /** Show the reducer's insides under the board (the phase 4 page). */
+  /** Show the reducer's insides under the board, and "Hold my changes" (the phase 4 page). */
   readonly inspector?: boolean;
   /** Show the connection's controls and timeline under the board (the phase 5 page). */
   readonly hardening?: boolean;
@@ -19,13 +22,15 @@ export interface BoardProps {
 
 /**
  * The board page's client side: who you are (phase 2's identity, kept in localStorage and
- * shared by your tabs), which board, whether to hold your changes, and the live board.
+ * shared by your tabs), which board, whether to hold your changes (phase 4's page only), and
+ * the live board; before you join, the board read-only.
  */
 export function Board({ initialBoard, inspector = false, hardening = false }: BoardProps) {
   const [identity, saveIdentity] = useIdentity();
   const [board, setBoard] = useState(initialBoard);
   const [holdOutgoing, setHoldOutgoing] = useState(false);
   const [editingName, setEditingName] = useState(false);
+  const newcomerColor = useNewcomerColor(board, identity === null);
 
   function pick(next: string) {
     setBoard(next);
@@ -48,10 +53,12 @@ export function Board({ initialBoard, inspector = false, hardening = false }: Bo
             </button>
           </div>
         )}
-        <label className="flex items-center gap-2 text-sm text-slate-700" title="Your changes show at once but are not sent: see them pending, then release them">
-          <input type="checkbox" data-testid="board-hold" checked={holdOutgoing} onChange={(e) => setHoldOutgoing(e.target.checked)} />
-          Hold my changes
-        </label>
+        {inspector && (
+          <label className="flex items-center gap-2 text-sm text-slate-700" title="Your changes show at once but are not sent: see them pending, then release them">
+            <input type="checkbox" data-testid="board-hold" checked={holdOutgoing} onChange={(e) => setHoldOutgoing(e.target.checked)} />
+            Hold my changes
+          </label>
+        )}
       </div>
 
       {(!identity || editingName) && (
@@ -62,6 +69,7 @@ export function Board({ initialBoard, inspector = false, hardening = false }: Bo
           <SseIdentityForm
             key={identity?.clientId ?? "new"}
             identity={identity}
+            defaultColor={newcomerColor}
             onSave={(name, color) => {
               saveIdentity(name, color);
               setEditingName(false);
@@ -70,7 +78,34 @@ export function Board({ initialBoard, inspector = false, hardening = false }: Bo
         </div>
       )}
 
-      <BoardWorkspace key={board} board={board} identity={identity} holdOutgoing={holdOutgoing} inspector={inspector} hardening={hardening} />
+      {identity ? (
+        <BoardWorkspace key={board} board={board} identity={identity} holdOutgoing={inspector && holdOutgoing} inspector={inspector} hardening={hardening} />
+      ) : (
+        <BoardReadOnly board={board} />
+      )}
     </div>
   );
+}
+
+/**
+ * A color for someone about to join `board`, one nobody there uses yet when possible
+ * (`defaultColor`), from `GET /boards/:board/presence`; asked only while `wanted`.
+ */
+function useNewcomerColor(board: string, wanted: boolean): string {
+  const backendUrl = useBackendUrl();
+  const [color, setColor] = useState<string>(PERSON_COLORS[0]);
+  useEffect(() => {
+    if (!wanted || backendUrl === null) return;
+    const abort = new AbortController();
+    fetch(`${backendUrl}/boards/${encodeURIComponent(board)}/presence`, { signal: abort.signal, cache: "no-store" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then(
+        (json: unknown) => setColor(defaultColor(presenceColors(json))),
+        () => {
+          // unreachable backend: the first palette color is as good as any
+        },
+      );
+    return () => abort.abort();
+  }, [backendUrl, board, wanted]);
+  return color;
 }

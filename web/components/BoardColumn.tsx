@@ -95,7 +95,7 @@ export function BoardColumn(props: BoardColumnProps) {
     >
       <h2 className="flex items-center justify-between text-sm font-semibold text-slate-700">
         {column}
-        <span data-testid="board-column-count" className="rounded-full bg-white px-2 text-xs font-medium text-slate-500">
+        <span data-testid="board-column-count" className="rounded-full bg-white px-2 text-xs font-medium text-slate-700">
           {notes.length}
         </span>
       </h2>

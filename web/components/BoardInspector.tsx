@@ -12,8 +12,8 @@ const KIND_STYLE: Partial<Record<ReconcileEntry["kind"], string>> = {
   confirmed: "text-emerald-700",
   ack: "text-emerald-700",
   buffered: "text-amber-700",
-  duplicate: "text-slate-400",
-  ignored: "text-slate-400",
+  duplicate: "text-slate-600",
+  ignored: "text-slate-600",
   resync: "text-indigo-700",
   snapshot: "text-indigo-700",
   rebased: "text-violet-700",
@@ -107,7 +107,7 @@ export function BoardInspector({ state }: { readonly state: BoardState }) {
         <ol data-testid="inspector-log" className="max-h-80 space-y-0.5 overflow-y-auto font-mono text-xs">
           {[...log].reverse().map((entry) => (
             <li key={entry.n} data-kind={entry.kind} className={KIND_STYLE[entry.kind] ?? ""}>
-              <span className="text-slate-400">{clock(entry.at)}</span> <span className="font-semibold">{entry.kind}</span> {entry.text}
+              <span className="text-slate-600">{clock(entry.at)}</span> <span className="font-semibold">{entry.kind}</span> {entry.text}
             </li>
           ))}
         </ol>

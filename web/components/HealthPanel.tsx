@@ -47,7 +47,7 @@ export function HealthPanel() {
             <ul className="space-y-0.5">
               {report.phases.map((phase) => (
                 <li key={phase.number}>
-                  {phase.number}. {phase.title} <span className="text-slate-400">({phase.slug})</span>
+                  {phase.number}. {phase.title} <span className="text-slate-600">({phase.slug})</span>
                 </li>
               ))}
             </ul>

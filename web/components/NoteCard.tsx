@@ -211,15 +211,15 @@ export function NoteCard(props: NoteCardProps) {
                 title={`${label} (Alt+${glyph})`}
                 disabled={!canStep[step]}
                 onClick={() => onStep(step)}
-                className="rounded px-1 hover:bg-black/10 disabled:opacity-30"
+                className="min-h-11 min-w-11 rounded px-1 hover:bg-black/10 disabled:opacity-30 sm:min-h-0 sm:min-w-0"
               >
                 {glyph}
               </button>
             ))}
-            <button type="button" data-testid="note-edit" onClick={onOpen} className="rounded px-1 hover:bg-black/10">
+            <button type="button" data-testid="note-edit" onClick={onOpen} className="min-h-11 min-w-11 rounded px-1 hover:bg-black/10 sm:min-h-0 sm:min-w-0">
               Edit
             </button>
-            <button type="button" data-testid="note-delete" aria-label="Delete note" onClick={onDelete} className="rounded px-1 hover:bg-black/10">
+            <button type="button" data-testid="note-delete" aria-label="Delete note" onClick={onDelete} className="min-h-11 min-w-11 rounded px-1 hover:bg-black/10 sm:min-h-0 sm:min-w-0">
               ✕
             </button>
           </>

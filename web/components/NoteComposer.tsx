@@ -36,13 +36,14 @@ export function NoteComposer({ column, text, onText, onAdd, disabled = false }: 
           disabled={disabled}
           onChange={(e) => onText(e.target.value)}
           placeholder="Add a note…"
+          aria-label={`New note in ${column}`}
           className="min-w-0 flex-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
         />
         <button
           type="submit"
           data-testid="note-composer-add"
           disabled={disabled || !text.trim() || tooLong}
-          className="rounded-md bg-indigo-600 px-2 py-1 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-40"
+          className="min-h-11 min-w-11 rounded-md bg-indigo-600 px-2 py-1 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-40 sm:min-h-0 sm:min-w-0"
         >
           Add
         </button>

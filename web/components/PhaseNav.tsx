@@ -20,11 +20,11 @@ export function PhaseNav() {
                 aria-current={current ? "page" : undefined}
                 className={
                   current
-                    ? "rounded-md bg-indigo-50 px-3 py-1.5 text-sm font-medium text-indigo-700"
-                    : "rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900"
+                    ? "inline-flex min-h-11 items-center rounded-md bg-indigo-50 px-3 py-1.5 text-sm font-medium text-indigo-700 sm:min-h-0"
+                    : "inline-flex min-h-11 items-center rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 sm:min-h-0"
                 }
               >
-                <span className="text-slate-400">{phase.number}.</span> {phase.title}
+                <span className="text-slate-600">{phase.number}.</span> {phase.title}
               </Link>
             </li>
           );

@@ -4,7 +4,8 @@ import { useReducer, useRef, useState, type FormEvent } from "react";
 
 import { useBackendUrl } from "@/lib/useRuntimeConfig";
 import { identityQuery, presenceAction, presenceReducer } from "@/lib/presence";
-import { isBoardName, pushLog, type LogEntry, type Resume } from "@/lib/sseStream";
+import { isBoardName } from "@/lib/boardName";
+import { markReplayed, NUMBERED_EVENTS, parseResume, pushLog, type LogEntry, type Resume } from "@/lib/sseStream";
 import { useEventSource, type ConnectionState, type EventHandlers } from "@/lib/useEventSource";
 import { useIdentity } from "@/lib/useIdentity";
 
@@ -13,8 +14,22 @@ import { SseIdentityForm } from "./SseIdentityForm";
 import { SseMessageForm } from "./SseMessageForm";
 import { SseWhoIsOnline } from "./SseWhoIsOnline";
 
-/** The event types phase 2's server sends. */
-const EVENT_NAMES = ["ready", "reset", "message", "presence.list", "presence.join", "presence.leave"] as const;
+/**
+ * The event types a board's stream carries: phase 2's own, and the board's changes (phase 4)
+ * when the server has a board store. (An `EventSource` only dispatches the names it listens to.)
+ */
+const EVENT_NAMES = [
+  "ready",
+  "reset",
+  "message",
+  "presence.list",
+  "presence.join",
+  "presence.leave",
+  "note.created",
+  "note.updated",
+  "note.moved",
+  "note.deleted",
+] as const;
 
 const STATE_STYLE: Record<ConnectionState, string> = {
   connecting: "bg-amber-100 text-amber-800",
@@ -43,6 +58,8 @@ export function SseDemo() {
   const [people, dispatch] = useReducer(presenceReducer, []);
   const [log, setLog] = useState<readonly LogEntry[]>([]);
   const counter = useRef(0);
+  // "Drop": the stream stays closed (messages posted meanwhile are missed) until "Reconnect".
+  const [dropped, setDropped] = useState(false);
 
   const url = identity && baseUrl ? `${baseUrl}/boards/${board}/events?${identityQuery(identity)}` : null;
 
@@ -52,20 +69,26 @@ export function SseDemo() {
       name,
       (data: string, event: MessageEvent<string>) => {
         counter.current += 1;
-        const entry: LogEntry = { n: counter.current, event: name, id: event.lastEventId, data, at: Date.now() };
-        setLog((l) => pushLog(l, entry));
+        // Only numbered events have an id of their own (see `LogEntry.id`).
+        const id = NUMBERED_EVENTS.has(name) ? event.lastEventId : "";
+        const entry: LogEntry = { n: counter.current, event: name, id, data, at: Date.now() };
+        const resume = parseResume(name, data);
+        const replayed = resume?.kind === "recovered" ? resume.replayed : 0;
+        setLog((l) => pushLog(resume ? markReplayed(l, replayed) : l, entry));
         const action = presenceAction(name, data);
         if (action) dispatch(action);
       },
     ]),
   );
-  const stream = useEventSource(url, handlers);
+  const stream = useEventSource(dropped ? null : url, handlers);
+  const replayedIds = log.filter((e) => e.replayed).map((e) => e.id).reverse();
 
   function switchBoard(e: FormEvent) {
     e.preventDefault();
     if (isBoardName(boardInput)) {
       setBoard(boardInput);
       setLog([]);
+      setDropped(false);
       dispatch({ type: "list", people: [] });
     }
   }
@@ -80,7 +103,7 @@ export function SseDemo() {
           Live stream of board <code>{board}</code>
         </h2>
         <span data-testid="sse-state" className={`rounded-full px-2.5 py-0.5 text-sm font-medium ${STATE_STYLE[stream.state]}`}>
-          {url === null ? "not connected" : stream.state}
+          {url === null ? "not connected" : dropped ? "dropped" : stream.state}
         </span>
       </div>
 
@@ -117,6 +140,10 @@ export function SseDemo() {
             </dd>
             <dt className="font-medium text-slate-500">This connection</dt>
             <dd data-testid="sse-resume">{describeResume(stream.resume)}</dd>
+            <dt className="font-medium text-slate-500">Replayed</dt>
+            <dd data-testid="sse-replayed" className="font-mono break-all">
+              {replayedIds.length > 0 ? replayedIds.join(", ") : "–"}
+            </dd>
             <dt className="font-medium text-slate-500">Connections opened</dt>
             <dd>
               {stream.opens}{" "}
@@ -127,6 +154,16 @@ export function SseDemo() {
                 className="ml-2 rounded border border-slate-300 px-2 text-xs hover:bg-slate-50"
               >
                 Drop and reconnect
+              </button>
+              <button
+                type="button"
+                data-testid="sse-drop"
+                onClick={() => setDropped((d) => !d)}
+                aria-pressed={dropped}
+                className="ml-2 rounded border border-slate-300 px-2 text-xs hover:bg-slate-50"
+                title="Close the stream and keep it closed: what is posted meanwhile is missed, then replayed on Reconnect"
+              >
+                {dropped ? "Reconnect" : "Drop"}
               </button>
             </dd>
           </dl>

@@ -1,6 +1,10 @@
 import type { LogEntry } from "@/lib/sseStream";
 
-/** Every event the stream delivered, newest first: name, id, data, arrival time. */
+/**
+ * Every event the stream delivered, newest first: name, its own id (messages only: presence
+ * events are not numbered), data, arrival time; events missed while disconnected and
+ * replayed on the reconnection are marked.
+ */
 export function SseEventLog({ log }: { readonly log: readonly LogEntry[] }) {
   return (
     <section aria-labelledby="log-heading" className="space-y-2">
@@ -24,9 +28,12 @@ export function SseEventLog({ log }: { readonly log: readonly LogEntry[] }) {
                 data-testid="sse-log-entry"
                 className={e.event === "reset" ? "bg-amber-50" : "border-t border-slate-100"}
               >
-                <td className="px-2 py-1 whitespace-nowrap text-slate-500">{new Date(e.at).toLocaleTimeString()}</td>
+                <td className="px-2 py-1 whitespace-nowrap text-slate-600">{new Date(e.at).toLocaleTimeString()}</td>
                 <td className="px-2 py-1 font-mono whitespace-nowrap">{e.event}</td>
-                <td className="px-2 py-1 font-mono whitespace-nowrap text-slate-500">{e.id || "–"}</td>
+                <td className="px-2 py-1 font-mono whitespace-nowrap text-slate-600" data-testid="sse-log-id">
+                  {e.id || "–"}
+                  {e.replayed && <span className="ml-1 rounded bg-indigo-100 px-1 font-sans text-indigo-800">replayed</span>}
+                </td>
                 <td className="px-2 py-1 font-mono break-all">{e.data}</td>
               </tr>
             ))}

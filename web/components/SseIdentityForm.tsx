@@ -2,19 +2,22 @@
 
 import { useState, type FormEvent } from "react";
 
-import { isColor, nameProblem, type Identity } from "@/lib/presence";
-
-const DEFAULT_COLOR = "#4f46e5";
+import { isColor, nameProblem, PERSON_COLORS, type Identity } from "@/lib/presence";
 
 export interface SseIdentityFormProps {
   readonly identity: Identity | null;
   readonly onSave: (name: string, color: string) => void;
+  /** The color offered until the person picks one (see `defaultColor` in presence.ts). */
+  readonly defaultColor?: string;
 }
 
 /** Name + color, validated like the server does; kept by the caller in localStorage. */
-export function SseIdentityForm({ identity, onSave }: SseIdentityFormProps) {
+export function SseIdentityForm({ identity, onSave, defaultColor = PERSON_COLORS[0] }: SseIdentityFormProps) {
   const [name, setName] = useState(identity?.name ?? "");
-  const [color, setColor] = useState(identity?.color ?? DEFAULT_COLOR);
+  // `null` until the person picks a color: the default may still change (it arrives with
+  // the list of who is on the board).
+  const [picked, setPicked] = useState<string | null>(identity?.color ?? null);
+  const color = picked ?? defaultColor;
   const problem = nameProblem(name);
   const [touched, setTouched] = useState(false);
 
@@ -44,7 +47,7 @@ export function SseIdentityForm({ identity, onSave }: SseIdentityFormProps) {
           data-testid="sse-color-input"
           className="h-8 w-14 rounded-md border border-slate-300"
           value={color}
-          onChange={(e) => setColor(e.target.value)}
+          onChange={(e) => setPicked(e.target.value)}
         />
       </label>
       <button

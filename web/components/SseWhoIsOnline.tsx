@@ -21,7 +21,7 @@ export function SseWhoIsOnline({ people, me }: SseWhoIsOnlineProps) {
             <li key={p.clientId} data-testid="sse-person" className="flex items-center gap-2 text-sm">
               <span aria-hidden className="inline-block h-3 w-3 rounded-full" style={{ backgroundColor: p.color }} />
               <span>{p.name}</span>
-              {p.clientId === me && <span className="text-slate-400">(you)</span>}
+              {p.clientId === me && <span className="text-slate-600">(you)</span>}
             </li>
           ))}
         </ul>

@@ -31,7 +31,7 @@ function Toast({ toast, onDismiss, onUndo }: { readonly toast: Notice; readonly 
           Undo
         </button>
       )}
-      <button type="button" onClick={() => onDismiss(toast.id)} aria-label="Dismiss" className="text-slate-500 hover:text-slate-800">
+      <button type="button" onClick={() => onDismiss(toast.id)} aria-label="Dismiss" className="text-slate-600 hover:text-slate-800">
         ×
       </button>
     </li>

@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import type { RequestResult } from "@/lib/boardProtocol";
 import type { ClientRequest } from "@/lib/generated/protocol";
 import type { Identity } from "@/lib/presence";
-import { isBoardName } from "@/lib/sseStream";
+import { isBoardName } from "@/lib/boardName";
 
 export interface WsBoardRequestsProps {
   /** Sends a request and resolves with its answer (see `useWebSocket`). */

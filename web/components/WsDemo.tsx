@@ -19,7 +19,10 @@ type TabId = (typeof TABS)[number]["id"];
 export function WsDemo() {
   const [tab, setTab] = useState<TabId>("board");
   return (
-    <section aria-label="WebSocket inspector" className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+    <section aria-labelledby="ws-demo-heading" className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      <h2 id="ws-demo-heading" className="text-lg font-semibold">
+        WebSocket inspector
+      </h2>
       <div role="tablist" aria-label="Connections" className="flex flex-wrap gap-1 border-b border-slate-200">
         {TABS.map((t) => (
           <button

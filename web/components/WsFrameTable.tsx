@@ -84,7 +84,7 @@ export function WsFrameTable({ log, openedAt, idPrefix, onClear }: WsFrameTableP
                     className={`cursor-pointer border-t border-slate-100 hover:bg-indigo-50/50 ${ROW_STYLE[e.direction]}`}
                     onClick={() => toggle(e.n)}
                   >
-                    <td className="px-2 py-1 whitespace-nowrap text-slate-400">
+                    <td className="px-2 py-1 whitespace-nowrap text-slate-600">
                       <button type="button" aria-expanded={open} aria-label={`Frame ${e.n} details`} className="font-mono">
                         {open ? "▾" : "▸"} {e.n}
                       </button>
@@ -105,7 +105,7 @@ export function WsFrameTable({ log, openedAt, idPrefix, onClear }: WsFrameTableP
                     <td className="px-2 py-1 font-mono whitespace-nowrap text-slate-500">
                       {clock(e.at)}
                       {openedAt !== null && e.at >= openedAt && e.direction !== "local" && (
-                        <span className="ml-1 text-slate-400">+{e.at - openedAt}</span>
+                        <span className="ml-1 text-slate-600">+{e.at - openedAt}</span>
                       )}
                     </td>
                     <td className="max-w-xs truncate px-2 py-1 font-mono" data-testid={`${idPrefix}-frame-data`}>

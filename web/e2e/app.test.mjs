@@ -1,11 +1,22 @@
-// The app around the phases: run-time configuration, links to the book, unknown addresses.
+// The app around the phases: run-time configuration, links to the book, unknown addresses,
+// the board named in the address, and the board list with many boards.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { BOOK_URL, TIMEOUTS, setupStack } from "./harness.mjs";
+import { BOOK_URL, TIMEOUTS, createNotes, setupStack, waitForTestIdText } from "./harness.mjs";
 
-const stack = setupStack();
+// The board-list test creates more boards than one page holds, quickly, from one socket.
+const stack = setupStack({
+  backendEnv: {
+    LIVEBOARD_BOARD_RATE_PER_SEC: "1000",
+    LIVEBOARD_BOARD_RATE_BURST: "1000",
+    LIVEBOARD_BOARD_RATE_PER_IP: "1000",
+    LIVEBOARD_BOARD_RATE_PER_IP_BURST: "1000",
+    LIVEBOARD_BOARD_RATE_PER_PERSON: "1000",
+    LIVEBOARD_BOARD_RATE_PER_PERSON_BURST: "1000",
+  },
+});
 
 test("GET /runtime-config answers the addresses given to `next start`, never cached", async () => {
   const response = await fetch(`${stack.web.url}/runtime-config`, { signal: AbortSignal.timeout(TIMEOUTS.ui) });
@@ -35,12 +46,60 @@ test("every phase page links to its chapter of the book and to its exercises", a
 
 test("an unknown address answers 404 inside the site, with a way back to the board", async () => {
   const page = await stack.newPage();
-  const response = await page.goto(`${stack.web.url}/phases/99`);
-  assert.equal(response?.status(), 404);
-  await page.getByRole("heading", { level: 1, name: "No page here" }).waitFor({ timeout: TIMEOUTS.ui });
-  await page.getByRole("navigation", { name: "Phases" }).waitFor({ timeout: TIMEOUTS.ui });
+  for (const path of ["/phases/99", "/phases/4/more", "/no/such/page"]) {
+    const response = await page.goto(`${stack.web.url}${path}`);
+    assert.equal(response?.status(), 404, path);
+    await page.getByRole("heading", { level: 1, name: "No page here" }).waitFor({ timeout: TIMEOUTS.ui });
+    // Inside the app's layout: the header's navigation is there.
+    await page.getByRole("navigation", { name: "Phases" }).waitFor({ timeout: TIMEOUTS.ui });
+  }
   await page.getByRole("main").getByRole("link", { name: "the board", exact: true }).click();
   await page.waitForURL(`${stack.web.url}/`, { timeout: TIMEOUTS.ui });
   await page.getByRole("heading", { level: 1, name: "The board" }).waitFor({ timeout: TIMEOUTS.ui });
+  await page.context().close();
+});
+
+test("an invalid ?board= says it is not a board name instead of opening demo; a valid one opens as asked", async () => {
+  const page = await stack.newPage();
+  for (const path of ["/", "/phases/4", "/phases/5"]) {
+    await page.goto(`${stack.web.url}${path}?board=${encodeURIComponent("bad name!")}`);
+    const message = "“bad name!” is not a board name: use 1–64 letters, digits, - or _";
+    await page.getByRole("alert").filter({ has: page.getByText(message, { exact: true }) }).waitFor();
+    assert.equal(await page.getByTestId("board-name").count(), 0, `${path} opened a board anyway`);
+  }
+  await page.getByRole("link", { name: "the demo board" }).click();
+  await waitForTestIdText(page, "board-name", "demo");
+
+  await page.goto(`${stack.web.url}/?board=team-7`);
+  await waitForTestIdText(page, "board-name", "team-7");
+  assert.equal(await page.getByTestId("board-name-error").count(), 0);
+  await page.context().close();
+});
+
+test("the board list with more boards than a page: most recent first, a filter, Load more", async () => {
+  const boards = Array.from({ length: 105 }, (_, i) => `many-${String(i).padStart(3, "0")}`);
+  await createNotes(stack.backend.url, boards.map((board) => ({ board, text: `note on ${board}` }))); // many-104 is the most recent
+  const page = await stack.newPage();
+  await page.goto(`${stack.web.url}/?board=demo`);
+  const items = page.getByTestId("board-list-item");
+  await items.first().waitFor();
+  assert.match(await items.first().innerText(), /^many-104 \(1\)$/, "the most recently changed board comes first");
+  assert.equal(await items.count(), 100, "one page of 100 boards");
+
+  // One scroll region of its own, however many boards.
+  const list = await page.getByTestId("board-list").evaluate((e) => ({ scroll: e.scrollHeight, client: e.clientHeight, overflow: getComputedStyle(e).overflowY }));
+  assert.equal(list.overflow, "auto");
+  assert.ok(list.client < 200 && list.scroll > list.client, `the list scrolls inside itself: ${JSON.stringify(list)}`);
+
+  // The filter covers what is loaded: the oldest five are not, until "Load more".
+  await page.getByTestId("board-picker-input").fill("many-00");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="board-list-item"]').length === 5, null, { timeout: TIMEOUTS.ui, polling: 100 });
+  assert.deepEqual(await items.allInnerTexts(), ["many-009 (1)", "many-008 (1)", "many-007 (1)", "many-006 (1)", "many-005 (1)"]);
+  await page.getByTestId("board-list-more").click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="board-list-item"]').length === 10, null, { timeout: TIMEOUTS.ui, polling: 100 });
+  assert.equal(await page.getByTestId("board-list-more").count(), 0, "no more pages");
+
+  await items.filter({ hasText: "many-000" }).click();
+  await waitForTestIdText(page, "board-name", "many-000");
   await page.context().close();
 });

@@ -35,15 +35,18 @@
 // `setupStack({ backendArgs, backendEnv })`.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
+import { once } from "node:events";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
+import WebSocket from "ws";
 
 /** The web/ directory (this file lives in web/e2e/). */
 export const WEB_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -593,4 +596,71 @@ export async function screenshot(page, name) {
   } catch (error) {
     return `(failed: ${error.message})`;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Setting up boards
+
+let createdNotes = 0;
+
+/**
+ * Creates `notes` (`{ board, text }` each, in the first column) over one WebSocket to the
+ * backend at `backendUrl`, in order, and resolves once the server acknowledged every one;
+ * rejects on the first refusal (with the server's error) or after `timeoutMs`.
+ */
+export async function createNotes(backendUrl, notes, { timeoutMs = 60_000 } = {}) {
+  const ws = new WebSocket(`${backendUrl.replace(/^http/, "ws")}/ws`, ["liveboard.v1"]);
+  try {
+    await withTimeout(once(ws, "open"), TIMEOUTS.ui, "opening /ws");
+    const acked = new Set();
+    const allAcked = new Promise((resolve, reject) => {
+      ws.on("message", (data) => {
+        const message = JSON.parse(data.toString("utf8"));
+        if (message.type === "error") reject(new Error(`note refused: ${JSON.stringify(message)}`));
+        if (message.type === "ack") acked.add(message.id);
+        if (acked.size === notes.length) resolve();
+      });
+    });
+    for (const { board, text } of notes) {
+      createdNotes += 1;
+      const key = `e2e-${process.pid}-${createdNotes}`;
+      const payload = { board, opId: `op-${key}`, noteId: `n-${key}`, text, color: "#fde68a", column: "To do", order: createdNotes, author: "Setup" };
+      ws.send(JSON.stringify({ id: key, type: "note_create", payload }));
+    }
+    await withTimeout(allAcked, timeoutMs, `waiting for ${notes.length} acks`);
+  } finally {
+    ws.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Accessibility
+
+/** axe-core's browser bundle, read once from node_modules: injected, never downloaded. */
+let axeSource = null;
+
+/**
+ * Runs axe-core (the WCAG 2.x A/AA rules) on the page as it is now and returns the
+ * violations whose impact is in `impacts`, each as `{ id, impact, help, nodes: [{ target, summary }] }`.
+ */
+export async function axeViolations(page, { impacts = ["serious", "critical"] } = {}) {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary ?? "" })),
+    }));
+  });
+  return violations.filter((v) => impacts.includes(v.impact));
+}
+
+/** Violations from {@link axeViolations} as text a person can act on. */
+export function describeViolations(violations) {
+  return violations
+    .map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  at ${n.target}\n    ${n.summary.replace(/\n/g, "\n    ")}`).join("\n")}`)
+    .join("\n");
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
+import { TIMEOUTS, createNotes, setupStack, waitForTestIdText } from "./harness.mjs";
 
 // An in-memory store: this file's restart test needs history to be lost on restart (a new
 // epoch → `reset`). With phase 4's store on disk the epoch survives restarts by design.
@@ -76,4 +76,47 @@ test("two people see each other, a message reaches the other, and closing one is
 
   assert.deepEqual(stack.pageErrors.map(String), [], "the page threw uncaught errors");
   await ana.context().close();
+});
+
+test("each numbered event shows its own id, presence none, and the events missed while dropped are shown as replayed", async () => {
+  const ana = await join("Ana");
+  const bo = await join("Bo");
+  const idsOf = (page, text) =>
+    page.getByTestId("sse-log-entry").filter({ hasText: text }).getByTestId("sse-log-id").allInnerTexts();
+
+  // A chat line reaches Bo with an id; presence events show none (they are not numbered,
+  // and the browser would report the previous event's id for them).
+  await ana.getByTestId("sse-message-input").fill("hello with an id");
+  await ana.getByTestId("sse-send").click();
+  await bo.getByTestId("sse-log-entry").filter({ hasText: "hello with an id" }).waitFor();
+  const [chatId] = await idsOf(bo, "hello with an id");
+  assert.match(chatId ?? "", /^[0-9a-z]+-\d+$/);
+  const presenceIds = await idsOf(bo, /"clientId"|"people"/);
+  assert.ok(presenceIds.length > 0);
+  assert.ok(presenceIds.every((id) => id.trim() === "–"), `presence ids: ${presenceIds.join(" | ")}`);
+
+  // Bo drops the stream and stays away while the board changes twice.
+  await bo.getByTestId("sse-drop").click();
+  await waitForTestIdText(bo, "sse-state", "dropped");
+  await createNotes(stack.backend.url, [
+    { board: "demo", text: "missed one" },
+    { board: "demo", text: "missed two" },
+  ]);
+  await ana.getByTestId("sse-log-entry").filter({ hasText: "missed two" }).waitFor();
+
+  await bo.getByTestId("sse-drop").click(); // now "Reconnect"
+  await waitForTestIdText(bo, "sse-resume", "recovered: 2 missed events replayed");
+  const missed = [...(await idsOf(bo, "missed two")), ...(await idsOf(bo, "missed one"))].map((id) => id.replace("replayed", "").trim());
+  assert.equal(missed.length, 2);
+  assert.notEqual(missed[0], missed[1], "two events, two ids");
+  for (const id of missed) assert.match(id, /^[0-9a-z]+-\d+$/);
+  // The replayed list reads oldest first; each replayed row is marked.
+  await waitForTestIdText(bo, "sse-replayed", `${missed[1]}, ${missed[0]}`);
+  assert.equal(await bo.getByTestId("sse-log-entry").filter({ hasText: "replayed" }).filter({ hasText: "missed" }).count(), 2);
+  // Ana saw the same events live, with the same ids.
+  assert.deepEqual([...(await idsOf(ana, "missed two")), ...(await idsOf(ana, "missed one"))].map((id) => id.trim()), missed);
+
+  assert.deepEqual(stack.pageErrors.map(String), [], "the page threw uncaught errors");
+  await ana.context().close();
+  await bo.context().close();
 });

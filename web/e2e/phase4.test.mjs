@@ -12,10 +12,10 @@ import { TIMEOUTS, screenshot, setupStack, waitForTestIdText } from "./harness.m
 const stack = setupStack();
 const BOARD = "e2e-board";
 
-/** Opens the board at `/` in a fresh context, joins as `name`, waits until it is live. */
+/** Opens the board on /phases/4 (where "Hold my changes" is) in a fresh context, joins as `name`, waits until it is live. */
 async function join(name) {
   const page = await stack.newPage();
-  await page.goto(`${stack.web.url}/?board=${BOARD}`);
+  await page.goto(`${stack.web.url}/phases/4?board=${BOARD}`);
   await page.getByTestId("sse-name-input").fill(name);
   await page.getByTestId("sse-join").click();
   await waitForTestIdText(page, "board-me", name);
@@ -207,4 +207,56 @@ test("the phase 4 page shows the pending ops queue and the reconciliation log", 
   await confirmed(page, "Held back", "To do");
   assert.deepEqual(stack.pageErrors.map(String), [], "the page threw uncaught errors");
   await page.context().close();
+});
+
+test("a visitor who has not joined sees the notes read-only with a prompt to join, then joins with a color nobody uses", async () => {
+  const board = "e2e-visitor";
+  const first = "#4f46e5"; // the first color offered: Ana takes it, so the visitor must be offered another
+  const ana = await stack.newPage();
+  await ana.goto(`${stack.web.url}/phases/4?board=${board}`);
+  await ana.getByTestId("sse-name-input").fill("Ana");
+  await ana.getByTestId("sse-color-input").fill(first);
+  await ana.getByTestId("sse-join").click();
+  await waitForTestIdText(ana, "board-connection", "live");
+  await column(ana, "To do").getByTestId("note-composer-input").fill("Seen before joining");
+  await column(ana, "To do").getByTestId("note-composer-input").press("Enter");
+  await confirmed(ana, "Seen before joining", "To do");
+
+  const visitor = await stack.newPage();
+  await visitor.goto(`${stack.web.url}/?board=${board}`);
+  const readOnly = visitor.getByTestId("board-read-only");
+  await readOnly.getByTestId("note-text").getByText("Seen before joining", { exact: true }).waitFor();
+  await readOnly.getByRole("heading", { name: /join to edit/ }).waitFor();
+  assert.equal(await visitor.getByTestId("note-composer-input").count(), 0, "nothing to type into before joining");
+  assert.equal(await visitor.getByTestId("note-edit").count(), 0, "no Edit button before joining");
+  // "Hold my changes" is a phase 4 lesson: not on the landing page.
+  assert.equal(await visitor.getByTestId("board-hold").count(), 0);
+
+  // Ana is on the board with the first color: the visitor is offered another one.
+  await visitor.waitForFunction(
+    (taken) => {
+      const input = document.querySelector('[data-testid="sse-color-input"]');
+      return input instanceof HTMLInputElement && input.value !== taken;
+    },
+    first,
+    { timeout: TIMEOUTS.ui, polling: 100 },
+  );
+  await visitor.getByTestId("sse-name-input").fill("Vi");
+  await visitor.getByTestId("sse-join").click();
+  await waitForTestIdText(visitor, "board-connection", "live");
+  await readOnly.waitFor({ state: "detached" });
+  await confirmed(visitor, "Seen before joining", "To do");
+  await visitor.getByTestId("note-composer-input").first().waitFor();
+
+  for (const path of ["/", "/phases/5"]) {
+    await visitor.goto(`${stack.web.url}${path}?board=${board}`);
+    await waitForTestIdText(visitor, "board-connection", "live");
+    assert.equal(await visitor.getByTestId("board-hold").count(), 0, `"Hold my changes" on ${path}`);
+  }
+  await visitor.goto(`${stack.web.url}/phases/4?board=${board}`);
+  await visitor.getByTestId("board-hold").waitFor();
+
+  assert.deepEqual(stack.pageErrors.map(String), [], "the pages threw uncaught errors");
+  await ana.context().close();
+  await visitor.context().close();
 });

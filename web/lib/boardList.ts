@@ -3,24 +3,21 @@
  *
  * The server answers in pages, most recently changed first: `{ boards, next }`, where
  * `next` is the cursor of the following page (`?after=`), `null` on the last one. The
- * picker shows the first page only ({@link BOARD_PICKER_PAGE} boards): the ones people
- * are working on. A board further down is still opened by typing its name.
+ * picker loads {@link BOARD_PICKER_PAGE} boards at a time ("Load more" asks for the next
+ * page) and filters what it has loaded as the person types: hundreds of boards stay one
+ * short, scrollable list. A board not loaded yet is still opened by typing its name.
  *
  * Pure apart from `fetch` (boardList.test.ts).
  */
 
-import type { BoardList, BoardSummary } from "./generated/board";
+import { toNote } from "./boardMessages";
+import type { BoardList, BoardSummary, Note } from "./generated/board";
 
 /** How many boards the picker asks for (the server allows 1–500, default 100). */
 export const BOARD_PICKER_PAGE = 100;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Whether `name` is a board name the server accepts: 1–64 of `A-Z a-z 0-9 _ -`. */
-export function isBoardName(name: string): boolean {
-  return /^[A-Za-z0-9_-]{1,64}$/.test(name);
 }
 
 /** A page of a `GET /boards` body, or `null` when it is not one. Malformed rows are skipped. */
@@ -37,25 +34,57 @@ export function parseBoardList(json: unknown): BoardList | null {
   return { boards, next };
 }
 
-/** The `GET /boards` URL of the first page of `limit` boards. */
-export function boardListUrl(backendUrl: string, limit = BOARD_PICKER_PAGE): string {
-  return `${backendUrl}/boards?limit=${limit}`;
+/** The `GET /boards` URL of the page of `limit` boards after the cursor `after` (first page: none). */
+export function boardListUrl(backendUrl: string, after: string | null = null, limit = BOARD_PICKER_PAGE): string {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (after !== null) query.set("after", after);
+  return `${backendUrl}/boards?${query}`;
 }
 
 /**
- * Fetches the first page (the most recently changed boards); rejects with a sentence when
- * the backend cannot be reached or answers oddly.
+ * Fetches one page (the first: the most recently changed boards); rejects with a sentence
+ * when the backend cannot be reached or answers oddly.
  */
-export async function fetchBoardList(backendUrl: string, signal?: AbortSignal): Promise<readonly BoardSummary[]> {
-  const response = await fetch(boardListUrl(backendUrl), { signal, cache: "no-store" });
+export async function fetchBoardPage(backendUrl: string, after: string | null, signal?: AbortSignal): Promise<BoardList> {
+  const response = await fetch(boardListUrl(backendUrl, after), { signal, cache: "no-store" });
   if (!response.ok) throw new Error(`GET /boards answered ${response.status}`);
   const page = parseBoardList(await response.json());
   if (!page) throw new Error("GET /boards did not answer a board list");
-  return page.boards;
+  return page;
 }
 
-/** The board named in a URL's `?board=`, or the default when absent or invalid. */
-export function boardFromQuery(value: string | string[] | undefined, fallback = "demo"): string {
-  const name = Array.isArray(value) ? value[0] : value;
-  return name !== undefined && isBoardName(name) ? name : fallback;
+/**
+ * `loaded` followed by `page`'s boards, each board once: a board changed while the person
+ * was paging moves to the front of the server's order and may come again on a later page.
+ */
+export function appendPage(loaded: readonly BoardSummary[], page: readonly BoardSummary[]): readonly BoardSummary[] {
+  const seen = new Set(loaded.map((b) => b.board));
+  return [...loaded, ...page.filter((b) => !seen.has(b.board))];
+}
+
+/** The boards whose name contains `filter` (ignoring case and surrounding spaces), in order. */
+export function filterBoards(boards: readonly BoardSummary[], filter: string): readonly BoardSummary[] {
+  const needle = filter.trim().toLowerCase();
+  return needle === "" ? boards : boards.filter((b) => b.board.toLowerCase().includes(needle));
+}
+
+/** The notes of a `GET /boards/:board` body (a board snapshot), or `null` when it is not one. */
+export function parseSnapshotNotes(json: unknown): readonly Note[] | null {
+  if (!isRecord(json) || !Array.isArray(json.notes)) return null;
+  return json.notes.flatMap((n: unknown) => {
+    const note = toNote(n);
+    return note ? [note] : [];
+  });
+}
+
+/**
+ * `GET /boards/:board`: the board's notes as they are now, read over plain HTTP (what a
+ * visitor who has not joined sees); rejects with a sentence when that fails.
+ */
+export async function fetchBoardNotes(backendUrl: string, board: string, signal?: AbortSignal): Promise<readonly Note[]> {
+  const response = await fetch(`${backendUrl}/boards/${encodeURIComponent(board)}`, { signal, cache: "no-store" });
+  if (!response.ok) throw new Error(`GET /boards/${board} answered ${response.status}`);
+  const notes = parseSnapshotNotes(await response.json());
+  if (!notes) throw new Error(`GET /boards/${board} did not answer a board`);
+  return notes;
 }

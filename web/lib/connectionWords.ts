@@ -8,8 +8,9 @@
  * ```
  *
  * The countdown is of the delay the supervisor actually chose (`connectionSupervisor.ts`),
- * rounded up to whole seconds, so it never says 0 while there is still a wait. Pure
- * (connectionWords.test.ts).
+ * a random draw, not the policy's window: in tenths of a second under 10 s (a 2.3 s delay
+ * reads "reconnecting in 2.3 s", not "3 s"), whole seconds above; always rounded up, so it
+ * never says 0 while there is still a wait. Pure (connectionWords.test.ts).
  */
 
 import { formatDuration, type LinkLoss, type SupervisorState } from "./connectionSupervisor";
@@ -43,9 +44,12 @@ export function linkStatus(supervisor: SupervisorState, synced: boolean): LinkSt
   }
 }
 
-/** Whole seconds left until `at`, rounded up. */
-export function secondsUntil(at: number, now: number): number {
-  return Math.max(0, Math.ceil((at - now) / 1_000));
+/** The time left until `at`, rounded up: `2.3 s` under 10 s, `12 s` above, `0 s` once past. */
+export function timeUntil(at: number, now: number): string {
+  const leftMs = Math.max(0, at - now);
+  if (leftMs >= 10_000) return `${Math.ceil(leftMs / 1_000)} s`;
+  const tenths = Math.ceil(leftMs / 100);
+  return tenths % 10 === 0 ? `${tenths / 10} s` : `${(tenths / 10).toFixed(1)} s`;
 }
 
 function changes(waiting: number): string {
@@ -65,7 +69,7 @@ export function statusWords(status: LinkStatus, waiting: number, now: number): s
     case "live":
       return "live";
     case "reconnecting": {
-      const countdown = `reconnecting in ${secondsUntil(status.at, now)} s`;
+      const countdown = `reconnecting in ${timeUntil(status.at, now)}`;
       if (status.loss.kind === "deadline") {
         return `connection lost: no answer for ${formatDuration(status.loss.deadlineMs)} — ${countdown}${queued}`;
       }

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 
 import {
+  PERSON_COLORS,
+  defaultColor,
   identityQuery,
   isColor,
   nameProblem,
   newClientId,
   parseIdentity,
   presenceAction,
+  presenceColors,
   presenceReducer,
   type Person,
 } from "./presence";
@@ -79,5 +82,39 @@ describe("identity", () => {
     const q = new URLSearchParams(identityQuery({ clientId: "a1", name: " Ana María ", color: "#FF0000" }));
     expect(q.get("name")).toBe("Ana María");
     expect(q.get("color")).toBe("#ff0000");
+  });
+});
+
+describe("a new person's default color", () => {
+  it("is one nobody on the board uses, whatever the draw", () => {
+    const taken = PERSON_COLORS.slice(0, PERSON_COLORS.length - 2).map((c) => c.toUpperCase());
+    const free = PERSON_COLORS.slice(-2);
+    for (const draw of [0, 0.49, 0.5, 0.999]) {
+      expect(free).toContain(defaultColor(taken, () => draw));
+    }
+  });
+
+  it("differs between the free colors by the draw, so two newcomers rarely collide", () => {
+    expect(defaultColor([], () => 0)).toBe(PERSON_COLORS[0]);
+    expect(defaultColor([], () => 0.999)).toBe(PERSON_COLORS[PERSON_COLORS.length - 1]);
+  });
+
+  it("is dark enough for the white initials drawn on it (WCAG AA, 4.5:1)", () => {
+    const luminance = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    for (const color of PERSON_COLORS) expect(1.05 / (luminance(color) + 0.05), color).toBeGreaterThanOrEqual(4.5);
+    expect(new Set(PERSON_COLORS).size).toBe(PERSON_COLORS.length);
+  });
+
+  it("is any palette color at random when every one is taken", () => {
+    expect(defaultColor(PERSON_COLORS, () => 0.35)).toBe(PERSON_COLORS[3]);
+  });
+
+  it("reads the colors in use from GET /boards/:board/presence, skipping malformed people", () => {
+    const body = { board: "b", people: [{ clientId: "a", name: "Ana", color: "#ff0000", tabs: 2 }, { name: "x" }] };
+    expect(presenceColors(body)).toEqual(["#ff0000"]);
+    expect(presenceColors({ people: "no" })).toEqual([]);
   });
 });

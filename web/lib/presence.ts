@@ -137,3 +137,25 @@ export function identityQuery(identity: Identity): string {
     color: identity.color.toLowerCase(),
   }).toString();
 }
+
+/** The colors offered to a new person: far apart, and dark enough for white text (at least 4.5:1). */
+export const PERSON_COLORS = ["#4f46e5", "#be185d", "#047857", "#b45309", "#0369a1", "#7c3aed", "#b91c1c", "#0f766e", "#3f6212", "#a21caf"] as const;
+
+/**
+ * A default color for someone about to join a board where `taken` colors are in use: one of
+ * {@link PERSON_COLORS} nobody has yet, at random among those (two people joining at the
+ * same moment rarely get the same), or any of them at random when all are taken.
+ * `random` is uniform in [0, 1).
+ */
+export function defaultColor(taken: readonly string[], random: () => number = Math.random): string {
+  const used = new Set(taken.map((c) => c.toLowerCase()));
+  const free = PERSON_COLORS.filter((c) => !used.has(c));
+  const choices: readonly string[] = free.length > 0 ? free : PERSON_COLORS;
+  return choices[Math.min(choices.length - 1, Math.floor(random() * choices.length))]!;
+}
+
+/** The colors of the people in a `GET /boards/:board/presence` body (none when it is not one). */
+export function presenceColors(json: unknown): readonly string[] {
+  if (!isRecord(json) || !Array.isArray(json.people)) return [];
+  return json.people.map(toPerson).flatMap((p) => (p ? [p.color] : []));
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { isBoardName, parseResume, pushLog, withLastEventId, type LogEntry } from "./sseStream";
+import { markReplayed, parseResume, pushLog, withLastEventId, type LogEntry } from "./sseStream";
 
 describe("parseResume", () => {
   it("tells fresh, recovered and reset apart", () => {
@@ -36,17 +36,29 @@ describe("withLastEventId", () => {
   });
 });
 
-describe("board names and the log", () => {
-  it("accepts the server's alphabet only", () => {
-    expect(isBoardName("demo_2-b")).toBe(true);
-    expect(isBoardName("a b")).toBe(false);
-    expect(isBoardName("")).toBe(false);
-  });
-
+describe("the log", () => {
   it("keeps the newest entries first and caps the length", () => {
     const e = (n: number): LogEntry => ({ n, event: "message", id: "", data: "", at: 0 });
     let log: readonly LogEntry[] = [];
     for (let n = 0; n < 5; n++) log = pushLog(log, e(n), 3);
     expect(log.map((x) => x.n)).toEqual([4, 3, 2]);
+  });
+});
+
+describe("replayed events", () => {
+  const entry = (n: number, event: string): LogEntry => ({ n, event, id: event === "message" ? `e-${n}` : "", data: "", at: 0 });
+
+  it("marks the newest numbered entries before ready, as many as it says were replayed", () => {
+    // Newest first: two replayed messages, then older live ones and a presence event.
+    const log = [entry(5, "message"), entry(4, "message"), entry(3, "presence.join"), entry(2, "message"), entry(1, "message")];
+    const marked = markReplayed(log, 2);
+    expect(marked.filter((e) => e.replayed).map((e) => e.id)).toEqual(["e-5", "e-4"]);
+    expect(markReplayed(log, 3).filter((e) => e.replayed).map((e) => e.n)).toEqual([5, 4, 2]);
+  });
+
+  it("marks nothing when nothing was replayed, and forgets an earlier reconnection's marks", () => {
+    const log = [entry(1, "message")];
+    expect(markReplayed(log, 0)).toEqual(log);
+    expect(markReplayed(markReplayed(log, 1), 0)).toEqual(log);
   });
 });

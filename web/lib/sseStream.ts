@@ -47,21 +47,49 @@ export function withLastEventId(url: string, lastEventId: string): string {
   return u.toString();
 }
 
-/** Board names the server accepts (`board_name.rs`). */
-export function isBoardName(name: string): boolean {
-  return /^[A-Za-z0-9_-]{1,64}$/.test(name);
-}
-
 /** One line of the page's event log. */
 export interface LogEntry {
   /** Local counter, for React keys. */
   readonly n: number;
   readonly event: string;
-  /** `lastEventId` when it arrived ("" before any id). */
+  /**
+   * The event's id: set for {@link NUMBERED_EVENTS} only. Presence events are state, not
+   * history, and carry no id; the browser would report the previous event's id for them,
+   * so they show none.
+   */
   readonly id: string;
   readonly data: string;
   /** `Date.now()` at arrival. */
   readonly at: number;
+  /** Missed while disconnected, and replayed by the server on the reconnection. */
+  readonly replayed?: boolean;
+}
+
+/**
+ * The events that carry an id of their own, their place in the board's history: chat
+ * messages, and the board's changes when the server keeps boards (phase 4). With a board
+ * store, the store numbers the history and a chat message is delivered live only, with the
+ * board's current position as its id: it is not replayed.
+ */
+export const NUMBERED_EVENTS: ReadonlySet<string> = new Set(["message", "note.created", "note.updated", "note.moved", "note.deleted"]);
+
+/**
+ * The log when a connection's `ready` arrives: its newest `replayed` numbered entries marked
+ * replayed, and only those (an earlier reconnection's marks go). The server sends the events
+ * a reconnection missed first, then `ready` with their count (`{recovered: true, replayed}`),
+ * so they are the numbered entries just before it.
+ */
+export function markReplayed(log: readonly LogEntry[], replayed: number): readonly LogEntry[] {
+  let left = replayed;
+  return log.map((entry) => {
+    if (left > 0 && NUMBERED_EVENTS.has(entry.event)) {
+      left -= 1;
+      return { ...entry, replayed: true };
+    }
+    if (!entry.replayed) return entry;
+    const { replayed: _earlier, ...rest } = entry;
+    return rest;
+  });
 }
 
 /** Adds `entry` at the front, keeping at most `max` entries. */
