@@ -92,7 +92,7 @@ export function BoardPicker({ board, onPick }: BoardPickerProps) {
             onChange={(e) => setName(e.target.value)}
             aria-label="Find or open a board"
             placeholder="find or open a board"
-            className="min-h-11 w-44 rounded-md border border-slate-300 px-2 py-0.5 font-mono sm:min-h-0"
+            className="min-h-11 w-52 rounded-md border border-slate-300 px-2 py-0.5 font-mono sm:min-h-0"
           />
           <button
             type="submit"
