@@ -6,8 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{quick_config, upgrade_headers, RawClient, Server, RFC_KEY};
-use phase_3_websocket::{Frame, OpCode, WsConfig};
+use bytes::BytesMut;
+use common::{quick_config, upgrade_headers, RawClient, Server, RFC_KEY, WAIT};
+use phase_3_websocket::{Frame, FrameCodec, Limits, OpCode, WsConfig};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -109,6 +110,44 @@ fn body_complete(response: &[u8]) -> bool {
 }
 
 // ----- several frames in one read ----------------------------------------------------------
+
+#[tokio::test]
+async fn frames_sent_in_the_same_write_as_the_upgrade_request_are_echoed() {
+    // The HTTP server may read past the request head; those bytes are the WebSocket
+    // stream's start and must reach the connection, not be lost with the HTTP parser.
+    let server = Server::start(quick_config()).await;
+    let mut stream = tokio::time::timeout(WAIT, tokio::net::TcpStream::connect(server.addr()))
+        .await
+        .expect("connect in time")
+        .expect("connect");
+    let mut one_write = format!("GET /ws/echo HTTP/1.1\r\nHost: {}\r\n", server.addr());
+    for (name, value) in upgrade_headers() {
+        one_write.push_str(&format!("{name}: {value}\r\n"));
+    }
+    one_write.push_str("\r\n");
+    let mut bytes = one_write.into_bytes();
+    bytes.extend(masked(0x1, true, b"early"));
+    bytes.extend(masked(0x1, true, b"bird"));
+    stream.write_all(&bytes).await.unwrap();
+    let mut client = RawClient {
+        stream,
+        buf: BytesMut::new(),
+        codec: FrameCodec::client(Limits::for_conformance_testing()),
+    };
+    let head_end = loop {
+        if let Some(i) = client.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let read = tokio::time::timeout(WAIT, client.stream.read_buf(&mut client.buf)).await;
+        assert!(read.expect("the server answered in time").expect("read") > 0);
+    };
+    let head = client.buf.split_to(head_end);
+    assert!(head.starts_with(b"HTTP/1.1 101 "), "{head:?}");
+    for expected in [&b"early"[..], b"bird"] {
+        let frame = client.recv().await;
+        assert_eq!((frame.opcode, &frame.payload[..]), (OpCode::Text, expected));
+    }
+}
 
 #[tokio::test]
 async fn messages_before_an_unmasked_frame_in_the_same_write_are_echoed_before_close_1002() {

@@ -59,7 +59,15 @@
 //!   write that returns `Pending` (the peer is not keeping up) gets a deadline.
 //! * **No copies, no allocation per write.** Hub batches land directly in the `Vec` we
 //!   write from; the `IoSlice`s for `writev` live on the stack for the duration of one
-//!   poll.
+//!   poll (eight of them for the usual write, not 64 to initialise every time).
+//! * **One look at the socket per wake-up.** A wake-up for a broadcast reads the socket
+//!   (empty), writes the broadcast and waits again; the wait does not read the socket a
+//!   second time in the same poll (`unless_just_polled`), because the first read already
+//!   left the task's waker with it.
+//! * **The bare socket.** hyper hands the upgraded connection back as a trait object
+//!   wrapping a buffer wrapping the socket; we take the `TcpStream` out of it
+//!   (`Upgraded::downcast`, in `routes.rs`), so each read and write is one call, not
+//!   three layers of them.
 //!
 //! And one choice keeps an *idle* connection small: it holds **no read buffer**. Each
 //! read goes into 4 KiB on the stack, and only the bytes that arrived are kept
@@ -187,14 +195,24 @@ struct Connection<IO> {
     /// frames they hold (a reply buffer may hold several; a broadcast is several buffers).
     out: Vec<Bytes>,
     out_frames: usize,
+    /// Whether the last write had to wait for the socket (the task yielded in it).
+    write_waited: bool,
     stats: Arc<WsStats>,
     opts: ConnectionOptions,
 }
 
 // ANCHOR: serve
-/// Runs one connection over `io` (the upgraded socket) until it closes.
+/// Runs one connection over `io` (the upgraded socket) until it closes. `read_ahead`
+/// holds the bytes the HTTP server read past the upgrade request (a client may send its
+/// first frame without waiting for the 101): they are the start of the WebSocket stream.
+///
+/// `io` is the bare `TcpStream` whenever hyper hands it back (`Upgraded::downcast`), not
+/// hyper's `Upgraded`: that wrapper is a trait object around a "rewind" buffer around the
+/// socket, and the fan-out profile showed its layers on every read and write — two
+/// reads per delivery.
 pub async fn serve<IO, S>(
     io: IO,
+    read_ahead: Bytes,
     mut session: S,
     registration: Registration,
     stats: Arc<WsStats>,
@@ -208,10 +226,13 @@ pub async fn serve<IO, S>(
         io,
         codec: FrameCodec::server(opts.limits),
         assembler: MessageAssembler::new(opts.limits),
-        read_buf: BytesMut::new(),
+        // Copied, not converted: `BytesMut::from` would keep hyper's whole read buffer
+        // (kilobytes) alive for the connection's life to hold these few bytes.
+        read_buf: BytesMut::from(&read_ahead[..]),
         cx: SessionContext::new(id),
         out: Vec::new(),
         out_frames: 0,
+        write_waited: false,
         stats,
         opts,
     };
@@ -231,6 +252,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         // How the input ended, if it did: decided while reading, acted on only after
         // what the messages before it produced is written.
         let mut input_ended: Option<Ending> = None;
+        if !self.read_buf.is_empty() {
+            // Frames that arrived with the upgrade request (`read_ahead`).
+            self.stats.received(self.read_buf.len());
+            input_ended = self.process_input(session);
+        }
+        // Whether the socket's read was polled (and found empty) earlier in this same
+        // poll of the task, with nothing awaited since: see `unless_just_polled`.
+        let mut read_just_polled = false;
         loop {
             feed_closed = feed_closed.or(self.gather(reg));
             if let Err(ending) = self.write_out().await {
@@ -245,12 +274,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             if let Some(cause) = feed_closed {
                 return Ending::WeClose(close_request_for(cause, &self.opts.retry));
             }
+            let skip_read = read_just_polled && !self.write_waited;
             let wake = tokio::select! {
                 biased;
                 () = poll_fn(|task| reg.direct_sends().poll_pending(task)) => Wake::DirectSend,
-                read = read_some(&mut self.io, &mut self.read_buf) => Wake::Read(read),
+                read = unless_just_polled(skip_read, read_some(&mut self.io, &mut self.read_buf)) => {
+                    Wake::Read(read)
+                }
                 taken = next_from_feeds(&self.cx.feeds, &mut self.out) => Wake::Broadcasts(taken),
             };
+            // Broadcasts win only after the read was polled and found nothing (`biased`).
+            read_just_polled = matches!(wake, Wake::Broadcasts(_));
             match wake {
                 // `gather`, at the top of the loop, takes what was sent.
                 Wake::DirectSend => {}
@@ -375,6 +409,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         timeout: Duration,
         past_deadline: fn(&WsStats),
     ) -> Result<(), Ending> {
+        self.write_waited = false;
         if self.out.is_empty() {
             return Ok(());
         }
@@ -395,12 +430,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             // for the hub's cut.
             match poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
                 Poll::Ready(done) => Blocked::Written(done),
-                Poll::Pending => tokio::select! {
+                Poll::Pending => {
+                    self.write_waited = true;
+                    tokio::select! {
                     done = tokio::time::timeout(timeout, &mut write) => {
                         done.map_or(Blocked::PastDeadline, Blocked::Written)
                     }
                     () = cut(&self.cx.feeds) => Blocked::Cut,
-                },
+                    }
+                }
             }
         };
         match blocked {
@@ -607,6 +645,29 @@ async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> std:
 }
 // ANCHOR_END: read_some
 
+/// `fut`, except that its first poll is skipped (answered `Pending`) when `skip`.
+///
+/// For the socket's read in the main loop. A fan-out wakes a connection for a broadcast:
+/// the wake-up's poll reads the socket (nothing there), takes the broadcast, writes it and
+/// waits again — which would read the empty socket a second time, in the same poll of the
+/// task. A read of an empty socket is not free (the runtime checks its readiness and
+/// stores the task's waker under a lock), and the profile showed it twice per delivery.
+/// Skipping the second one is safe because the first one left this task's waker with the
+/// socket, and nothing was awaited since: bytes arriving now wake the task, and its next
+/// poll reads them. The loop skips only in that case (a write that had to wait may have
+/// taken the wake-up meant for the read, so then it reads again).
+async fn unless_just_polled<F: Future>(skip: bool, fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut skip = skip;
+    poll_fn(|cx| {
+        if std::mem::take(&mut skip) {
+            return Poll::Pending;
+        }
+        fut.as_mut().poll(cx)
+    })
+    .await
+}
+
 // ANCHOR: next_from_feeds
 /// Waits until any board's queue has messages (their buffers moved into `out`; returns
 /// how many messages) or is closed (returns its cause). With no board joined it never
@@ -657,6 +718,9 @@ async fn wait_batch(queue: &SubscriberQueue, out: &mut Vec<Bytes>) -> Result<usi
 /// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
 const MAX_SLICES: usize = 64;
 
+/// Buffers in a typical write: one broadcast (a frame is four buffers) or a few replies.
+const FEW_SLICES: usize = 8;
+
 // ANCHOR: write_all_vectored
 /// Writes every buffer in `bufs`, front to back, in as few system calls as the OS allows
 /// (`writev`), then flushes once and empties `bufs` (keeping its capacity for the next
@@ -687,13 +751,13 @@ pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
         }
         let pending = &bufs[done..];
         let n = poll_fn(|cx| {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let count = pending.len().min(MAX_SLICES);
-            slices[0] = IoSlice::new(&pending[0][offset..]);
-            for (slice, buf) in slices[1..count].iter_mut().zip(&pending[1..]) {
-                *slice = IoSlice::new(buf);
+            // A delivery is a handful of buffers: a small array for it is cheaper to
+            // fill than 64 slices (the profile showed their initialisation per write).
+            if pending.len() <= FEW_SLICES {
+                poll_writev::<_, FEW_SLICES>(&mut *w, cx, pending, offset)
+            } else {
+                poll_writev::<_, MAX_SLICES>(&mut *w, cx, pending, offset)
             }
-            Pin::new(&mut *w).poll_write_vectored(cx, &slices[..count])
         })
         .await?;
         if n == 0 {
@@ -710,6 +774,23 @@ pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
     w.flush().await
 }
 // ANCHOR_END: write_all_vectored
+
+/// One `writev` of at most `N` of `pending` (the first from `offset` on), the slices in
+/// an array on the stack.
+fn poll_writev<W: AsyncWrite + Unpin, const N: usize>(
+    w: &mut W,
+    cx: &mut std::task::Context<'_>,
+    pending: &[Bytes],
+    offset: usize,
+) -> Poll<std::io::Result<usize>> {
+    let mut slices = [IoSlice::new(&[]); N];
+    let count = pending.len().min(N);
+    slices[0] = IoSlice::new(&pending[0][offset..]);
+    for (slice, buf) in slices[1..count].iter_mut().zip(&pending[1..]) {
+        *slice = IoSlice::new(buf);
+    }
+    Pin::new(w).poll_write_vectored(cx, &slices[..count])
+}
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use bytes::Bytes;
 use http::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use phase_1_foundations::{
@@ -27,6 +28,7 @@ use phase_2_sse::{
     retry::RetryAdvice,
 };
 use serde::Serialize;
+use tokio::net::TcpStream;
 use tokio_util::task::TaskTracker;
 
 use crate::{
@@ -295,9 +297,19 @@ where
     let on_upgrade = up.on_upgrade;
     state.tasks.spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => {
-                connection::serve(TokioIo::new(upgraded), session, registration, stats, opts).await
-            }
+            // The socket itself when hyper gives it back (it does for phase 1's plain
+            // TCP), with any bytes hyper read past the request; hyper's wrapper otherwise.
+            Ok(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(parts) => {
+                    let io = parts.io.into_inner();
+                    let read = parts.read_buf;
+                    connection::serve(io, read, session, registration, stats, opts).await
+                }
+                Err(upgraded) => {
+                    let io = TokioIo::new(upgraded);
+                    connection::serve(io, Bytes::new(), session, registration, stats, opts).await
+                }
+            },
             Err(e) => tracing::debug!(connection = id, error = %e, "upgrade did not complete"),
         }
         tracing::info!(connection = id, "websocket closed");
