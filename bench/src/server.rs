@@ -80,6 +80,11 @@ pub struct ServerOptions {
     /// `--liveboard-arg=--heartbeat-interval-ms=1000` to measure with frequent heartbeats.
     #[arg(long = "liveboard-arg", allow_hyphen_values = true)]
     pub liveboard_args: Vec<String>,
+    /// A program every server is started through: it gets the server's command line as
+    /// its arguments (e.g. a script that runs it under valgrind, to count instructions).
+    /// The CPU time and memory the tool reads are then the wrapper's process's.
+    #[arg(long)]
+    pub server_wrapper: Option<PathBuf>,
 }
 
 impl ServerOptions {
@@ -116,6 +121,9 @@ impl ServerProcess {
 
         let mut cmd = Command::new("taskset");
         cmd.arg("-c").arg(opts.server_cpu.to_string());
+        if let Some(wrapper) = &opts.server_wrapper {
+            cmd.arg(wrapper);
+        }
         match kind {
             ServerKind::Liveboard => {
                 let bin = opts.liveboard_bin()?;
