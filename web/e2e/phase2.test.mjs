@@ -120,3 +120,57 @@ test("each numbered event shows its own id, presence none, and the events missed
   await ana.context().close();
   await bo.context().close();
 });
+
+test("each chat message gets its own id, and one posted while the stream was dropped is replayed on reconnect", async () => {
+  const board = "chat-ids";
+  const ana = await join("Ana");
+  const bo = await join("Bo");
+  for (const page of [ana, bo]) {
+    await page.getByTestId("sse-board-input").fill(board);
+    await page.getByRole("button", { name: "Switch" }).click();
+    await page.getByRole("heading", { name: `Live stream of board ${board}` }).waitFor();
+    await waitForTestIdText(page, "sse-state", "open");
+  }
+  await person(bo, "Ana").waitFor();
+  const idsOf = (page, text) =>
+    page.getByTestId("sse-log-entry").filter({ hasText: text }).getByTestId("sse-log-id").allInnerTexts();
+  const clean = (id) => id.replace("replayed", "").trim();
+
+  // Two chat lines, two ids: the board's log numbers each one (the full server has a store).
+  for (const text of ["first line", "second line"]) {
+    await ana.getByTestId("sse-message-input").fill(text);
+    await ana.getByTestId("sse-send").click();
+    await bo.getByTestId("sse-log-entry").filter({ hasText: text }).waitFor();
+  }
+  const [first] = await idsOf(bo, "first line");
+  const [second] = await idsOf(bo, "second line");
+  assert.match(clean(first ?? ""), /^[0-9a-z]+-\d+$/);
+  assert.match(clean(second ?? ""), /^[0-9a-z]+-\d+$/);
+  assert.notEqual(clean(first ?? ""), clean(second ?? ""), "two chat messages, two ids");
+
+  // Bo drops the stream; someone else posts (another client, straight to the backend).
+  await bo.getByTestId("sse-drop").click();
+  await waitForTestIdText(bo, "sse-state", "dropped");
+  const res = await fetch(`${stack.backend.url}/boards/${board}/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ text: "posted while Bo was away", name: "Cy" }),
+    signal: AbortSignal.timeout(TIMEOUTS.ui),
+  });
+  assert.equal(res.status, 200);
+  const { position } = await res.json();
+  await ana.getByTestId("sse-log-entry").filter({ hasText: "posted while Bo was away" }).waitFor();
+
+  // Reconnect: the missed message is replayed, with the id the server gave it, and marked.
+  await bo.getByTestId("sse-drop").click(); // now "Reconnect"
+  await waitForTestIdText(bo, "sse-resume", "recovered: 1 missed event replayed");
+  const missed = bo.getByTestId("sse-log-entry").filter({ hasText: "posted while Bo was away" });
+  await missed.waitFor();
+  assert.equal(clean(await missed.getByTestId("sse-log-id").innerText()), position);
+  assert.match(await missed.innerText(), /replayed/);
+  await waitForTestIdText(bo, "sse-replayed", position);
+
+  assert.deepEqual(stack.pageErrors.map(String), [], "the page threw uncaught errors");
+  await ana.context().close();
+  await bo.context().close();
+});

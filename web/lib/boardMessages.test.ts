@@ -49,6 +49,16 @@ describe("boardMessageOf", () => {
     expect(parseBoardMessage(JSON.stringify(created))).toEqual({ kind: "event", event: created });
   });
 
+  it("sorts a chat line as a board event taking the seq of its position", () => {
+    const line = { board: "demo", position: "ep-8", text: "hi", name: "Bo", sentAtMs: 5 };
+    expect(parseBoardMessage(JSON.stringify({ type: "message", payload: line }))).toEqual({
+      kind: "event",
+      event: { type: "message", payload: { board: "demo", position: "ep-8", seq: 8 } },
+    });
+    expect(parseBoardMessage(JSON.stringify({ type: "message", payload: { ...line, position: "ep-x" } }))).toBeNull();
+    expect(parseBoardMessage(JSON.stringify({ type: "message", payload: { ...line, position: "8" } }))).toBeNull();
+  });
+
   it("passes phase 3's session messages through, subscribe's ack included", () => {
     expect(parseBoardMessage('{"type":"ready","payload":{"board":"demo","position":"ep-7","recovered":true,"replayed":2}}')).toMatchObject({
       kind: "session",

@@ -6,14 +6,15 @@
  * The types come from the Rust code (`lib/generated/protocol.ts`, `lib/generated/board.ts`);
  * what no type can do is check what actually arrives, so {@link boardMessageOf} checks
  * every field the optimistic reducer relies on before the app trusts a message, and sorts
- * it into what the reducer needs: a note `ack`, an `error`, a `snapshot`, a board event, or
- * anything else of the session.
+ * it into what the reducer needs: a note `ack`, an `error`, a `snapshot`, a board event
+ * (a note event, or a chat line: both take the board's next `seq`), or anything else of the
+ * session.
  *
  * Pure (boardMessages.test.ts).
  */
 
 import { serverEnvelopeOf } from "./boardProtocol";
-import type { NoteEvent, NoteOpRequest, RequestError } from "./boardState";
+import type { BoardEvent, NoteEvent, NoteOpRequest, RequestError } from "./boardState";
 import type {
   BoardSnapshot,
   Note,
@@ -57,7 +58,8 @@ export type BoardMessage =
   | { readonly kind: "ack"; readonly id?: string; readonly ack: NoteAck }
   | { readonly kind: "error"; readonly id?: string; readonly error: RequestError }
   | { readonly kind: "snapshot"; readonly id?: string; readonly snapshot: BoardSnapshot }
-  | { readonly kind: "event"; readonly event: NoteEvent }
+  /** A note event, or a chat line numbered by the board's log (it takes a `seq` too). */
+  | { readonly kind: "event"; readonly event: BoardEvent }
   /** Everything else: phase 3's session messages (welcome, subscribe's ack, ready, reset, presence, …). */
   | { readonly kind: "session"; readonly envelope: ServerEnvelope };
 
@@ -141,6 +143,20 @@ function toEvent(type: string, p: Json): NoteEvent | null {
 }
 
 /**
+ * A `message` (chat line) as the board's sequence sees it: its board, its position and the
+ * `seq` in it. Every chat line has its own position — the board's log numbers it between
+ * the note events — so it advances the board's `seq` like one; `null` if malformed.
+ */
+function toChatLine(p: Json): BoardEvent | null {
+  const { board, position } = p;
+  if (!str(board) || !str(position)) return null;
+  const dash = position.lastIndexOf("-");
+  const seq = Number(position.slice(dash + 1));
+  if (dash <= 0 || !/^\d+$/.test(position.slice(dash + 1)) || !Number.isSafeInteger(seq)) return null;
+  return { type: "message", payload: { board, position, seq } };
+}
+
+/**
  * One text message from `/ws` (its JSON, parsed once on arrival by `useWebSocket`), sorted
  * for the board; `null` when it is not JSON, not an envelope, of an unknown type, or missing
  * a field the board needs (a bad message must not break the page).
@@ -164,6 +180,10 @@ export function boardMessageOf(json: unknown): BoardMessage | null {
   }
   if ((NOTE_EVENT_TYPES as readonly string[]).includes(type)) {
     const event = toEvent(type, payload);
+    return event && { kind: "event", event };
+  }
+  if (type === "message") {
+    const event = toChatLine(payload);
     return event && { kind: "event", event };
   }
   const envelope = serverEnvelopeOf(json);

@@ -1,6 +1,7 @@
 /**
  * Property tests of the optimistic reducer against the model server (boardTestServer.ts):
- * random local ops, random ops by other people, answers and events delivered in any order,
+ * random local ops, random ops by other people, chat lines numbered between their events,
+ * answers and events delivered in any order,
  * delivered twice, lost with the connection — and in the end the page must show exactly
  * what the server has.
  */
@@ -16,8 +17,8 @@ import {
   sendableOps,
   snapshotWanted,
   type BoardAction,
+  type BoardEvent,
   type BoardState,
-  type NoteEvent,
   type NoteIntent,
   type NoteOpRequest,
 } from "./boardState";
@@ -40,7 +41,8 @@ type Step =
   | { readonly t: "serve"; readonly n: number }
   | { readonly t: "deliver"; readonly pick: number }
   | { readonly t: "duplicate"; readonly pick: number }
-  | { readonly t: "drop"; readonly applied: readonly boolean[] };
+  | { readonly t: "drop"; readonly applied: readonly boolean[] }
+  | { readonly t: "chat" };
 
 const text = fc.string({ maxLength: 10 });
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -51,6 +53,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant("deliver" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("duplicate" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("drop" as const), applied: fc.array(fc.boolean(), { maxLength: 4 }) }) },
+  { weight: 2, arbitrary: fc.constant({ t: "chat" as const }) },
 );
 
 /** One client and the server, with a request queue (in order) and an inbound queue (any order). */
@@ -115,6 +118,11 @@ class Simulation {
     }
     const { event } = this.server.handle(request);
     if (event) this.toClient.push({ type: "event", event });
+  }
+
+  /** Someone chats on the board: a numbered `message` between the note events. */
+  chat(): void {
+    this.toClient.push({ type: "event", event: this.server.chat() });
   }
 
   /** What the hook does whenever the state changes: send what may go, ask for a snapshot when needed. */
@@ -190,6 +198,8 @@ class Simulation {
         return this.deliver(s.pick, true);
       case "drop":
         return this.drop(s.applied);
+      case "chat":
+        return this.chat();
     }
   }
 
@@ -254,9 +264,12 @@ describe("the optimistic reducer, against the model server", () => {
         (ops, keys, dups) => {
           const sim = new Simulation();
           sim.drain(); // synced on the empty board
-          for (const op of ops) sim.remote({ t: "remote", ...op });
+          for (const op of ops) {
+            sim.remote({ t: "remote", ...op });
+            if (op.pick % 3 === 0) sim.chat(); // a chat line takes a seq between note events
+          }
           const events = sim.toClient.flatMap((m) => (m.type === "event" ? [m.event] : []));
-          const copies: NoteEvent[] = [...events, ...(events.length ? dups.map((d) => events[d % events.length]!) : [])];
+          const copies: BoardEvent[] = [...events, ...(events.length ? dups.map((d) => events[d % events.length]!) : [])];
           const shuffled = copies
             .map((event, i) => ({ event, key: keys[i % Math.max(1, keys.length)] ?? i, i }))
             .sort((a, b) => a.key - b.key || a.i - b.i)

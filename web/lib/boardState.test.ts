@@ -254,6 +254,27 @@ describe("server events are applied in sequence order", () => {
     expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
   });
 
+  it("takes a numbered chat line between note events as the next seq: no gap, no snapshot, notes unchanged", () => {
+    const s = new Scene().sync();
+    const e1 = s.remote(boCreate("a"));
+    const chat1 = s.server.chat();
+    const chat2 = s.server.chat();
+    const e4 = s.remote(bo("a", "bo-x", 1, { text: "a2" }));
+    s.event(e1).event(chat1);
+    const notesAfterNote = s.state.confirmed.notes;
+    expect(s.state.confirmed).toMatchObject({ seq: 2, position: "e1-2" });
+    expect(s.state.confirmed.notes).toBe(notesAfterNote);
+    // Out of order: the note event waits for the chat line before it, then both apply.
+    s.event(e4).event(chat2);
+    expect(s.state.confirmed.seq).toBe(4);
+    expect(s.state.buffered).toEqual([]);
+    expect(snapshotWanted(s.state)).toBe(false);
+    expect(strip(s.view().notes)).toEqual(strip(s.server.notes()));
+    expect(s.state.notices.filter((n) => n.kind === "remote")).toHaveLength(2); // the note events only
+    s.event(chat1);
+    expect(s.state.log.at(-1)?.kind).toBe("duplicate");
+  });
+
   it("ignores duplicates at or below the last applied seq", () => {
     const s = new Scene().sync();
     const [e1, e2] = threeRemoteEvents(s);

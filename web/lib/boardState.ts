@@ -87,6 +87,20 @@ export type NoteOpRequest = Exclude<NoteRequest, { type: "board_snapshot" | "not
 /** A board event: `note.created`, `note.updated`, `note.moved` or `note.deleted` (not `note.editing`, which is never in the log). */
 export type NoteEvent = Exclude<Extract<NoteServerEvent, { type: `note.${string}` }>, { type: "note.editing" }>;
 
+/**
+ * A chat line (phase 3's `message`) as the board's log numbers it: it takes the next `seq`
+ * in the board's one sequence, between note events, and changes no note. The reducer
+ * applies it in order like any event — it only advances `seq` — so the seq it takes is not
+ * mistaken for a gap (which would ask for a snapshot).
+ */
+export interface ChatLineEvent {
+  readonly type: "message";
+  readonly payload: { readonly board: string; readonly position: string; readonly seq: number };
+}
+
+/** What the reducer applies in `seq` order: note events and numbered chat lines. */
+export type BoardEvent = NoteEvent | ChatLineEvent;
+
 /** What the person did, before the reducer adds board, opId, author and baseVersion. */
 export type NoteIntent =
   | {
@@ -234,7 +248,7 @@ export interface BoardState {
   readonly synced: boolean;
   readonly confirmed: ConfirmedBoard;
   /** Events that arrived ahead of a missing one, by ascending `seq`, all above `confirmed.seq`. */
-  readonly buffered: readonly NoteEvent[];
+  readonly buffered: readonly BoardEvent[];
   readonly pending: readonly PendingOp[];
   /** The `id` of the `board_snapshot` request in flight, if any. */
   readonly snapshotRequest: string | null;
@@ -298,7 +312,7 @@ export type BoardAction =
   | { readonly type: "snapshot-requested"; readonly requestId: string; readonly at: number }
   | { readonly type: "ack"; readonly requestId?: string; readonly ack: NoteAck; readonly at: number }
   | { readonly type: "error"; readonly requestId?: string; readonly error: RequestError; readonly at: number }
-  | { readonly type: "event"; readonly event: NoteEvent; readonly at: number }
+  | { readonly type: "event"; readonly event: BoardEvent; readonly at: number }
   | { readonly type: "snapshot"; readonly requestId?: string; readonly snapshot: BoardSnapshot; readonly at: number }
   /** The subscription (re)started: `ready` (`recovered` says whether every missed event was replayed). */
   | { readonly type: "resumed"; readonly recovered: boolean; readonly at: number }
@@ -971,7 +985,13 @@ function onError(state: BoardState, action: Extract<BoardAction, { type: "error"
 
 // ANCHOR: apply_event
 /** Applies one in-sequence event to `confirmed` and reconciles the pending ops with it. */
-function applyEvent(state: BoardState, event: NoteEvent, at: number): BoardState {
+function applyEvent(state: BoardState, event: BoardEvent, at: number): BoardState {
+  if (event.type === "message") {
+    // A chat line: the board moves on by one seq, its notes stay as they are.
+    const { seq, position } = event.payload;
+    const next = { ...state, confirmed: { ...state.confirmed, seq, position } };
+    return dropCovered(log(next, at, "event", `event ${seq} is a chat line: no note changes`));
+  }
   const { payload } = event;
   const noteId = eventNoteId(event);
   const before = state.confirmed.notes[noteId];
@@ -1036,7 +1056,7 @@ function flush(state: BoardState, at: number): BoardState {
   }
 }
 
-function insertSorted(buffered: readonly NoteEvent[], event: NoteEvent): readonly NoteEvent[] {
+function insertSorted(buffered: readonly BoardEvent[], event: BoardEvent): readonly BoardEvent[] {
   if (buffered.some((e) => e.payload.seq === event.payload.seq)) return buffered;
   return [...buffered, event].sort((a, b) => a.payload.seq - b.payload.seq);
 }

@@ -8,7 +8,7 @@
  * Test support only: nothing in the app imports it.
  */
 
-import type { NoteOpRequest, NoteEvent } from "./boardState";
+import type { BoardEvent, ChatLineEvent, NoteOpRequest, NoteEvent } from "./boardState";
 import type { BoardSnapshot, Note, NoteAck, NoteError } from "./generated/board";
 
 interface StoredNote {
@@ -32,7 +32,7 @@ export class ModelServer {
   seq = 0;
   readonly #notes = new Map<string, StoredNote>();
   readonly #ops = new Map<string, { fingerprint: string; ack: NoteAck }>();
-  readonly #log: NoteEvent[] = [];
+  readonly #log: BoardEvent[] = [];
   #clock = 1_000;
 
   constructor(board = "demo", { epoch = "e1", maxTextChars = 2000 }: { epoch?: string; maxTextChars?: number } = {}) {
@@ -60,8 +60,16 @@ export class ModelServer {
   }
 
   /** Every event after `seq`, in order (a resume's replay). */
-  eventsAfter(seq: number): NoteEvent[] {
+  eventsAfter(seq: number): BoardEvent[] {
     return this.#log.filter((e) => e.payload.seq > seq);
+  }
+
+  /** Someone posts a chat line: the board's log numbers it between the note events. */
+  chat(): ChatLineEvent {
+    this.seq += 1;
+    const event: ChatLineEvent = { type: "message", payload: { board: this.board, position: `${this.epoch}-${this.seq}`, seq: this.seq } };
+    this.#log.push(event);
+    return event;
   }
 
   handle(request: NoteOpRequest): ModelOutcome {

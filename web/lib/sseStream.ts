@@ -68,8 +68,8 @@ export interface LogEntry {
 /**
  * The events that carry an id of their own, their place in the board's history: chat
  * messages, and the board's changes when the server keeps boards (phase 4). With a board
- * store, the store numbers the history and a chat message is delivered live only, with the
- * board's current position as its id: it is not replayed.
+ * store, the store's log numbers both in one sequence per board, so each chat message has
+ * its own id there too and is replayed after a reconnection like a note change.
  */
 export const NUMBERED_EVENTS: ReadonlySet<string> = new Set(["message", "note.created", "note.updated", "note.moved", "note.deleted"]);
 

@@ -37,7 +37,10 @@
 //! and then: the epoch is the log's (so it survives a restart); a room starts at the log's
 //! head; events are numbered by the log and published with [`Hub::publish_at`], in log
 //! order, after they are durable; and a resume from a position older than memory is
-//! replayed from the log. Memory becomes a cache of the log's tail.
+//! replayed from the log. Memory becomes a cache of the log's tail. An event the hub
+//! would have numbered itself — a chat line — is then handed to the source with
+//! [`Hub::publish_recorded`]: the log numbers and keeps it too, so a room has **one**
+//! sequence for every numbered event, whoever made it.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -85,8 +88,65 @@ pub trait HistorySource: Send + Sync + 'static {
     /// Every event of `room` with `after < seq <= through`, in order, each with its
     /// position — all of them, or an error saying why not (the client then gets a reset).
     fn events(&self, room: &str, after: u64, through: u64) -> Result<Vec<Message>, String>;
+    /// Appends `event` — one the source did not make itself, such as a chat line — to
+    /// `room`'s history at the next sequence number, durably, then calls `numbered` with
+    /// that number. The hub publishes the event inside `numbered` (with
+    /// [`Hub::publish_at`]), so the source must call it before it numbers anything else:
+    /// positions are published in order. Not called under a room's lock.
+    fn append(&self, room: &str, event: &str, data: Bytes, numbered: Numbered);
 }
 // ANCHOR_END: history_source
+
+/// What a [`HistorySource`] calls when it has appended an event: its sequence number, or
+/// why it is not in the history.
+pub type Numbered = Box<dyn FnOnce(Result<u64, RecordError>) + Send>;
+
+/// Why an event published with [`Hub::publish_recorded`] is not in the room's history
+/// (and so was delivered to nobody).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    /// The history cannot take it now (its writer is behind, or stopping): retry later.
+    Unavailable(String),
+    /// The history refuses it (the server's cap on boards): retrying will not help.
+    Refused(String),
+    /// The history failed (a disk error): nothing was recorded.
+    Failed(String),
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(why) => write!(f, "the history cannot take it now: {why}"),
+            Self::Refused(why) => write!(f, "the history refused it: {why}"),
+            Self::Failed(why) => write!(f, "the history failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+/// What [`Hub::publish_recorded`] did: published already, or handed to the history source.
+#[derive(Debug)]
+pub enum Recording {
+    /// The hub numbered the event itself and published it.
+    Published(Published),
+    /// The [`HistorySource`] numbers the room: the event is published once it is durable.
+    Pending(tokio::sync::oneshot::Receiver<Result<Published, RecordError>>),
+}
+
+impl Recording {
+    /// Waits for the publish (at once if it happened already).
+    pub async fn published(self) -> Result<Published, RecordError> {
+        match self {
+            Self::Published(published) => Ok(published),
+            Self::Pending(pending) => pending.await.unwrap_or_else(|_| {
+                Err(RecordError::Unavailable(
+                    "the history stopped before recording it".into(),
+                ))
+            }),
+        }
+    }
+}
 
 // ANCHOR: wire_format
 /// Turns a [`Message`] into the bytes one transport writes.
@@ -422,7 +482,8 @@ impl Hub {
     /// In a hub with a [`HistorySource`] the source numbers the room, so this cannot: the
     /// event is delivered **live only** — not numbered, not recorded, not replayed —
     /// carrying the room's current position (resuming from it loses nothing numbered).
-    /// Phase 3's chat lines on a phase-4 board are such events: not board changes.
+    /// Events that must be replayable there (chat lines) go through
+    /// [`Hub::publish_recorded`] instead.
     pub fn publish(&self, room: &str, event: &str, data: Bytes) -> Published {
         if self.source.is_some() {
             return self.publish_live(room, event, data);
@@ -459,6 +520,34 @@ impl Hub {
         };
         self.fan_out(&mut state, &msg)
     }
+
+    // ANCHOR: publish_recorded
+    /// Publishes `event` as part of the room's history, whoever numbers the room: on its
+    /// own the hub numbers and records it ([`Hub::publish`]); with a [`HistorySource`] the
+    /// source appends it to its log — after every event before it, through the same
+    /// single writer as the source's own events — and it is published with
+    /// [`Hub::publish_at`] once durable, so it gets its own position and is replayed on a
+    /// resume like any other numbered event. Chat lines take this path (phases 2 and 3).
+    pub fn publish_recorded(self: &Arc<Self>, room: &str, event: &str, data: Bytes) -> Recording {
+        let Some(source) = &self.source else {
+            return Recording::Published(self.publish(room, event, data));
+        };
+        let (done, pending) = tokio::sync::oneshot::channel();
+        let (hub, name, kind) = (self.clone(), room.to_owned(), event.to_owned());
+        let shared = data.clone(); // the log and the broadcast share the bytes
+        source.append(
+            room,
+            event,
+            data,
+            Box::new(move |numbered| {
+                // Called by the source in sequence order: publish before it numbers more.
+                let published = numbered.map(|seq| hub.publish_at(&name, seq, &kind, shared));
+                let _ = done.send(published); // nobody waiting: fine, it is published
+            }),
+        );
+        Recording::Pending(pending)
+    }
+    // ANCHOR_END: publish_recorded
 
     // ANCHOR: publish_at
     /// Publishes an event numbered elsewhere — by the [`HistorySource`], which must already
@@ -1004,15 +1093,19 @@ mod tests {
     }
 
     impl Log {
-        /// Appends an event, returning its sequence number (what a commit does).
+        /// Appends a note event, returning its sequence number (what a commit does).
         fn append(&self, room: &str, data: &str) -> u64 {
+            self.push(room, "note", Bytes::from(data.to_owned()))
+        }
+
+        fn push(&self, room: &str, event: &str, data: Bytes) -> u64 {
             let mut rooms = self.rooms.lock().unwrap();
             let events = rooms.entry(room.to_owned()).or_default();
             let seq = events.len() as u64 + 1;
             events.push(Message {
                 position: Some(StreamPosition::new("logepoch", seq)),
-                event: "note".into(),
-                data: Bytes::from(data.to_owned()),
+                event: event.into(),
+                data,
             });
             seq
         }
@@ -1048,6 +1141,13 @@ mod tests {
                         .collect()
                 })
                 .unwrap_or_default())
+        }
+        fn append(&self, room: &str, event: &str, data: Bytes, numbered: Numbered) {
+            if self.fail.load(Ordering::SeqCst) {
+                return numbered(Err(RecordError::Failed("the disk is on fire".into())));
+            }
+            let seq = self.push(room, event, data);
+            numbered(Ok(seq));
         }
     }
 
@@ -1168,6 +1268,53 @@ mod tests {
         );
         assert_eq!(resume, Resume::Recovered { replayed: 2 });
         assert_eq!(&drain(&late).await[..2], ["note|1|n", "note|2|m"]);
+    }
+
+    #[tokio::test]
+    async fn a_recorded_publish_on_a_logged_room_is_numbered_by_the_log_and_replayed() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
+        commit_and_publish(&hub, &log, "b", "n");
+        let first = hub.publish_recorded("b", "message", data("hi")).published().await;
+        let second = hub.publish_recorded("b", "message", data("yo")).published().await;
+        assert_eq!(first.unwrap().position, Some(StreamPosition::new("logepoch", 2)));
+        assert_eq!(second.unwrap().position, Some(StreamPosition::new("logepoch", 3)));
+        commit_and_publish(&hub, &log, "b", "m");
+        assert_eq!(
+            &drain(&sub).await[1..],
+            ["note|1|n", "message|2|hi", "message|3|yo", "note|4|m"]
+        );
+        // In the log, so replayed: from memory, and from the log once memory is gone.
+        let since = StreamPosition::new("logepoch", 1);
+        let (late, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since), BUDGET);
+        assert_eq!(resume, Resume::Recovered { replayed: 3 });
+        assert_eq!(&drain(&late).await[..3], ["message|2|hi", "message|3|yo", "note|4|m"]);
+        drop((sub, late));
+        let (cold, _) = hub.subscribe("b", Arc::new(Plain), Some(&since), BUDGET);
+        assert_eq!(&drain(&cold).await[..2], ["message|2|hi", "message|3|yo"]);
+    }
+
+    #[tokio::test]
+    async fn a_recorded_publish_the_log_cannot_take_is_delivered_to_nobody() {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
+        log.fail.store(true, Ordering::SeqCst);
+        let got = hub.publish_recorded("b", "message", data("lost")).published().await;
+        assert!(matches!(got, Err(RecordError::Failed(_))), "{got:?}");
+        log.fail.store(false, Ordering::SeqCst);
+        commit_and_publish(&hub, &log, "b", "n");
+        assert_eq!(&drain(&sub).await[1..], ["note|1|n"]);
+    }
+
+    #[tokio::test]
+    async fn without_a_source_a_recorded_publish_is_an_ordinary_numbered_one() {
+        let hub = Hub::new(HubLimits::default());
+        let recording = hub.publish_recorded("b", "message", data("hi"));
+        assert!(matches!(recording, Recording::Published(_)));
+        let position = recording.published().await.unwrap().position.unwrap();
+        assert_eq!(position.seq, 1);
     }
 
     #[tokio::test]

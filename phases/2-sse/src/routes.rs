@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `GET /boards/:board/events` | the event stream (`text/event-stream`): replay or reset, then live events, presence, keep-alives |
 //! | `GET /boards/:board/presence` | who is on the board now, as JSON (with tab counts) |
-//! | `POST /boards/:board/messages` | `{"text"}` → publishes a `message` event, answers its position |
+//! | `POST /boards/:board/messages` | `{"text"}` → publishes a `message` event (numbered and kept like every event of the board), answers its position |
 //! | `GET /stats` | the hub's counters and the open streams |
 //!
 //! **Where a reconnecting client left off.** The browser sends `Last-Event-ID` on its own
@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     board_name::BoardName,
     config::SseConfig,
-    hub::{Hub, HubStats},
+    hub::{Hub, HubStats, RecordError},
     position::StreamPosition,
     presence::{parse_name, Person, Presence, PresenceEntry},
     query::Query,
@@ -297,7 +297,14 @@ async fn post_message(
             .map_or(0, |d| d.as_millis() as u64),
     };
     let data = serde_json::to_vec(&event).map_err(ApiError::internal)?;
-    let published = state.hub.publish(board.as_str(), "message", data.into());
+    // Numbered like every event of the board: by the hub, or by the board's log (phase 4)
+    // once it is durable — so each line has its own id and is replayed after a reconnect.
+    let published = state
+        .hub
+        .publish_recorded(board.as_str(), "message", data.into())
+        .published()
+        .await
+        .map_err(|e| record_error(state, e))?;
     let position = published
         .position
         .map(|p| p.to_string())
@@ -311,6 +318,23 @@ async fn post_message(
     ))
 }
 // ANCHOR_END: post_message
+
+/// A message the board's history could not take, as an HTTP error.
+fn record_error(state: &SseState, error: RecordError) -> ApiError {
+    match error {
+        RecordError::Unavailable(why) => state.retry.on_error(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the message was not sent: {why}; send it again in a moment"),
+        )),
+        RecordError::Refused(why) => ApiError::new(
+            StatusCode::CONFLICT,
+            "refused",
+            format!("the message was not sent: {why}"),
+        ),
+        RecordError::Failed(why) => ApiError::internal(why),
+    }
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

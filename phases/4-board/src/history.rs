@@ -12,20 +12,29 @@
 //! writer) and never wait for the writer thread, which is what publishes into that room —
 //! waiting for it there could deadlock. A replay is bounded by
 //! `LIVEBOARD_BOARD_MAX_REPLAY_EVENTS`; beyond it, the client is told to reload.
+//!
+//! **Chat lines are in the log too.** Since the log numbers a board's room, an event the
+//! hub would have numbered itself — a chat line — must be numbered by the log, or two
+//! lines would share a position and none could be replayed. [`HistorySource::append`]
+//! hands it to the [`Writer`], the log's only writer, which appends it between the note
+//! changes as a `message` event. The history holds the writer weakly: the writer's thread
+//! holds the hub, which holds this history, and a strong handle would keep all three alive.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
+use bytes::Bytes;
 use phase_2_sse::{
-    hub::{HistorySource, Message},
+    hub::{HistorySource, Message, Numbered, RecordError},
     position::StreamPosition,
 };
 
-use crate::store::BoardStore;
+use crate::{store::BoardStore, writer::Writer};
 
 /// A board store, seen by the hub as the history of its rooms.
 pub struct LogHistory {
     store: Arc<dyn BoardStore>,
     max_replay_events: u64,
+    writer: OnceLock<Weak<Writer>>,
 }
 
 impl LogHistory {
@@ -34,7 +43,13 @@ impl LogHistory {
         Self {
             store,
             max_replay_events,
+            writer: OnceLock::new(),
         }
+    }
+
+    /// Appends through `writer` from now on (it is built after the hub, which it needs).
+    pub fn attach(&self, writer: &Arc<Writer>) {
+        let _ = self.writer.set(Arc::downgrade(writer));
     }
 }
 
@@ -69,6 +84,15 @@ impl HistorySource for LogHistory {
                 data: e.data,
             })
             .collect())
+    }
+
+    fn append(&self, room: &str, event: &str, data: Bytes, numbered: Numbered) {
+        match self.writer.get().and_then(Weak::upgrade) {
+            Some(writer) => writer.append(room, event, data, numbered),
+            None => numbered(Err(RecordError::Unavailable(
+                "the board's writer has stopped".into(),
+            ))),
+        }
     }
 }
 // ANCHOR_END: log_history

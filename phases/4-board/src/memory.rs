@@ -10,6 +10,7 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
+use bytes::Bytes;
 use phase_2_sse::position::new_epoch;
 
 use crate::{
@@ -17,8 +18,8 @@ use crate::{
     protocol::NoteAck,
     rules::{NoteOp, RuleLimits, StoredNote},
     store::{
-        apply_op, sort_notes, BoardCursor, BoardRow, BoardStore, LogTx, OpRecord, Outcome,
-        Snapshot, StoreError,
+        append_line, apply_op, sort_notes, Appended, BoardCursor, BoardRow, BoardStore, LogTx,
+        OpRecord, Outcome, Snapshot, StoreError,
     },
 };
 
@@ -119,6 +120,18 @@ impl BoardStore for MemoryStore {
     fn apply(&self, op: &NoteOp, limits: &RuleLimits, now_ms: u64) -> Result<Outcome, StoreError> {
         let mut boards = self.lock();
         apply_op(&mut MemoryTx(&mut boards), &self.epoch, op, limits, now_ms)
+    }
+
+    fn append(
+        &self,
+        board: &str,
+        event: &str,
+        data: Bytes,
+        limits: &RuleLimits,
+        now_ms: u64,
+    ) -> Result<Appended, StoreError> {
+        let mut boards = self.lock();
+        append_line(&mut MemoryTx(&mut boards), board, event, data, limits, now_ms)
     }
 
     fn head(&self, board: &str) -> Result<u64, StoreError> {

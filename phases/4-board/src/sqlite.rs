@@ -28,6 +28,7 @@
 //! notes  (board, id, ..., version, text_version, color_version, place_version, deleted,
 //!         updated_by)                          updated_by since schema 2 (see `migrate`)
 //! events (board, seq, event, data)             PK (board, seq): the log, JSON as broadcast
+//!                                              (note changes and chat lines, one sequence)
 //! ops    (board, op_id, request, ack)          PK (board, op_id): idempotency records
 //! ```
 //!
@@ -39,6 +40,7 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
+use bytes::Bytes;
 use phase_2_sse::position::new_epoch;
 use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
@@ -50,7 +52,8 @@ use crate::{
     protocol::NoteAck,
     rules::{NoteOp, RuleLimits, StoredNote},
     store::{
-        apply_op, BoardCursor, BoardRow, BoardStore, LogTx, OpRecord, Outcome, Snapshot, StoreError,
+        append_line, apply_op, Appended, BoardCursor, BoardRow, BoardStore, LogTx, OpRecord,
+        Outcome, Snapshot, StoreError,
     },
 };
 
@@ -384,6 +387,23 @@ impl BoardStore for SqliteStore {
         Ok(outcome)
     }
     // ANCHOR_END: sqlite_apply
+
+    fn append(
+        &self,
+        board: &str,
+        event: &str,
+        data: Bytes,
+        limits: &RuleLimits,
+        now_ms: u64,
+    ) -> Result<Appended, StoreError> {
+        let mut conn = self.writer();
+        let mut tx = SqliteTx(conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
+        let appended = append_line(&mut tx, board, event, data, limits, now_ms)?;
+        if let Appended::Logged(_) = appended {
+            tx.0.commit()?; // fsynced, as a note change: only now is it published
+        }
+        Ok(appended)
+    }
 
     fn head(&self, board: &str) -> Result<u64, StoreError> {
         head_in(&self.reader(), board)

@@ -24,7 +24,7 @@ pub struct BoardState {
     config: BoardConfig,
     store: Arc<dyn BoardStore>,
     hub: Arc<Hub>,
-    writer: Writer,
+    writer: Arc<Writer>,
     rate_limits: SharedRateLimits,
 }
 
@@ -76,14 +76,16 @@ impl BoardState {
         hub_limits: HubLimits,
         store: Arc<dyn BoardStore>,
     ) -> Arc<Self> {
-        let history = LogHistory::new(store.clone(), config.max_replay_events);
-        let hub = Hub::with_history(hub_limits, Arc::new(history));
-        let writer = Writer::spawn(
+        let history = Arc::new(LogHistory::new(store.clone(), config.max_replay_events));
+        let hub = Hub::with_history(hub_limits, history.clone());
+        let writer = Arc::new(Writer::spawn(
             store.clone(),
             hub.clone(),
             config.rule_limits(),
             config.write_queue,
-        );
+        ));
+        // Chat lines go through the same writer as note changes: one sequence per board.
+        history.attach(&writer);
         Arc::new(Self {
             rate_limits: SharedRateLimits::new(&config),
             config,

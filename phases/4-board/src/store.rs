@@ -30,6 +30,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use phase_1_foundations::human::counted;
 
 use crate::{
@@ -72,6 +73,15 @@ pub enum Outcome {
     Duplicate(NoteAck),
     /// The change was refused; nothing changed.
     Rejected(Rejection),
+}
+
+/// What [`BoardStore::append`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Appended {
+    /// The event was committed at `seq`: publish it.
+    Logged(LoggedEvent),
+    /// It was refused (a first event of a board past the cap on boards); nothing changed.
+    Refused(Rejection),
 }
 
 /// One board, for `GET /boards`.
@@ -156,6 +166,17 @@ pub trait BoardStore: Send + Sync + 'static {
     /// Applies one change atomically (see [`apply_op`]): op-id check, rules, then the
     /// note, the event at the next sequence number and the op-id record — or nothing.
     fn apply(&self, op: &NoteOp, limits: &RuleLimits, now_ms: u64) -> Result<Outcome, StoreError>;
+
+    /// Appends an event that changes no note — a chat line — to the board's log at the
+    /// next sequence number, atomically (see [`append_line`]).
+    fn append(
+        &self,
+        board: &str,
+        event: &str,
+        data: Bytes,
+        limits: &RuleLimits,
+        now_ms: u64,
+    ) -> Result<Appended, StoreError>;
 
     /// The board's last sequence number (0: never changed).
     fn head(&self, board: &str) -> Result<u64, StoreError>;
@@ -257,21 +278,8 @@ pub fn apply_op(
     // A first change makes a new board: only while there are fewer than the cap. (Only a
     // create can be a first change: anything else found no note above.)
     let head = tx.head(board)?;
-    if head == 0 {
-        let boards = tx.board_count()?;
-        if boards >= limits.max_boards {
-            return Ok(Outcome::Rejected(Rejection::new(
-                NoteErrorCode::TooManyBoards,
-                format!(
-                    "This server is full ({}): add your notes to an existing board.",
-                    counted(limits.max_boards, "board", "boards")
-                ),
-                format!(
-                    "the server holds {boards} boards; LIVEBOARD_BOARD_MAX_BOARDS is {}",
-                    limits.max_boards
-                ),
-            )));
-        }
+    if let Some(rejection) = over_board_cap(tx, head, limits)? {
+        return Ok(Outcome::Rejected(rejection));
     }
     // 3. Write: the note, the event at the next sequence number, the op record, the head.
     let seq = head + 1;
@@ -289,6 +297,64 @@ pub fn apply_op(
     Ok(Outcome::Applied { ack, event })
 }
 // ANCHOR_END: apply_op
+
+/// Why a first event of a board (`head` 0) may not make one more board, if it may not.
+fn over_board_cap(
+    tx: &mut impl LogTx,
+    head: u64,
+    limits: &RuleLimits,
+) -> Result<Option<Rejection>, StoreError> {
+    if head != 0 {
+        return Ok(None);
+    }
+    let boards = tx.board_count()?;
+    if boards < limits.max_boards {
+        return Ok(None);
+    }
+    Ok(Some(Rejection::new(
+        NoteErrorCode::TooManyBoards,
+        format!(
+            "This server is full ({}): use an existing board.",
+            counted(limits.max_boards, "board", "boards")
+        ),
+        format!(
+            "the server holds {boards} boards; LIVEBOARD_BOARD_MAX_BOARDS is {}",
+            limits.max_boards
+        ),
+    )))
+}
+
+// ANCHOR: append_line
+/// A chat line, in one transaction `tx`: the event at `head + 1` and the new head — the
+/// same sequence, the same single writer as note changes, so a board's log stays one
+/// gap-free order of everything that happened on it. It changes no note, so a snapshot's
+/// notes are untouched, but its `seq` counts the line. It is kept like every event of the
+/// log (which this phase never truncates; a resume replays at most
+/// `LIVEBOARD_BOARD_MAX_REPLAY_EVENTS`). The caller commits if this returns
+/// [`Appended::Logged`].
+pub fn append_line(
+    tx: &mut impl LogTx,
+    board: &str,
+    event: &str,
+    data: Bytes,
+    limits: &RuleLimits,
+    now_ms: u64,
+) -> Result<Appended, StoreError> {
+    let head = tx.head(board)?;
+    // A line on a board nobody has used yet makes the board: the same cap as a note.
+    if let Some(rejection) = over_board_cap(tx, head, limits)? {
+        return Ok(Appended::Refused(rejection));
+    }
+    let event = LoggedEvent {
+        seq: head + 1,
+        event: event.to_owned(),
+        data,
+    };
+    tx.append_event(board, &event)?;
+    tx.set_head(board, event.seq, now_ms)?;
+    Ok(Appended::Logged(event))
+}
+// ANCHOR_END: append_line
 
 /// Notes in display order: column, then order, then id (ties).
 pub fn sort_notes(notes: &mut [Note]) {

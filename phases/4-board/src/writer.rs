@@ -27,6 +27,11 @@
 //! behind, further changes are refused at once (`unavailable`, retry with the same opId)
 //! rather than piling up in memory. Production would also batch commits (group commit:
 //! one fsync for every change waiting), which this one-at-a-time loop leaves out.
+//!
+//! **Chat lines take the same queue.** A board's log numbers *every* event of its room,
+//! so a chat line (phase 2's `POST .../messages`, phase 3's `publish`) is a job here too
+//! ([`Writer::append`]): appended at the next sequence number between the note changes,
+//! committed, then published — by the hub, in the callback, before the next job runs.
 
 use std::{
     sync::{
@@ -37,19 +42,27 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use phase_2_sse::hub::Hub;
+use bytes::Bytes;
+use phase_2_sse::hub::{Hub, Numbered, RecordError};
 
 use crate::{
     rules::{NoteOp, RuleLimits},
-    store::{BoardStore, Outcome, StoreError},
+    store::{Appended, BoardStore, Outcome, StoreError},
 };
 
 /// What to do with a change's outcome (send the client its answer).
 pub type Reply = Box<dyn FnOnce(Result<Outcome, StoreError>) + Send>;
 
-struct Job {
-    op: NoteOp,
-    reply: Reply,
+enum Job {
+    /// A note change, answered with its outcome.
+    Change { op: NoteOp, reply: Reply },
+    /// A chat line, answered with its sequence number (the hub publishes it then).
+    Line {
+        board: String,
+        event: String,
+        data: Bytes,
+        numbered: Numbered,
+    },
 }
 
 /// Why a change could not be queued.
@@ -104,14 +117,33 @@ impl Writer {
 
     /// Queues a change; `reply` is called with its outcome, on the writer thread.
     pub fn submit(&self, op: NoteOp, reply: Reply) -> Result<(), SubmitError> {
+        self.queue(Job::Change { op, reply }).map_err(|(e, _)| e)
+    }
+
+    /// Queues a chat line for `board`'s log; `numbered` is called on the writer thread
+    /// with its sequence number once committed, or at once if it cannot be queued.
+    pub fn append(&self, board: &str, event: &str, data: Bytes, numbered: Numbered) {
+        let job = Job::Line {
+            board: board.to_owned(),
+            event: event.to_owned(),
+            data,
+            numbered,
+        };
+        if let Err((e, Job::Line { numbered, .. })) = self.queue(job) {
+            numbered(Err(RecordError::Unavailable(e.to_string())));
+        }
+    }
+
+    /// Queues `job`, or gives it back with why not.
+    fn queue(&self, job: Job) -> Result<(), (SubmitError, Job)> {
         let jobs = lock(&self.jobs);
         let Some(jobs) = jobs.as_ref() else {
-            return Err(SubmitError::Stopped);
+            return Err((SubmitError::Stopped, job));
         };
-        match jobs.try_send(Job { op, reply }) {
+        match jobs.try_send(job) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(SubmitError::Busy(self.capacity)),
-            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
+            Err(TrySendError::Full(job)) => Err((SubmitError::Busy(self.capacity), job)),
+            Err(TrySendError::Disconnected(job)) => Err((SubmitError::Stopped, job)),
         }
     }
 
@@ -137,7 +169,19 @@ impl Drop for Writer {
 
 // ANCHOR: writer_loop
 fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Receiver<Job>) {
-    for Job { op, reply } in queue {
+    for job in queue {
+        let (op, reply) = match job {
+            Job::Change { op, reply } => (op, reply),
+            Job::Line {
+                board,
+                event,
+                data,
+                numbered,
+            } => {
+                append_line(store.as_ref(), &limits, &board, &event, data, numbered);
+                continue;
+            }
+        };
         let outcome = store.apply(&op, &limits, now_ms());
         match &outcome {
             Ok(Outcome::Applied { event, .. }) => {
@@ -158,11 +202,31 @@ fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Rec
 }
 // ANCHOR_END: writer_loop
 
+/// Commits a chat line, then hands its sequence number to `numbered`, which publishes it
+/// (phase 2's hub, [`Hub::publish_recorded`]) — here, before the next job: commit order.
+fn append_line(
+    store: &dyn BoardStore,
+    limits: &RuleLimits,
+    board: &str,
+    event: &str,
+    data: Bytes,
+    numbered: Numbered,
+) {
+    let result = match store.append(board, event, data, limits, now_ms()) {
+        Ok(Appended::Logged(logged)) => Ok(logged.seq),
+        Ok(Appended::Refused(rejection)) => Err(RecordError::Refused(rejection.detail)),
+        Err(e) => {
+            tracing::error!(board, error = %e, "store failed to append a chat line");
+            Err(RecordError::Failed(e.to_string()))
+        }
+    };
+    numbered(result);
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc::{channel, Receiver, Sender};
 
-    use bytes::Bytes;
     use phase_2_sse::{
         hub::{HubLimits, Message, WireFormat},
         queue::Encoded,
@@ -192,6 +256,18 @@ mod tests {
             let _ = lock(&self.entered).send(());
             let _ = lock(&self.permits).recv();
             self.inner.apply(op, l, now)
+        }
+        fn append(
+            &self,
+            b: &str,
+            e: &str,
+            d: Bytes,
+            l: &RuleLimits,
+            now: u64,
+        ) -> Result<Appended, StoreError> {
+            let _ = lock(&self.entered).send(());
+            let _ = lock(&self.permits).recv();
+            self.inner.append(b, e, d, l, now)
         }
         fn head(&self, board: &str) -> Result<u64, StoreError> {
             self.inner.head(board)

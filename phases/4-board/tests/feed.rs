@@ -70,23 +70,3 @@ async fn a_feed_reconnecting_with_last_event_id_after_a_restart_gets_what_it_mis
     let data: Value = serde_json::from_str(&ready.data).unwrap();
     assert_eq!(data["recovered"], true, "{data}");
 }
-
-#[tokio::test]
-async fn chat_messages_on_a_board_are_live_only_and_keep_the_log_position() {
-    let server = Server::start(BoardConfig::in_memory()).await;
-    let mut ana = server.client().await;
-    ana.subscribe("demo", None).await;
-    let created = ana
-        .call("note_create", create("demo", "c", "n1", "Todo", 1.0))
-        .await;
-    let published = ana
-        .call("publish", json!({"board": "demo", "text": "hello"}))
-        .await;
-    assert_eq!(published["type"], "ack", "{published}");
-    // The chat line carries the board's current position: it takes no sequence number.
-    assert_eq!(published["payload"]["position"], ack(&created)["position"]);
-    let next = ana
-        .call("note_create", create("demo", "c2", "n2", "Todo", 2.0))
-        .await;
-    assert_eq!(ack(&next)["seq"], 2);
-}

@@ -11,6 +11,7 @@ import {
   sendableOps,
   type BoardAction,
   type BoardState,
+  type BoardEvent,
   type NoteEvent,
   type NoteIntent,
   type NoteOpRequest,
@@ -74,7 +75,7 @@ export class Scene {
       : this.dispatch({ type: "error", requestId, error: answer.payload, at: this.tick() });
   }
 
-  event(event: NoteEvent | null): this {
+  event(event: BoardEvent | null): this {
     if (!event) throw new Error("no event");
     return this.dispatch({ type: "event", event, at: this.tick() });
   }

@@ -277,6 +277,12 @@ pub enum ErrorCode {
     TextTooLong,
     /// A binary message: this protocol is JSON text.
     UnsupportedBinary,
+    /// The board's log could not take a `publish` now (behind, stopping, or failed):
+    /// nothing was sent; send it again in a moment.
+    Unavailable,
+    /// The board's log refused a `publish` (the server holds as many boards as it may):
+    /// retrying will not help; use an existing board.
+    Refused,
 }
 
 /// `pong`'s payload.

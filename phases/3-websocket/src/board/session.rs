@@ -4,8 +4,10 @@
 //! Rooms, history and fan-out are phase 2's hub: `subscribe` joins a board through
 //! phase 2's presence (which subscribes to the hub and keeps the who's-online list), with
 //! a [`WsFormat`] so the hub encodes each broadcast once as a WebSocket frame; `publish`
-//! is `Hub::publish`, exactly what phase 2's `POST /boards/:board/messages` does — so SSE
-//! readers and WebSocket readers of a board see the same events in the same order.
+//! is `Hub::publish_recorded`, exactly what phase 2's `POST /boards/:board/messages` does —
+//! so SSE readers and WebSocket readers of a board see the same events in the same order.
+//! When the board's log numbers the room (phase 4), the chat line is numbered and kept by
+//! the log, and the `ack` comes once it is durable, through the [`ConnectionRegistry`].
 //!
 //! **Extending the protocol without copying it.** Phase 4 adds note operations. Rather
 //! than a second copy of this session, it implements [`BoardExtension`]: its own request
@@ -21,7 +23,7 @@ use bytes::Bytes;
 use phase_1_foundations::{human::grouped, ApiError};
 use phase_2_sse::{
     board_name::BoardName,
-    hub::Hub,
+    hub::{Hub, Published, RecordError, Recording},
     position::StreamPosition,
     presence::{parse_name, Person, Presence},
 };
@@ -33,11 +35,14 @@ use crate::{
         RequestEnvelope, RequestError, ServerEvent, SubscribeRequest, Welcome,
     },
     board::ws_format::WsFormat,
+    rfc6455::{codec::encode_server_frame, opcode::OpCode},
     server::config::WsConfig,
+    server::registry::ConnectionRegistry,
     server::session::{BoardFeed, Session, SessionContext},
 };
 
-/// What every board session shares: the hub, presence and the limits.
+/// What every board session shares: the hub, presence, the limits and the way to answer
+/// a connection later.
 pub struct BoardServices {
     /// Rooms and fan-out (shared with SSE in the backend).
     pub hub: Arc<Hub>,
@@ -47,6 +52,9 @@ pub struct BoardServices {
     pub config: WsConfig,
     /// What every connection is told right after `welcome`.
     pub greeting: Greeting,
+    /// The open connections: a `publish` numbered by the board's log is answered through
+    /// it, once durable, from outside the connection's task.
+    pub registry: Arc<ConnectionRegistry>,
 }
 
 // ANCHOR: greeting
@@ -170,7 +178,10 @@ impl<E: BoardExtension> BoardSession<E> {
         };
         let id = envelope.id.clone();
         let result = match envelope.request::<ClientRequest>() {
-            Ok(request) => self.handle(request, cx),
+            Ok(request) => match self.handle(request, id.clone(), cx) {
+                Some(result) => result,
+                None => return, // answered once recorded
+            },
             Err(RequestError::UnknownType { kind, expected }) => {
                 match envelope.request::<E::Request>() {
                     Ok(request) => {
@@ -200,32 +211,33 @@ impl<E: BoardExtension> BoardSession<E> {
         Self::send(cx, id, event);
     }
 
-    /// Handles a core request: the answer is an `ack` (or a `pong`) or an `error`.
+    /// Handles a core request: the answer is an `ack` (or a `pong`) or an `error` — or
+    /// `None` when it is sent later, with `id` (a `publish` the board's log numbers).
     fn handle(
         &mut self,
         request: ClientRequest,
+        id: Option<String>,
         cx: &mut SessionContext,
-    ) -> Result<ServerEvent, ErrorPayload> {
+    ) -> Option<Result<ServerEvent, ErrorPayload>> {
         let ack = match request {
-            ClientRequest::Subscribe(req) => self.subscribe(req, cx)?,
-            ClientRequest::Unsubscribe(req) => {
-                let board = board_name(&req.board)?;
+            ClientRequest::Subscribe(req) => self.subscribe(req, cx),
+            ClientRequest::Unsubscribe(req) => board_name(&req.board).and_then(|board| {
                 if !cx.remove_feed(board.as_str()) {
                     return Err(ErrorPayload::new(
                         ErrorCode::NotSubscribed,
                         format!("this connection is not subscribed to board {board}"),
                     ));
                 }
-                ack("unsubscribe", board.as_str(), None)
-            }
-            ClientRequest::Publish(req) => self.publish(req)?,
+                Ok(ack("unsubscribe", board.as_str(), None))
+            }),
+            ClientRequest::Publish(req) => self.publish(req, id, cx).transpose()?,
             ClientRequest::Ping(_) => {
-                return Ok(ServerEvent::Pong(Pong {
+                return Some(Ok(ServerEvent::Pong(Pong {
                     server_time_ms: now_ms(),
-                }))
+                })))
             }
         };
-        Ok(ServerEvent::Ack(ack))
+        Some(ack.map(ServerEvent::Ack))
     }
     // ANCHOR_END: dispatch
 
@@ -284,7 +296,16 @@ impl<E: BoardExtension> BoardSession<E> {
     }
     // ANCHOR_END: subscribe
 
-    fn publish(&mut self, req: PublishRequest) -> Result<Ack, ErrorPayload> {
+    // ANCHOR: publish
+    /// Publishes a chat line. `Ok(Some(ack))`: published at once (the hub numbers the
+    /// board). `Ok(None)`: the board's log numbers it; the `ack` (or `error`), with `id`,
+    /// follows once it is durable — like a note change's.
+    fn publish(
+        &mut self,
+        req: PublishRequest,
+        id: Option<String>,
+        cx: &SessionContext,
+    ) -> Result<Option<Ack>, ErrorPayload> {
         let board = board_name(&req.board)?;
         if req.text.trim().is_empty() {
             return Err(ErrorPayload::new(
@@ -319,15 +340,53 @@ impl<E: BoardExtension> BoardSession<E> {
             sent_at_ms: now_ms(),
         })
         .map_err(|e| ErrorPayload::new(ErrorCode::InvalidPayload, e.to_string()))?;
-        let published = self
-            .services
-            .hub
-            .publish(board.as_str(), "message", Bytes::from(data));
-        Ok(ack(
-            "publish",
-            board.as_str(),
-            published.position.map(|p| p.to_string()),
-        ))
+        let recording =
+            self.services
+                .hub
+                .publish_recorded(board.as_str(), "message", Bytes::from(data));
+        let pending = match recording {
+            Recording::Published(published) => {
+                return Ok(Some(publish_ack(board.as_str(), published)))
+            }
+            pending => pending,
+        };
+        let registry = self.services.registry.clone();
+        let connection = cx.connection_id();
+        tokio::spawn(async move {
+            let event = match pending.published().await {
+                Ok(published) => ServerEvent::Ack(publish_ack(board.as_str(), published)),
+                Err(e) => ServerEvent::Error(record_error(e)),
+            };
+            send_later(&registry, connection, &encode_event(id, event));
+        });
+        Ok(None)
+    }
+    // ANCHOR_END: publish
+}
+
+fn publish_ack(board: &str, published: Published) -> Ack {
+    ack("publish", board, published.position.map(|p| p.to_string()))
+}
+
+/// A chat line the board's log could not take, as a protocol error.
+fn record_error(error: RecordError) -> ErrorPayload {
+    let code = match error {
+        RecordError::Refused(_) => ErrorCode::Refused,
+        RecordError::Unavailable(_) | RecordError::Failed(_) => ErrorCode::Unavailable,
+    };
+    ErrorPayload::new(code, format!("This message was not sent: {error}."))
+}
+
+/// Sends `text` to connection `connection` from outside its task, as one frame.
+fn send_later(registry: &ConnectionRegistry, connection: u64, text: &str) {
+    match encode_server_frame(OpCode::Text, text.as_bytes()) {
+        Ok(frame) => {
+            if let Err(e) = registry.send(connection, frame.into_bytes()) {
+                // Gone, or being closed as a slow consumer: the line is published anyway.
+                tracing::debug!(connection, ?e, "publish answer not delivered");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot encode a publish answer"),
     }
 }
 

@@ -102,14 +102,16 @@ impl WsState {
         greeting: Greeting,
     ) -> Arc<Self> {
         let stats = Arc::new(WsStats::default());
+        let registry = ConnectionRegistry::new(config.max_connections, stats.clone());
         Arc::new(Self {
-            registry: ConnectionRegistry::new(config.max_connections, stats.clone()),
             services: Arc::new(BoardServices {
                 hub,
                 presence,
                 config: config.clone(),
                 greeting,
+                registry: registry.clone(),
             }),
+            registry,
             retry,
             origins,
             config,

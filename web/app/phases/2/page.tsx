@@ -46,11 +46,11 @@ export default function SsePage() {
         <ul className="list-disc space-y-1 pl-5">
           <li>Open this page in a second tab: you are still one person in the list (same clientId). Open it in a private window: a second person.</li>
           <li>
-            <em>Drop</em> the stream, change the board in another window (add a note on{" "}
+            <em>Drop</em> the stream, send a message or change the board in another window (add a note on{" "}
             <code>/?board=demo</code>), then <em>Reconnect</em>: the server replays what you missed before{" "}
             <code>ready</code>, and the log marks those events <em>replayed</em>. On the full server the board&apos;s
-            store numbers its history, so a chat message is delivered live only, with the board&apos;s current
-            position as its id, and is not replayed.
+            store numbers its history — chat messages and note changes in one sequence — so every message has an id
+            of its own and is replayed like a note change.
           </li>
           <li>Stop the backend and start it again: the state goes <code>connecting</code>, then the stream resumes with a <code>reset</code> (a restarted server has a new epoch).</li>
           <li>
