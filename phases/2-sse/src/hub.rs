@@ -1276,10 +1276,22 @@ mod tests {
         let hub = Hub::with_history(HubLimits::default(), log.clone());
         let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         commit_and_publish(&hub, &log, "b", "n");
-        let first = hub.publish_recorded("b", "message", data("hi")).published().await;
-        let second = hub.publish_recorded("b", "message", data("yo")).published().await;
-        assert_eq!(first.unwrap().position, Some(StreamPosition::new("logepoch", 2)));
-        assert_eq!(second.unwrap().position, Some(StreamPosition::new("logepoch", 3)));
+        let first = hub
+            .publish_recorded("b", "message", data("hi"))
+            .published()
+            .await;
+        let second = hub
+            .publish_recorded("b", "message", data("yo"))
+            .published()
+            .await;
+        assert_eq!(
+            first.unwrap().position,
+            Some(StreamPosition::new("logepoch", 2))
+        );
+        assert_eq!(
+            second.unwrap().position,
+            Some(StreamPosition::new("logepoch", 3))
+        );
         commit_and_publish(&hub, &log, "b", "m");
         assert_eq!(
             &drain(&sub).await[1..],
@@ -1289,7 +1301,10 @@ mod tests {
         let since = StreamPosition::new("logepoch", 1);
         let (late, resume) = hub.subscribe("b", Arc::new(Plain), Some(&since), BUDGET);
         assert_eq!(resume, Resume::Recovered { replayed: 3 });
-        assert_eq!(&drain(&late).await[..3], ["message|2|hi", "message|3|yo", "note|4|m"]);
+        assert_eq!(
+            &drain(&late).await[..3],
+            ["message|2|hi", "message|3|yo", "note|4|m"]
+        );
         drop((sub, late));
         let (cold, _) = hub.subscribe("b", Arc::new(Plain), Some(&since), BUDGET);
         assert_eq!(&drain(&cold).await[..2], ["message|2|hi", "message|3|yo"]);
@@ -1301,7 +1316,10 @@ mod tests {
         let hub = Hub::with_history(HubLimits::default(), log.clone());
         let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         log.fail.store(true, Ordering::SeqCst);
-        let got = hub.publish_recorded("b", "message", data("lost")).published().await;
+        let got = hub
+            .publish_recorded("b", "message", data("lost"))
+            .published()
+            .await;
         assert!(matches!(got, Err(RecordError::Failed(_))), "{got:?}");
         log.fail.store(false, Ordering::SeqCst);
         commit_and_publish(&hub, &log, "b", "n");

@@ -131,7 +131,14 @@ impl BoardStore for MemoryStore {
         now_ms: u64,
     ) -> Result<Appended, StoreError> {
         let mut boards = self.lock();
-        append_line(&mut MemoryTx(&mut boards), board, event, data, limits, now_ms)
+        append_line(
+            &mut MemoryTx(&mut boards),
+            board,
+            event,
+            data,
+            limits,
+            now_ms,
+        )
     }
 
     fn head(&self, board: &str) -> Result<u64, StoreError> {

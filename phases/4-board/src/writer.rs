@@ -129,21 +129,23 @@ impl Writer {
             data,
             numbered,
         };
-        if let Err((e, Job::Line { numbered, .. })) = self.queue(job) {
-            numbered(Err(RecordError::Unavailable(e.to_string())));
+        if let Err((e, refused)) = self.queue(job) {
+            if let Job::Line { numbered, .. } = *refused {
+                numbered(Err(RecordError::Unavailable(e.to_string())));
+            }
         }
     }
 
-    /// Queues `job`, or gives it back with why not.
-    fn queue(&self, job: Job) -> Result<(), (SubmitError, Job)> {
+    /// Queues `job`, or gives it back (boxed: a job is large) with why not.
+    fn queue(&self, job: Job) -> Result<(), (SubmitError, Box<Job>)> {
         let jobs = lock(&self.jobs);
         let Some(jobs) = jobs.as_ref() else {
-            return Err((SubmitError::Stopped, job));
+            return Err((SubmitError::Stopped, Box::new(job)));
         };
         match jobs.try_send(job) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(job)) => Err((SubmitError::Busy(self.capacity), job)),
-            Err(TrySendError::Disconnected(job)) => Err((SubmitError::Stopped, job)),
+            Err(TrySendError::Full(job)) => Err((SubmitError::Busy(self.capacity), Box::new(job))),
+            Err(TrySendError::Disconnected(job)) => Err((SubmitError::Stopped, Box::new(job))),
         }
     }
 

@@ -66,7 +66,10 @@ async fn chat_lines_over_http_and_ws_get_consecutive_sequences_in_the_log_of_not
     );
     let logged = server.board.store().events("demo", 0, 4).unwrap();
     let kinds: Vec<_> = logged.iter().map(|e| e.event.as_str()).collect();
-    assert_eq!(kinds, ["note.created", "message", "message", "note.created"]);
+    assert_eq!(
+        kinds,
+        ["note.created", "message", "message", "note.created"]
+    );
     let line: Value = serde_json::from_slice(&logged[1].data).unwrap();
     assert_eq!(line["text"], "over http");
     assert_eq!(line["name"], "Bo");
@@ -170,7 +173,10 @@ async fn a_chat_line_that_would_make_a_board_past_the_cap_is_refused_and_not_sen
     assert_eq!(body["error"]["code"], "refused", "{body}");
     let mut ana = server.client().await;
     let answer = ana
-        .call("publish", json!({"board": "second", "text": "still too many"}))
+        .call(
+            "publish",
+            json!({"board": "second", "text": "still too many"}),
+        )
         .await;
     rejected(&answer, "refused");
     assert_eq!(server.board.store().head("second").unwrap(), 0);

@@ -296,7 +296,6 @@ impl<E: BoardExtension> BoardSession<E> {
     }
     // ANCHOR_END: subscribe
 
-    // ANCHOR: publish
     /// Publishes a chat line. `Ok(Some(ack))`: published at once (the hub numbers the
     /// board). `Ok(None)`: the board's log numbers it; the `ack` (or `error`), with `id`,
     /// follows once it is durable — like a note change's.
@@ -361,7 +360,6 @@ impl<E: BoardExtension> BoardSession<E> {
         });
         Ok(None)
     }
-    // ANCHOR_END: publish
 }
 
 fn publish_ack(board: &str, published: Published) -> Ack {
