@@ -48,6 +48,7 @@ const NOTE_ERROR_CODES = [
   "too_many_notes",
   "too_many_boards",
   "unavailable",
+  "forbidden",
 ] as const satisfies readonly NoteErrorCode[];
 type UnlistedCode = Exclude<NoteErrorCode, (typeof NOTE_ERROR_CODES)[number]>;
 const _everyCodeListed: [UnlistedCode] extends [never] ? true : UnlistedCode = true;

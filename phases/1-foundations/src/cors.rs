@@ -12,6 +12,12 @@
 //! We echo the request's origin rather than answering `*`, and add `Vary: Origin`, so a
 //! cache never serves one origin's answer to another.
 //!
+//! **Credentials.** A page's `fetch(url, { credentials: "include" })` sends our cookies
+//! (phase 4's signed session) and may read the answer only if it also carries
+//! `Access-Control-Allow-Credentials: true`. We send that to origins listed *by name*
+//! only: `*` lets any page read public answers, but a page that could read answers made
+//! with *your* cookie could read your private boards.
+//!
 //! CORS protects *readers*, not the server: a non-browser client ignores it entirely.
 //! The WebSocket handshake (phase 3) is not covered by CORS at all, which is why phase 3
 //! checks `Origin` itself with [`CorsPolicy::allows`].
@@ -54,6 +60,14 @@ impl CorsPolicy {
     pub fn allows(&self, origin: &str) -> bool {
         self.allowed.iter().any(|o| o == "*" || o == origin)
     }
+
+    // ANCHOR: cors_credentials
+    /// Whether a page from `origin` may read answers made with the user's cookies: only
+    /// an origin listed by name, never one allowed through `*`.
+    pub fn allows_credentials(&self, origin: &str) -> bool {
+        self.allowed.iter().any(|o| o == origin)
+    }
+    // ANCHOR_END: cors_credentials
 
     // ANCHOR: cors_preflight
     /// Answers a preflight request, or `None` if `method`/`headers` are not a preflight.
@@ -120,6 +134,12 @@ impl CorsPolicy {
         if let Ok(v) = HeaderValue::from_str(origin) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         }
+        if self.allows_credentials(origin) {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
     }
 }
 
@@ -172,6 +192,20 @@ mod tests {
         assert!(p
             .preflight(&Method::GET, &preflight_headers("http://a"))
             .is_none());
+    }
+
+    #[test]
+    fn only_an_origin_listed_by_name_may_read_with_credentials() {
+        let p = CorsPolicy::new(["http://localhost:3000", "*"]);
+        let mut h = HeaderMap::new();
+        let listed = HeaderValue::from_static("http://localhost:3000");
+        p.apply(Some(&listed), &mut h);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        let mut h = HeaderMap::new();
+        let other = HeaderValue::from_static("http://elsewhere:1");
+        p.apply(Some(&other), &mut h);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "http://elsewhere:1");
+        assert!(!h.contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! | routing by method and path, path parameters, `404` / `405` + `Allow` | [`router`] |
 //! | one error shape for every failure: `{"error":{"code","message"}}` | [`error`] |
 //! | reading JSON safely: content type (`415`), size limit (`413`), parse errors with line/column (`400`) | [`json`] |
-//! | CORS: why browsers ask, preflight, `Vary: Origin` | [`cors`] |
+//! | CORS: why browsers ask, preflight, `Vary: Origin`, credentials for listed origins only | [`cors`] |
+//! | signed cookies: HMAC-SHA256, constant-time checks, `HttpOnly; SameSite=Lax` | [`signed`] |
 //! | one request's life: request id, span, CORS, dispatch, log line | [`app`] |
 //! | `GET /health`: status, version, uptime, phases | [`health`] |
 //! | configuration from flags and `LIVEBOARD_*` variables | [`config`] |
@@ -24,8 +25,8 @@
 //!
 //! ## What it deliberately leaves out
 //! TLS and HTTP/2 (a reverse proxy terminates them in production; HTTP/2 changes nothing
-//! about what this book teaches until chapter 2's six-connection limit), authentication,
-//! and any way for the server to *push*: that is exactly what HTTP request/response cannot
+//! about what this book teaches until chapter 2's six-connection limit), who may
+//! see which board (phase 4 decides it, with [`signed`] cookies), and any way for the server to *push*: that is exactly what HTTP request/response cannot
 //! do, and what phases 2 and 3 add.
 //!
 //! ## Seams later phases use
@@ -55,6 +56,7 @@ pub mod retry;
 pub mod router;
 pub mod server;
 pub mod shutdown;
+pub mod signed;
 pub mod testing;
 
 pub use app::App;

@@ -55,7 +55,7 @@ use serde::Serialize;
 
 use crate::{
     position::{new_epoch, StreamPosition},
-    queue::{Encoded, PushError, SubscriberQueue},
+    queue::{CloseCause, Encoded, PushError, SubscriberQueue},
 };
 
 /// One event, before encoding. `data` is JSON text, serialized once by the publisher and
@@ -692,6 +692,20 @@ impl Hub {
     }
     // ANCHOR_END: fan_out
 
+    /// Closes the queues of subscribers `ids` of `room` with `cause`: their transports
+    /// say goodbye and end (phase 4 uses it when someone's access to a board is revoked).
+    /// Returns how many were found.
+    pub fn close_subscribers(&self, room: &str, ids: &[u64], cause: CloseCause) -> usize {
+        let Some(room) = self.rooms_lock().get(room).cloned() else {
+            return 0;
+        };
+        let state = room.lock();
+        ids.iter()
+            .filter_map(|id| state.members.get(id))
+            .map(|member| member.queue.close(cause))
+            .count()
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> HubStats {
         HubStats {
@@ -845,7 +859,6 @@ fn json_bytes(value: &serde_json::Value) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::CloseCause;
 
     /// A wire format that writes `event|position|data` so tests can read what was queued.
     struct Plain;

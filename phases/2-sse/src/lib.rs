@@ -17,6 +17,7 @@
 //! | a never-ending response body: batches, keep-alive comments, a last word | [`stream`] |
 //! | presence: one person, many tabs; full state, then diffs | [`presence`] |
 //! | the routes, `Last-Event-ID` (header or query), limits as `503` | [`routes`], [`slots`] |
+//! | who may look at a board: the seam a later phase fills with identities and rules | [`access`] |
 //! | every limit with its default and trade-off | [`config`] |
 //! | phase 2 as a module of a server: what it shares, starts and stops | [`module`] |
 //!
@@ -41,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod board_name;
 pub mod config;
 pub mod hub;

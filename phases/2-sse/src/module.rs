@@ -3,7 +3,7 @@
 //! * **provides** the hub's limits, for a later phase that builds the hub itself (phase 4
 //!   numbers it by its event log);
 //! * **builds** the hub (or takes the one a later phase provided), presence and
-//!   [`SseState`], and stores all three for the modules after it: phase 3's WebSockets
+//!   [`SseState`] (checking the [`SharedAccess`] rules a later phase may provide), and stores all three for the modules after it: phase 3's WebSockets
 //!   join the same rooms and the same presence lists;
 //! * **routes**: `/boards/:board/events`, `/boards/:board/presence`,
 //!   `/boards/:board/messages`, `/stats`;
@@ -19,8 +19,8 @@ use phase_1_foundations::{
 };
 
 use crate::{
-    config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice, routes,
-    stream::StreamStop, HubLimits, SseState,
+    access::SharedAccess, config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice,
+    routes, stream::StreamStop, HubLimits, SseState,
 };
 
 // ANCHOR: sse_module
@@ -56,7 +56,16 @@ impl Module for Sse {
             token: services.require::<ShutdownTree>()?.streams(),
             advice: services.get::<ShutdownAdvice>().cloned(),
         };
-        let state = SseState::with_advice(hub, self.config.clone(), max_body_bytes, retry, stop);
+        // A later phase may have provided access rules (phase 4: owners and share links).
+        let access = services.get_or_insert_with(SharedAccess::default);
+        let state = SseState::with_advice(
+            hub,
+            self.config.clone(),
+            max_body_bytes,
+            retry,
+            stop,
+            access,
+        );
         services.insert::<Arc<Presence>>(state.presence().clone());
         services.insert(state.clone());
         Ok(routes(state))

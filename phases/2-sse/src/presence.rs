@@ -42,6 +42,7 @@ use crate::{
     hub::{Hub, Message, Resume, Subscription, WireFormat},
     position::StreamPosition,
     query::Query,
+    queue::CloseCause,
 };
 
 /// Longest display name, in characters (after trimming).
@@ -318,6 +319,24 @@ impl Presence {
         )
     }
     // ANCHOR_END: presence_connect
+
+    /// Ends every connection `client_id` has open on `board` (their transports say
+    /// goodbye: `: closed` on an event stream, Close 1000 on a WebSocket) — phase 4 does
+    /// when a revoked link removes someone. Returns how many were closed.
+    pub fn close_person(&self, board: &str, client_id: &str) -> usize {
+        let conns: Vec<u64> = self
+            .lock()
+            .get(board)
+            .and_then(|list| {
+                list.entries
+                    .iter()
+                    .find(|(p, _)| p.client_id == client_id)
+                    .map(|(_, conns)| conns.clone())
+            })
+            .unwrap_or_default();
+        self.hub
+            .close_subscribers(board, &conns, CloseCause::Closed)
+    }
 
     /// Everyone on `board`, with their connection counts.
     pub fn snapshot(&self, board: &str) -> Vec<PresenceEntry> {

@@ -30,6 +30,7 @@ use phase_1_foundations::{body, json, ApiError, Params, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    access::{BoardAction, SharedAccess},
     board_name::BoardName,
     config::SseConfig,
     hub::{Hub, HubStats, RecordError},
@@ -52,6 +53,7 @@ pub struct SseState {
     max_message_body_bytes: usize,
     retry: RetryAdvice,
     stop: StreamStop,
+    access: SharedAccess,
 }
 
 impl SseState {
@@ -66,17 +68,27 @@ impl SseState {
         stop: StreamStop,
     ) -> Arc<Self> {
         let retry = RetryAdvice::fixed(config.retry_ms);
-        Self::with_advice(hub, config, server_max_body_bytes, retry, stop)
+        Self::with_advice(
+            hub,
+            config,
+            server_max_body_bytes,
+            retry,
+            stop,
+            SharedAccess::default(),
+        )
     }
 
-    /// The same, with the retry advice a later phase provided (phase 5: drawn per client
-    /// over a window) instead of the fixed `--sse-retry-ms`.
+    /// The same, with what later phases provide: the retry advice (phase 5: drawn per
+    /// client over a window) instead of the fixed `--sse-retry-ms`, and the `access` rules
+    /// every stream, presence read and message is checked against (phase 4: owners and
+    /// share links; see [`crate::access`]).
     pub fn with_advice(
         hub: Arc<Hub>,
         config: SseConfig,
         server_max_body_bytes: usize,
         retry: RetryAdvice,
         stop: StreamStop,
+        access: SharedAccess,
     ) -> Arc<Self> {
         Arc::new(Self {
             retry,
@@ -86,6 +98,7 @@ impl SseState {
             hub,
             config,
             stop,
+            access,
         })
     }
 
@@ -124,9 +137,9 @@ pub fn routes(state: Arc<SseState>) -> Router {
             let state = events.clone();
             async move { open_stream(&state, req, params) }
         })
-        .get("/boards/:board/presence", move |_req, params| {
+        .get("/boards/:board/presence", move |req, params| {
             let state = presence.clone();
-            async move { presence_snapshot(&state, params) }
+            async move { presence_snapshot(&state, req.headers(), params) }
         })
         .post("/boards/:board/messages", move |req, params| {
             let state = messages.clone();
@@ -148,7 +161,14 @@ fn open_stream(
     let board = BoardName::parse(params.require("board")?)?;
     let query = Query::parse(req.uri().query())?;
     let since = last_event_id(req.headers(), &query)?;
-    let person = Person::from_query(&query)?;
+    // The server's word on who this is wins over the query's (see [`crate::access`]).
+    let person = match state
+        .access
+        .admit(req.headers(), board.as_str(), BoardAction::Follow)?
+    {
+        Some(signed_in) => Some(signed_in),
+        None => Person::from_query(&query)?,
+    };
     if req.method() == Method::HEAD {
         // HEAD is GET without a body: answer the headers, but do not join the board (a
         // HEAD must not make someone appear online and vanish).
@@ -228,8 +248,15 @@ struct PresenceReply<'a> {
     people: Vec<PresenceEntry>,
 }
 
-fn presence_snapshot(state: &SseState, params: Params) -> Result<Response<body::Body>, ApiError> {
+fn presence_snapshot(
+    state: &SseState,
+    headers: &HeaderMap,
+    params: Params,
+) -> Result<Response<body::Body>, ApiError> {
     let board = BoardName::parse(params.require("board")?)?;
+    state
+        .access
+        .admit(headers, board.as_str(), BoardAction::Read)?;
     Ok(json::json_response(
         StatusCode::OK,
         &PresenceReply {
@@ -271,6 +298,9 @@ async fn post_message(
     params: Params,
 ) -> Result<Response<body::Body>, ApiError> {
     let board = BoardName::parse(params.require("board")?)?;
+    let signed_in = state
+        .access
+        .admit(req.headers(), board.as_str(), BoardAction::Write)?;
     let msg: NewMessage = json::read_json(req, state.max_message_body_bytes).await?;
     let chars = msg.text.chars().count();
     if msg.text.trim().is_empty() {
@@ -288,7 +318,11 @@ async fn post_message(
             ),
         ));
     }
-    let name = msg.name.as_deref().map(parse_name).transpose()?;
+    // Signed in: the message is theirs, whatever name the body gives.
+    let name = match signed_in {
+        Some(person) => Some(person.name),
+        None => msg.name.as_deref().map(parse_name).transpose()?,
+    };
     let event = MessageEvent {
         text: &msg.text,
         name: name.as_deref(),

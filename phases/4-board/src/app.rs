@@ -5,8 +5,10 @@
 //! * **provides** (pass 1, before phase 2 builds its hub): it opens the store and
 //!   provides the hub *numbered and replayed by the event log*, which phase 2 and phase 3
 //!   then take instead of a plain one; and a [`BoardExtensionFactory`], with which phase
-//!   3 mounts `/ws` speaking the note requests too;
-//! * **routes**: `GET /boards`, `GET /boards/:board`;
+//!   3 mounts `/ws` speaking the note requests too; and a [`SharedAccess`]: people's
+//!   signed sessions and the access rules ([`crate::access`]) phases 2 and 3 check every way into a
+//!   board against;
+//! * **routes**: `GET /boards`, `GET /boards/:board`, `/session` and the share links;
 //! * **stops**: after the HTTP drain and the WebSockets' close, the writer commits what
 //!   it still holds (those clients were acked or will retry) — a blocking join, so it
 //!   runs on tokio's blocking pool, not on a runtime thread.
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use phase_1_foundations::{
     module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services, StartError,
 };
-use phase_2_sse::{Hub, HubLimits};
+use phase_2_sse::{access::SharedAccess, presence::Presence, Hub, HubLimits};
 use phase_3_websocket::BoardExtensionFactory;
 
 use crate::{config::IN_MEMORY, routes, BoardConfig, BoardState, NotesExtension};
@@ -52,6 +54,8 @@ impl Module for Board {
             StartError::new(format!("cannot open the board store in {data_dir}: {e}"))
         })?;
         services.insert::<Arc<Hub>>(board.hub().clone());
+        // Phases 2 and 3 check every stream, subscribe and message against these rules.
+        services.insert(SharedAccess(board.access().clone()));
         let notes = board.clone();
         services.insert(BoardExtensionFactory::new(move |ws, peer| {
             NotesExtension::new(notes.clone(), ws.registry().clone(), peer)
@@ -61,7 +65,11 @@ impl Module for Board {
     }
 
     fn build(&self, services: &mut Services) -> Result<Router, StartError> {
-        Ok(routes(services.require::<Arc<BoardState>>()?.clone()))
+        let presence = services.require::<Arc<Presence>>()?.clone();
+        Ok(routes(
+            services.require::<Arc<BoardState>>()?.clone(),
+            presence,
+        ))
     }
 
     fn finish_shutdown<'a>(&'a self, services: &'a Services) -> ShutdownFuture<'a> {

@@ -3,9 +3,9 @@
 //!
 //! Every value says its default, its unit and what it trades; `--help` prints them too.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
-use crate::rules::RuleLimits;
+use crate::{access::AccessMode, rules::RuleLimits};
 
 /// The `--data-dir` value that keeps boards in memory (nothing survives a restart).
 pub const IN_MEMORY: &str = ":memory:";
@@ -128,6 +128,35 @@ pub struct BoardConfig {
         default_value_t = 10_000
     )]
     pub max_replay_events: u64,
+
+    /// Who may open a board. `private`: boards belong to the signed-in person who first
+    /// opens or writes them; others need a share link (edit or view), and nobody
+    /// signed in (`POST /session`) sees any board. `open`: every board is readable and
+    /// writable by everyone, and a name nobody signed for is believed (the teaching
+    /// phases, demos). A signed session is honoured in both.
+    #[arg(
+        long = "board-access",
+        env = "LIVEBOARD_BOARD_ACCESS",
+        value_enum,
+        default_value_t = AccessMode::Open
+    )]
+    pub access: AccessMode,
+
+    /// File holding the key that signs session cookies (at least 32 bytes), created with
+    /// 32 random bytes and mode 0600 if missing. Default: `session.key` beside the board
+    /// database; with `--data-dir :memory:`, a random key per process (everyone is
+    /// signed out by a restart). Whoever reads this file can sign in as anyone: replace
+    /// it to sign everyone out.
+    #[arg(long = "session-secret-file", env = "LIVEBOARD_SESSION_SECRET_FILE")]
+    pub session_secret_file: Option<PathBuf>,
+
+    /// Adds `Secure` to the session cookie, so browsers send it over HTTPS only. Turn it
+    /// on behind a TLS proxy; off by default because `http://localhost` has no TLS.
+    #[arg(
+        long = "session-cookie-secure",
+        env = "LIVEBOARD_SESSION_COOKIE_SECURE"
+    )]
+    pub session_cookie_secure: bool,
 }
 // ANCHOR_END: board_config
 
@@ -147,6 +176,9 @@ impl Default for BoardConfig {
             rate_per_person_burst: 40,
             write_queue: 1_024,
             max_replay_events: 10_000,
+            access: AccessMode::Open,
+            session_secret_file: None,
+            session_cookie_secure: false,
         }
     }
 }

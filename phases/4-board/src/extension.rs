@@ -47,10 +47,10 @@ use std::{
 
 use bytes::Bytes;
 use phase_1_foundations::human::seconds_up;
-use phase_2_sse::{board_name::BoardName, hub::Hub, presence::Person};
+use phase_2_sse::{access::BoardAction, board_name::BoardName, hub::Hub, presence::Person};
 use phase_3_websocket::{
     board::protocol::{Ack, ErrorCode, ErrorPayload},
-    board::session::{BoardExtension, BoardServices},
+    board::session::{check_access, BoardExtension, BoardServices},
     encode_server_frame, ConnectionRegistry, OpCode, SessionContext,
 };
 
@@ -261,8 +261,29 @@ fn send_later(registry: &ConnectionRegistry, connection: u64, text: &str) {
 
 impl NotesExtension {
     // ANCHOR: handle_change
-    fn change(&mut self, cx: &mut SessionContext, id: Option<String>, op: NoteOp) {
+    fn change(
+        &mut self,
+        services: &BoardServices,
+        cx: &mut SessionContext,
+        id: Option<String>,
+        op: NoteOp,
+    ) {
         let op_id = op.op_id().to_owned();
+        // Access first: a view-only member learns that, not that a field was wrong.
+        let allowed = services
+            .access
+            .0
+            .check(cx.identity(), op.board(), BoardAction::Write);
+        if let Err(denied) = allowed {
+            let err = error(
+                NoteErrorCode::Forbidden,
+                denied.message,
+                denied.detail,
+                Some(op_id),
+            );
+            cx.send_text(encode(id, NoteServerEvent::Error(err)));
+            return;
+        }
         if let Err(r) = rules::validate(&op, &self.state.config().rule_limits()) {
             cx.send_text(encode(id, NoteServerEvent::Error(rejected(r, &op_id))));
             return;
@@ -293,7 +314,13 @@ impl NotesExtension {
     }
     // ANCHOR_END: handle_change
 
-    fn snapshot(&mut self, cx: &mut SessionContext, id: Option<String>, board: String) {
+    fn snapshot(
+        &mut self,
+        services: &BoardServices,
+        cx: &mut SessionContext,
+        id: Option<String>,
+        board: String,
+    ) {
         let board = match BoardName::parse(&board) {
             Ok(b) => b,
             Err(e) => {
@@ -307,6 +334,20 @@ impl NotesExtension {
                 return;
             }
         };
+        let allowed = services
+            .access
+            .0
+            .check(cx.identity(), board.as_str(), BoardAction::Read);
+        if let Err(denied) = allowed {
+            let err = error(
+                NoteErrorCode::Forbidden,
+                denied.message,
+                denied.detail,
+                None,
+            );
+            cx.send_text(encode(id, NoteServerEvent::Error(err)));
+            return;
+        }
         let state = self.state.clone();
         let registry = self.registry.clone();
         let connection = cx.connection_id();
@@ -322,11 +363,18 @@ impl NotesExtension {
     // ANCHOR: handle_editing
     /// `note_editing`: publish who opened or closed a note's editor, and remember it so
     /// that closing the connection closes it too. Nothing is stored.
-    fn editing(&mut self, cx: &SessionContext, req: EditingRequest) -> Result<Ack, ErrorPayload> {
+    fn editing(
+        &mut self,
+        services: &BoardServices,
+        cx: &SessionContext,
+        req: EditingRequest,
+    ) -> Result<Ack, ErrorPayload> {
         let board = BoardName::parse(&req.board).map_err(|e| {
             ErrorPayload::new(ErrorCode::BadBoardName, "This board's name is not valid.")
                 .with_detail(e.message)
         })?;
+        // Opening an editor is for those who may change the board.
+        check_access(services, cx, board.as_str(), BoardAction::Write)?;
         if !is_token(&req.note_id, MAX_NOTE_ID_LEN) {
             return Err(ErrorPayload::new(
                 ErrorCode::InvalidPayload,
@@ -397,11 +445,15 @@ impl BoardExtension for NotesExtension {
 
     fn handle(
         &mut self,
-        _services: &BoardServices,
+        services: &BoardServices,
         cx: &mut SessionContext,
         id: Option<String>,
-        request: NoteRequest,
+        mut request: NoteRequest,
     ) -> Option<Result<Ack, ErrorPayload>> {
+        // Signed in: the change is the session's person's, whatever `author` says.
+        if let Some(person) = cx.identity() {
+            request.set_author(&person.name);
+        }
         if let Err((wait, why)) = self.take_tokens(&request) {
             let err = rate_limited(wait, &why, request.op_id().map(str::to_owned));
             cx.send_text(encode(id, NoteServerEvent::Error(err)));
@@ -409,12 +461,12 @@ impl BoardExtension for NotesExtension {
         }
         match request {
             // Answered at once, through phase 3's `ack` and `error`.
-            NoteRequest::NoteEditing(r) => return Some(self.editing(cx, r)),
-            NoteRequest::BoardSnapshot(r) => self.snapshot(cx, id, r.board),
-            NoteRequest::NoteCreate(r) => self.change(cx, id, NoteOp::NoteCreate(r)),
-            NoteRequest::NoteUpdate(r) => self.change(cx, id, NoteOp::NoteUpdate(r)),
-            NoteRequest::NoteMove(r) => self.change(cx, id, NoteOp::NoteMove(r)),
-            NoteRequest::NoteDelete(r) => self.change(cx, id, NoteOp::NoteDelete(r)),
+            NoteRequest::NoteEditing(r) => return Some(self.editing(services, cx, r)),
+            NoteRequest::BoardSnapshot(r) => self.snapshot(services, cx, id, r.board),
+            NoteRequest::NoteCreate(r) => self.change(services, cx, id, NoteOp::NoteCreate(r)),
+            NoteRequest::NoteUpdate(r) => self.change(services, cx, id, NoteOp::NoteUpdate(r)),
+            NoteRequest::NoteMove(r) => self.change(services, cx, id, NoteOp::NoteMove(r)),
+            NoteRequest::NoteDelete(r) => self.change(services, cx, id, NoteOp::NoteDelete(r)),
         }
         // Every note request is answered by this extension itself (now or later).
         None

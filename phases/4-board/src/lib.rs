@@ -31,10 +31,13 @@
 //! | a per-connection token bucket | [`rate`] |
 //! | every limit with default and trade-off | [`config`] |
 //! | `GET /boards`, `GET /boards/:board` | [`routes`] |
+//! | signed sessions: who a person is, decided by the server | [`identity`] |
+//! | private boards, share links (edit or view), revoking | [`access`], [`access_routes`], [`access_sqlite`] |
 //! | phase 4 as a module: the log's hub and the notes on `/ws` for earlier phases | [`app`] |
 //!
 //! ## What it deliberately leaves out
-//! Authentication (a note's author is the name the client sends), rich text and
+//! Accounts and passwords (a session is a name the server signed, not a proven
+//! identity: see the security chapter), rich text and
 //! character-level merging (CRDTs/OT: a text edit here replaces the text, and concurrent
 //! edits of one text conflict), group commit, expiring op-id records, and sharing a board
 //! between servers (phase 7 puts a shared store behind [`store::BoardStore`]).
@@ -58,12 +61,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod access_routes;
+pub mod access_sqlite;
 pub mod app;
 pub mod config;
 pub mod events;
 pub mod extension;
 pub mod generated;
 pub mod history;
+pub mod identity;
 pub mod memory;
 pub mod note;
 pub mod protocol;

@@ -201,6 +201,19 @@ impl NoteRequest {
         }
     }
 
+    /// Replaces the author of a change by `name` (the signed-in person's: a client cannot
+    /// write as someone else). Requests that are not changes have no author.
+    pub fn set_author(&mut self, name: &str) {
+        let author = match self {
+            NoteRequest::NoteCreate(r) => &mut r.author,
+            NoteRequest::NoteUpdate(r) => &mut r.author,
+            NoteRequest::NoteMove(r) => &mut r.author,
+            NoteRequest::NoteDelete(r) => &mut r.author,
+            NoteRequest::BoardSnapshot(_) | NoteRequest::NoteEditing(_) => return,
+        };
+        name.clone_into(author);
+    }
+
     /// The acting person's display name, for the four changes (the per-person budget).
     pub fn author(&self) -> Option<&str> {
         match self {
@@ -333,6 +346,9 @@ pub enum NoteErrorCode {
     TooManyBoards,
     /// The server could not store the change (busy or failing): retry later, same `opId`.
     Unavailable,
+    /// You may not change this board: you joined it through a view link, or it is
+    /// someone else's private board. Do not retry; the connection stays open.
+    Forbidden,
 }
 
 /// A board's notes and the position they reflect: `snapshot`'s payload and the body of

@@ -8,9 +8,14 @@ use phase_2_sse::{
     position::StreamPosition,
 };
 
+use phase_1_foundations::signed::SigningKey;
+
 use crate::{
+    access::AccessModel,
+    access_sqlite::AccessLog,
     config::{BoardConfig, IN_MEMORY},
     history::LogHistory,
+    identity::Sessions,
     memory::MemoryStore,
     protocol::{BoardList, BoardSnapshot, BoardSummary},
     rate::{KeyedBuckets, MAX_TRACKED_KEYS},
@@ -26,6 +31,7 @@ pub struct BoardState {
     hub: Arc<Hub>,
     writer: Arc<Writer>,
     rate_limits: SharedRateLimits,
+    access: Arc<AccessModel>,
 }
 
 /// The request budgets shared by every connection (each connection also has its own).
@@ -61,20 +67,65 @@ impl BoardState {
     /// builds a hub whose rooms are numbered and replayed by the store's event log. Phase
     /// 4's module provides that hub to phases 2 and 3 ([`crate::app`]), so every transport
     /// sees the log.
+    ///
+    /// Boards' owners and share links ([`crate::access`]) live in the same database
+    /// (in memory with the memory store), and sessions are signed with the key of
+    /// `--session-secret-file` (default: `session.key` beside the database).
     pub fn open(config: BoardConfig, hub_limits: HubLimits) -> Result<Arc<Self>, StoreError> {
-        let store: Arc<dyn BoardStore> = if config.data_dir == IN_MEMORY {
-            Arc::new(MemoryStore::new())
-        } else {
-            Arc::new(SqliteStore::open(&config.data_dir)?)
-        };
-        Ok(Self::with_store(config, hub_limits, store))
+        if config.data_dir == IN_MEMORY {
+            return Self::with_store(config, hub_limits, Arc::new(MemoryStore::new()));
+        }
+        let store = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let key_file = config
+            .session_secret_file
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new(&config.data_dir).join(SESSION_KEY_FILE));
+        let access = Self::access_model(
+            &config,
+            Some(&key_file),
+            Some(AccessLog::open(&config.data_dir)?),
+        )?;
+        Ok(Self::build(config, hub_limits, store, access))
     }
 
-    /// The same, over a store of your choosing (phase 7's shared store, tests).
+    /// The same, over a store of your choosing (phase 7's shared store, tests); owners
+    /// and links are kept in memory, sessions signed with `--session-secret-file` if
+    /// given, else with a key drawn for this process.
     pub fn with_store(
         config: BoardConfig,
         hub_limits: HubLimits,
         store: Arc<dyn BoardStore>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let key_file = config.session_secret_file.clone();
+        let access = Self::access_model(&config, key_file.as_deref(), None)?;
+        Ok(Self::build(config, hub_limits, store, access))
+    }
+
+    fn access_model(
+        config: &BoardConfig,
+        key_file: Option<&std::path::Path>,
+        log: Option<AccessLog>,
+    ) -> Result<Arc<AccessModel>, StoreError> {
+        let key = match key_file {
+            Some(path) => SigningKey::load_or_create(path).map_err(|source| StoreError::Io {
+                what: format!("reading the session key {}", path.display()),
+                source,
+            })?,
+            None => SigningKey::random().map_err(|source| StoreError::Io {
+                what: "drawing a session key".into(),
+                source,
+            })?,
+        };
+        let sessions = Sessions::new(key, config.session_cookie_secure);
+        let max_boards = usize::try_from(config.max_boards).unwrap_or(usize::MAX);
+        AccessModel::open(config.access, sessions, max_boards, log)
+    }
+
+    fn build(
+        config: BoardConfig,
+        hub_limits: HubLimits,
+        store: Arc<dyn BoardStore>,
+        access: Arc<AccessModel>,
     ) -> Arc<Self> {
         let history = Arc::new(LogHistory::new(store.clone(), config.max_replay_events));
         let hub = Hub::with_history(hub_limits, history.clone());
@@ -92,10 +143,15 @@ impl BoardState {
             store,
             hub,
             writer,
+            access,
         })
     }
 }
 // ANCHOR_END: open_state
+
+/// The session key's file name in the data directory, unless `--session-secret-file`
+/// names another.
+pub const SESSION_KEY_FILE: &str = "session.key";
 
 impl BoardState {
     /// The hub (to share with SSE and WebSocket).
@@ -116,6 +172,11 @@ impl BoardState {
     /// The configuration.
     pub fn config(&self) -> &BoardConfig {
         &self.config
+    }
+
+    /// Boards' owners, links and members, and the sessions that identify people.
+    pub fn access(&self) -> &Arc<AccessModel> {
+        &self.access
     }
 
     /// The per-address and per-person request budgets.

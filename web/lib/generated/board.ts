@@ -312,7 +312,7 @@ retryAfterMs?: number, };
 /**
  * Why a note request was refused. Nothing was changed in any case.
  */
-export type NoteErrorCode = "validation" | "not_found" | "version_conflict" | "rate_limited" | "too_many_notes" | "too_many_boards" | "unavailable";
+export type NoteErrorCode = "validation" | "not_found" | "version_conflict" | "rate_limited" | "too_many_notes" | "too_many_boards" | "unavailable" | "forbidden";
 
 /**
  * A board's notes and the position they reflect: `snapshot`'s payload and the body of

@@ -156,7 +156,7 @@ detail?: string, };
 /**
  * Why a request failed.
  */
-export type ErrorCode = "malformed_json" | "invalid_envelope" | "unknown_type" | "invalid_payload" | "bad_board_name" | "bad_position" | "bad_person" | "already_subscribed" | "not_subscribed" | "too_many_boards" | "empty_text" | "text_too_long" | "unsupported_binary" | "unavailable" | "refused";
+export type ErrorCode = "malformed_json" | "invalid_envelope" | "unknown_type" | "invalid_payload" | "bad_board_name" | "bad_position" | "bad_person" | "already_subscribed" | "not_subscribed" | "too_many_boards" | "empty_text" | "text_too_long" | "unsupported_binary" | "unavailable" | "refused" | "forbidden";
 
 /**
  * `pong`'s payload.

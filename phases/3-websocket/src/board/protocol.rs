@@ -283,6 +283,9 @@ pub enum ErrorCode {
     /// The board's log refused a `publish` (the server holds as many boards as it may):
     /// retrying will not help; use an existing board.
     Refused,
+    /// The board's access rules refuse this: `subscribe` to a private board you are not a
+    /// member of, `publish` with view-only rights (phase 4's owners and share links).
+    Forbidden,
 }
 
 /// `pong`'s payload.

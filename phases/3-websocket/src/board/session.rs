@@ -22,6 +22,7 @@ use std::{
 use bytes::Bytes;
 use phase_1_foundations::{human::grouped, ApiError};
 use phase_2_sse::{
+    access::{BoardAction, SharedAccess},
     board_name::BoardName,
     hub::{Hub, Published, RecordError, Recording},
     position::StreamPosition,
@@ -55,6 +56,9 @@ pub struct BoardServices {
     /// The open connections: a `publish` numbered by the board's log is answered through
     /// it, once durable, from outside the connection's task.
     pub registry: Arc<ConnectionRegistry>,
+    /// Who may follow and write which board (phase 4 provides the rules; see
+    /// [`phase_2_sse::access`]).
+    pub access: SharedAccess,
 }
 
 // ANCHOR: greeting
@@ -110,6 +114,7 @@ pub struct BoardSession<E: BoardExtension = NoExtension> {
     services: Arc<BoardServices>,
     subprotocol: Option<&'static str>,
     extension: E,
+    identity: Option<Person>,
 }
 
 impl BoardSession<NoExtension> {
@@ -159,7 +164,15 @@ impl<E: BoardExtension> BoardSession<E> {
             services,
             subprotocol,
             extension,
+            identity: None,
         }
+    }
+
+    /// The same session for a connection whose handshake proved who it is (a signed
+    /// session cookie): that person subscribes and writes, whatever a request says.
+    pub fn with_identity(mut self, identity: Option<Person>) -> Self {
+        self.identity = identity;
+        self
     }
 
     fn send(cx: &mut SessionContext, id: Option<String>, event: ServerEvent) {
@@ -254,11 +267,13 @@ impl<E: BoardExtension> BoardSession<E> {
             .map(str::parse::<StreamPosition>)
             .transpose()
             .map_err(|e| ErrorPayload::new(ErrorCode::BadPosition, e.to_string()))?;
-        let person = req
+        let claimed = req
             .person
             .map(|p| Person::parse(&p.client_id, &p.name, &p.color))
             .transpose()
             .map_err(|e| from_api(ErrorCode::BadPerson, e))?;
+        // Signed in: the session's person joins, not the one the request names.
+        let person = cx.identity().cloned().or(claimed);
         if cx.has_feed(board.as_str()) {
             return Err(ErrorPayload::new(
                 ErrorCode::AlreadySubscribed,
@@ -278,6 +293,7 @@ impl<E: BoardExtension> BoardSession<E> {
                  (LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION is {max}); unsubscribe from one first"
             )));
         }
+        check_access(&self.services, cx, board.as_str(), BoardAction::Follow)?;
         // Joins the hub room (queueing `ready` or `reset`, after any replay) and the
         // presence list (queueing `presence.list`), under one lock: nothing falls between.
         let (membership, resume) = self.services.presence.connect(
@@ -306,6 +322,7 @@ impl<E: BoardExtension> BoardSession<E> {
         cx: &SessionContext,
     ) -> Result<Option<Ack>, ErrorPayload> {
         let board = board_name(&req.board)?;
+        check_access(&self.services, cx, board.as_str(), BoardAction::Write)?;
         if req.text.trim().is_empty() {
             return Err(ErrorPayload::new(
                 ErrorCode::EmptyText,
@@ -327,12 +344,15 @@ impl<E: BoardExtension> BoardSession<E> {
                 "text is {chars} characters; LIVEBOARD_WS_MAX_TEXT_CHARS is {max}"
             )));
         }
-        let name = req
-            .name
-            .as_deref()
-            .map(parse_name)
-            .transpose()
-            .map_err(|e| from_api(ErrorCode::InvalidPayload, e))?;
+        let name = match cx.identity() {
+            Some(person) => Some(person.name.clone()),
+            None => req
+                .name
+                .as_deref()
+                .map(parse_name)
+                .transpose()
+                .map_err(|e| from_api(ErrorCode::InvalidPayload, e))?,
+        };
         let data = serde_json::to_vec(&MessageData {
             text: &req.text,
             name: name.as_deref(),
@@ -388,12 +408,32 @@ fn send_later(registry: &ConnectionRegistry, connection: u64, text: &str) {
     }
 }
 
+// ANCHOR: check_access
+/// Whether this connection's person may do `action` on `board`: `forbidden` if not (the
+/// connection lives on; it may follow other boards).
+pub fn check_access(
+    services: &BoardServices,
+    cx: &SessionContext,
+    board: &str,
+    action: BoardAction,
+) -> Result<(), ErrorPayload> {
+    services
+        .access
+        .0
+        .check(cx.identity(), board, action)
+        .map_err(|denied| {
+            ErrorPayload::new(ErrorCode::Forbidden, denied.message).with_detail(denied.detail)
+        })
+}
+// ANCHOR_END: check_access
+
 fn board_name(name: &str) -> Result<BoardName, ErrorPayload> {
     BoardName::parse(name).map_err(|e| from_api(ErrorCode::BadBoardName, e))
 }
 
 impl<E: BoardExtension> Session for BoardSession<E> {
     fn on_open(&mut self, cx: &mut SessionContext) {
+        cx.set_identity(self.identity.take());
         let welcome = Welcome {
             connection_id: cx.connection_id(),
             subprotocol: self.subprotocol.map(str::to_owned),

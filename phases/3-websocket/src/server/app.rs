@@ -2,7 +2,8 @@
 //!
 //! * **builds** [`WsState`] on the hub and presence phase 2 left in the services (or a
 //!   hub and presence of its own, for a server without phase 2), checking origins
-//!   against the server's `--allowed-origins`, and stores it for the modules after it;
+//!   against the server's `--allowed-origins` and boards against the access rules a later
+//!   phase may provide, and stores it for the modules after it;
 //! * **routes**: `/ws` (with a later phase's [`BoardExtensionFactory`], if one was
 //!   provided: phase 4's notes), `/ws/echo`, `/ws/stats`;
 //! * **stops**: when shutdown begins, every WebSocket gets a Close 1001 (going away),
@@ -17,7 +18,7 @@ use phase_1_foundations::{
     cors::CorsPolicy, module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services,
     ShutdownAdvice, ShutdownTree, StartError,
 };
-use phase_2_sse::{presence::Presence, Hub, HubLimits, RetryAdvice};
+use phase_2_sse::{access::SharedAccess, presence::Presence, Hub, HubLimits, RetryAdvice};
 
 use crate::{
     board::session::Greeting,
@@ -53,6 +54,7 @@ impl Module for WebSocket {
         // if no later phase gave better) and a greeting after `welcome` (phase 5).
         let retry = services.get_or_insert_with(|| RetryAdvice::fixed(DEFAULT_RETRY_MS));
         let greeting = services.get::<Greeting>().cloned().unwrap_or_default();
+        let access = services.get_or_insert_with(SharedAccess::default);
         let tasks = services.require::<ShutdownTree>()?.tasks().clone();
         let state = WsState::with_advice(
             self.config.clone(),
@@ -62,6 +64,7 @@ impl Module for WebSocket {
             tasks,
             retry,
             greeting,
+            access,
         );
         services.insert(state.clone());
         Ok(match services.get::<BoardExtensionFactory>() {

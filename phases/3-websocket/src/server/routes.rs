@@ -23,6 +23,7 @@ use phase_1_foundations::{
     ShutdownAdvice,
 };
 use phase_2_sse::{
+    access::SharedAccess,
     hub::{Hub, HubStats},
     presence::Presence,
     retry::RetryAdvice,
@@ -86,12 +87,15 @@ impl WsState {
             tasks,
             RetryAdvice::fixed(DEFAULT_RETRY_MS),
             Greeting::default(),
+            SharedAccess::default(),
         )
     }
 
     /// The same, with what later phases provide: `retry`, the advice behind every
-    /// `Retry-After` and every retry hint in a close reason, and `greeting`, the messages
-    /// every `/ws` connection gets right after `welcome`.
+    /// `Retry-After` and every retry hint in a close reason, `greeting`, the messages
+    /// every `/ws` connection gets right after `welcome`, and `access`, who may follow
+    /// and write which board (phase 4).
+    #[allow(clippy::too_many_arguments)]
     pub fn with_advice(
         config: WsConfig,
         origins: CorsPolicy,
@@ -100,6 +104,7 @@ impl WsState {
         tasks: TaskTracker,
         retry: RetryAdvice,
         greeting: Greeting,
+        access: SharedAccess,
     ) -> Arc<Self> {
         let stats = Arc::new(WsStats::default());
         let registry = ConnectionRegistry::new(config.max_connections, stats.clone());
@@ -110,6 +115,7 @@ impl WsState {
                 config: config.clone(),
                 greeting,
                 registry: registry.clone(),
+                access,
             }),
             registry,
             retry,
@@ -208,6 +214,8 @@ where
                 let services = state.services.clone();
                 let limits = state.config.limits();
                 let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
+                // Who the handshake's cookie proves this is, for the connection's life.
+                let identity = services.access.0.identify(req.headers());
                 upgrade(
                     &state,
                     req,
@@ -215,6 +223,7 @@ where
                     limits,
                     move |subprotocol| {
                         BoardSession::with_extension(services, subprotocol, make_extension(peer))
+                            .with_identity(identity)
                     },
                 )
             }

@@ -103,6 +103,7 @@ pub struct SessionContext {
     reply_frames: usize,
     pub(crate) feeds: Vec<BoardFeed>,
     pub(crate) close: Option<CloseRequest>,
+    identity: Option<Person>,
 }
 
 impl SessionContext {
@@ -115,6 +116,7 @@ impl SessionContext {
             reply_frames: 0,
             feeds: Vec::new(),
             close: None,
+            identity: None,
         }
     }
 
@@ -142,6 +144,17 @@ impl SessionContext {
     /// Queues a text message for this client only.
     pub fn send_text(&mut self, text: impl Into<String>) {
         self.send(Frame::text(text));
+    }
+
+    /// Who the server knows this connection to be (a signed session cookie sent with the
+    /// handshake, checked by phase 4's access rules), or `None`.
+    pub fn identity(&self) -> Option<&Person> {
+        self.identity.as_ref()
+    }
+
+    /// Sets who the connection is (the board session does, when it opens).
+    pub fn set_identity(&mut self, person: Option<Person>) {
+        self.identity = person;
     }
 
     /// Starts receiving `feed`'s frames.

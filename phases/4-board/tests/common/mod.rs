@@ -118,7 +118,18 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(url: &str) -> Self {
+        Self::connect_with_cookie(url, None).await
+    }
+
+    /// A client whose handshake carries `cookie` (`lb_session=...`: a signed session).
+    pub async fn connect_with_cookie(url: &str, cookie: Option<&str>) -> Self {
         let mut req = url.into_client_request().expect("a ws url");
+        if let Some(cookie) = cookie {
+            req.headers_mut().insert(
+                "cookie",
+                HeaderValue::from_str(cookie).expect("a cookie header"),
+            );
+        }
         req.headers_mut().insert(
             "sec-websocket-protocol",
             HeaderValue::from_static("liveboard.v1"),
@@ -232,6 +243,11 @@ impl Client {
         assert_eq!(ack["type"], "ack", "{ack}");
         self.take(|v| v["type"] == "ready" || v["type"] == "reset")
             .await
+    }
+
+    /// The next raw WebSocket message (a Close included); `None` once the stream ends.
+    pub async fn raw_next(&mut self) -> Option<Message> {
+        self.ws.next().await.and_then(Result::ok)
     }
 
     /// Messages already received and not yet taken.
