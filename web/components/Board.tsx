@@ -1,14 +1,17 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
-import { defaultColor, PERSON_COLORS, presenceColors } from "@/lib/presence";
+import { accessView, PRIVATE_MESSAGE, VIEW_ONLY_MESSAGE } from "@/lib/access";
+import { defaultColor, PERSON_COLORS, presenceColors, type Identity } from "@/lib/presence";
+import { useBoardAccess } from "@/lib/useBoardAccess";
 import { useIdentity } from "@/lib/useIdentity";
 import { useBackendUrl } from "@/lib/useRuntimeConfig";
 
 import { BoardPicker } from "./BoardPicker";
 import { BoardReadOnly } from "./BoardReadOnly";
 import { BoardWorkspace } from "./BoardWorkspace";
+import { SharePanel } from "./SharePanel";
 import { SseIdentityForm } from "./SseIdentityForm";
 
 export interface BoardProps {
@@ -22,8 +25,10 @@ export interface BoardProps {
 
 /**
  * The board page's client side: who you are (phase 2's identity, kept in localStorage and
- * shared by your tabs), which board, whether to hold your changes (phase 4's page only), and
- * the live board; before you join, the board read-only.
+ * shared by your tabs, signed by the server as a session), which board, what you may do on
+ * it (a private board you were not invited to, read-only, or yours to share), whether to
+ * hold your changes (phase 4's page only), and the live board; before you join, the board
+ * read-only.
  */
 export function Board({ initialBoard, inspector = false, hardening = false }: BoardProps) {
   const [identity, saveIdentity] = useIdentity();
@@ -31,6 +36,10 @@ export function Board({ initialBoard, inspector = false, hardening = false }: Bo
   const [holdOutgoing, setHoldOutgoing] = useState(false);
   const [editingName, setEditingName] = useState(false);
   const newcomerColor = useNewcomerColor(board, identity === null);
+  const backendUrl = useBackendUrl();
+  const onSession = useCallback((person: Identity) => saveIdentity(person.name, person.color, person.clientId), [saveIdentity]);
+  const { access, problem } = useBoardAccess(backendUrl, board, identity, onSession);
+  const view = access ? accessView(access) : null;
 
   function pick(next: string) {
     setBoard(next);
@@ -78,10 +87,40 @@ export function Board({ initialBoard, inspector = false, hardening = false }: Bo
         </div>
       )}
 
-      {identity ? (
-        <BoardWorkspace key={board} board={board} identity={identity} holdOutgoing={inspector && holdOutgoing} inspector={inspector} hardening={hardening} />
-      ) : (
+      {problem && (
+        <p role="alert" data-testid="board-access-problem" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-900">
+          Could not check your access to this board: {problem}
+        </p>
+      )}
+      {!identity ? (
         <BoardReadOnly board={board} />
+      ) : view === "private" ? (
+        <p role="alert" data-testid="board-private" className="rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950">
+          {PRIVATE_MESSAGE}
+        </p>
+      ) : view === null && problem === null ? (
+        // Wait for the session: a socket opened before the cookie is set is nobody's.
+        <p role="status" data-testid="board-access-checking" className="text-sm text-slate-700">
+          Opening the board…
+        </p>
+      ) : (
+        <>
+          {view === "view" && (
+            <p role="status" data-testid="board-view-only" className="rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950">
+              {VIEW_ONLY_MESSAGE}
+            </p>
+          )}
+          {access?.owner && access.mode === "private" && backendUrl !== null && <SharePanel key={board} backendUrl={backendUrl} board={board} />}
+          <BoardWorkspace
+            key={board}
+            board={board}
+            identity={identity}
+            readOnly={view === "view"}
+            holdOutgoing={inspector && holdOutgoing}
+            inspector={inspector}
+            hardening={hardening}
+          />
+        </>
       )}
     </div>
   );

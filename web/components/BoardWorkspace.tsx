@@ -20,6 +20,8 @@ import { WsFrameTable } from "./WsFrameTable";
 export interface BoardWorkspaceProps {
   readonly board: string;
   readonly identity: Identity | null;
+  /** A view-only member: no composer (the server refuses changes anyway). */
+  readonly readOnly?: boolean;
   /** Keep our changes queued instead of sending them (see `useBoard`). */
   readonly holdOutgoing: boolean;
   /** Also show the reducer's pending queue and reconciliation log (the phase 4 page). */
@@ -42,7 +44,7 @@ function inTextField(target: EventTarget | null): boolean {
  * a new element) focus goes back to it; after a delete, to its neighbour. Each of one's own
  * actions is said in a polite live region, for screen readers.
  */
-export function BoardWorkspace({ board, identity, holdOutgoing, inspector = false, hardening = false }: BoardWorkspaceProps) {
+export function BoardWorkspace({ board, identity, readOnly = false, holdOutgoing, inspector = false, hardening = false }: BoardWorkspaceProps) {
   const live = useBoard(board, identity, { holdOutgoing });
   const { view, state, create, update, move, remove, dismiss, undo, openDraft, changeDraft, saveDraft, closeDraft, resolveDraft } = live;
   const me = identity?.clientId ?? null;
@@ -186,7 +188,7 @@ export function BoardWorkspace({ board, identity, holdOutgoing, inspector = fals
             online={live.online}
             composerText={composerTexts[column] ?? ""}
             onComposerText={(text) => setComposerTexts((t) => ({ ...t, [column]: text }))}
-            addDisabled={identity === null}
+            addDisabled={identity === null || readOnly}
             onAdd={(text) => {
               create({ text, color: NOTE_COLORS[i % NOTE_COLORS.length]!, column, order: orderAtEnd(groups.get(column) ?? []) });
               setAnnouncement(`Added ${quoteNote(text)} to ${column}`);

@@ -46,7 +46,7 @@ export function boardListUrl(backendUrl: string, after: string | null = null, li
  * when the backend cannot be reached or answers oddly.
  */
 export async function fetchBoardPage(backendUrl: string, after: string | null, signal?: AbortSignal): Promise<BoardList> {
-  const response = await fetch(boardListUrl(backendUrl, after), { signal, cache: "no-store" });
+  const response = await fetch(boardListUrl(backendUrl, after), { signal, cache: "no-store", credentials: "include" });
   if (!response.ok) throw new Error(`GET /boards answered ${response.status}`);
   const page = parseBoardList(await response.json());
   if (!page) throw new Error("GET /boards did not answer a board list");
@@ -82,7 +82,7 @@ export function parseSnapshotNotes(json: unknown): readonly Note[] | null {
  * visitor who has not joined sees); rejects with a sentence when that fails.
  */
 export async function fetchBoardNotes(backendUrl: string, board: string, signal?: AbortSignal): Promise<readonly Note[]> {
-  const response = await fetch(`${backendUrl}/boards/${encodeURIComponent(board)}`, { signal, cache: "no-store" });
+  const response = await fetch(`${backendUrl}/boards/${encodeURIComponent(board)}`, { signal, cache: "no-store", credentials: "include" });
   if (!response.ok) throw new Error(`GET /boards/${board} answered ${response.status}`);
   const notes = parseSnapshotNotes(await response.json());
   if (!notes) throw new Error(`GET /boards/${board} did not answer a board`);

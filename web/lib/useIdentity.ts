@@ -2,7 +2,8 @@
 
 /**
  * This browser's presence identity, kept in `localStorage` so every tab (and every visit)
- * is the same person to the server. Tabs follow each other's changes through the
+ * is the same person to the server. When the server signs a session (`POST /session`, see
+ * access.ts) its `clientId` is the one kept: pass it to `save`. Tabs follow each other's changes through the
  * `storage` event. Read with `useSyncExternalStore`: the server render sees no identity,
  * the browser sees the stored one, without a hydration mismatch.
  */
@@ -32,13 +33,13 @@ function readStored(): string | null {
 }
 
 /** The stored identity (or `null`) and a function to choose a name and color. */
-export function useIdentity(): readonly [Identity | null, (name: string, color: string) => void] {
+export function useIdentity(): readonly [Identity | null, (name: string, color: string, clientId?: string) => void] {
   const raw = useSyncExternalStore(subscribe, readStored, () => null);
   const identity = useMemo(() => parseIdentity(raw), [raw]);
   const save = useCallback(
-    (name: string, color: string) => {
+    (name: string, color: string, clientId?: string) => {
       const next: Identity = {
-        clientId: identity?.clientId ?? newClientId(),
+        clientId: clientId ?? identity?.clientId ?? newClientId(),
         name: name.trim(),
         color: color.toLowerCase(),
       };
