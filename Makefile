@@ -4,6 +4,7 @@
 #   make tags   the phase tags (phase-1, phase-2, …) from tags.tsv, so `git checkout phase-N` works
 #   make exercises / exercise-start EX=… / exercise-check EX=… / exercise-restore EX=…
 #   make book   the book on http://localhost:3001 (the web app has :3000)
+#   make bench  the benchmark suite: tables in bench/results/latest.md, charts in docs/src/charts/
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
@@ -11,12 +12,12 @@ export CARGO_TERM_COLOR := never
 
 .PHONY: deps dev test lint-rust test-rust test-web docs e2e build-bins clean book \
 	tags check-tags check-phases exercises exercise-start exercise-check exercise-restore \
-	check-exercises failures
+	check-exercises failures bench bench-smoke
 
 dev: web/node_modules
 	./scripts/dev.sh
 
-test: deps lint-rust test-rust check-tags check-exercises test-web docs e2e
+test: deps lint-rust test-rust bench-smoke check-tags check-exercises test-web docs e2e
 	@echo "make test: all checks passed"
 
 # What a fresh machine lacks (Chromium, nats-server, redis-server, mdBook, …); a no-op
@@ -79,6 +80,76 @@ build-bins:
 e2e: build-bins web/node_modules
 	test -f web/.next/BUILD_ID || npm --prefix web run build
 	LIVEBOARD_BACKEND_BIN=$(CURDIR)/target/debug/liveboard npm --prefix web run e2e
+
+# Benchmarks (docs/src/benchmarks.md). `make bench` measures the full suite the chapter
+# uses (about 12 minutes of measuring on 2 cores, plus the release build), appending every
+# table's results to bench/results/latest.jsonl (emptied first), the Markdown tables to
+# bench/results/latest.md, and rendering the charts into docs/src/charts/.
+#   BENCH_QUICK=1   small sizes, one run each (a minute or two: a check, not figures)
+#   BENCH_ARGS=…    more options for every scenario, e.g. BENCH_ARGS="--runs 5" or
+#                   BENCH_ARGS="--liveboard-bin path/to/another/liveboard"
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+BENCH_RESULTS := bench/results
+BENCH_CHARTS := docs/src/charts
+ifeq ($(BENCH_QUICK),1)
+BENCH_RUNS := --runs 1
+BENCH_ECHO := --conns 16 --secs 2 --warmup-secs 1
+BENCH_FANOUT_SUBS := 100,1000
+BENCH_FANOUT_RATE_SUBS := 100
+BENCH_FANOUT_SECS := --secs 2
+BENCH_IDLE := 100,1000
+BENCH_IDLE_SSE := 1000
+BENCH_SHUTDOWN := 100,1000
+else
+BENCH_RUNS :=
+BENCH_ECHO :=
+BENCH_FANOUT_SUBS := 1000,10000
+BENCH_FANOUT_RATE_SUBS := 1000
+BENCH_FANOUT_SECS :=
+BENCH_IDLE := 1000,10000,19500
+BENCH_IDLE_SSE := 10000
+BENCH_SHUTDOWN := 1000,10000
+endif
+
+bench:
+	cargo build --release --locked -p liveboard -p liveboard-bench
+	@mkdir -p $(BENCH_RESULTS) $(BENCH_CHARTS)
+	@start=$$(date +%s); \
+	tool="$(TARGET_DIR)/release/liveboard-bench"; \
+	json="$(BENCH_RESULTS)/latest.jsonl"; md="$(BENCH_RESULTS)/latest.md"; \
+	common="$(BENCH_RUNS) --json $$json $(BENCH_ARGS)"; \
+	: > "$$json"; \
+	echo "# liveboard-bench, $$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $$(git rev-parse --short HEAD)" > "$$md"; \
+	set -e; \
+	$$tool echo $(BENCH_ECHO) $$common >> "$$md"; \
+	$$tool fanout --subs $(BENCH_FANOUT_SUBS) --window 1 $(BENCH_FANOUT_SECS) $$common >> "$$md"; \
+	$$tool fanout --subs $(BENCH_FANOUT_RATE_SUBS) --rate 50 $(BENCH_FANOUT_SECS) $$common >> "$$md"; \
+	$$tool idle --conns $(BENCH_IDLE) $$common >> "$$md"; \
+	$$tool idle --transport sse --conns $(BENCH_IDLE_SSE) $$common >> "$$md"; \
+	$$tool shutdown --conns $(BENCH_SHUTDOWN) $$common >> "$$md"; \
+	$$tool chart --input "$$json" --out $(BENCH_CHARTS); \
+	$$tool check-results --input "$$json" --scenarios echo,fanout,idle,shutdown; \
+	echo "make bench: tables in $$md, results in $$json, charts in $(BENCH_CHARTS)/; took $$(( $$(date +%s) - start )) s"
+
+# CI smoke of the benchmark tool on the debug build: every scenario once at a tiny size
+# against every server, the JSON written, the charts rendered and the results checked
+# (nothing missing, nobody cut, every client closed with 1001). No timing is asserted.
+bench-smoke:
+	cargo build --locked -p liveboard -p liveboard-bench
+	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; set -e; \
+	tool="$(TARGET_DIR)/debug/liveboard-bench"; \
+	cpu=$$(( $$(nproc) > 1 ? 1 : 0 )); \
+	common="--runs 1 --client-cpu $$cpu --json $$dir/smoke.jsonl --log-dir $$dir/logs"; \
+	$$tool echo --conns 10 --secs 1 --warmup-secs 0 $$common > $$dir/smoke.md; \
+	$$tool fanout --subs 10 --secs 1 $$common >> $$dir/smoke.md; \
+	$$tool fanout --subs 10 --rate 50 --secs 1 $$common >> $$dir/smoke.md; \
+	$$tool idle --conns 10 --settle-secs 0 $$common >> $$dir/smoke.md; \
+	$$tool idle --transport sse --conns 10 --settle-secs 0 $$common >> $$dir/smoke.md; \
+	$$tool shutdown --conns 10 $$common >> $$dir/smoke.md; \
+	$$tool chart --input $$dir/smoke.jsonl --out $$dir/charts; \
+	test "$$(ls $$dir/charts/*.svg | wc -l)" -eq 5; \
+	$$tool check-results --input $$dir/smoke.jsonl --scenarios echo,fanout,idle,shutdown
+	@echo "make bench-smoke: every scenario ran against every server; charts rendered"
 
 web/node_modules: web/package-lock.json
 	npm --prefix web ci --no-audit --no-fund

@@ -22,11 +22,15 @@
 //! cargo run --release -p liveboard-bench -- idle --conns 1000,10000,19500
 //! cargo run --release -p liveboard-bench -- idle --transport sse --servers liveboard
 //! cargo run --release -p liveboard-bench -- shutdown --conns 1000,10000
+//! cargo run --release -p liveboard-bench -- echo --json results.jsonl  # also as JSON Lines
+//! cargo run --release -p liveboard-bench -- chart --input results.jsonl --out charts/
 //! ```
 //!
 //! | module | holds |
 //! |---|---|
 //! | [`runner`] | runs a scenario against each server, medians, ratios, the table |
+//! | [`report`] | the results as JSON Lines records, and their check |
+//! | [`chart`] | SVG charts of the records, written by hand |
 //! | [`server`] | starting, measuring and killing the server processes |
 //! | [`client`] | a minimal WebSocket client and event-stream opener |
 //! | [`echo`], [`fanout`], [`idle`], [`shutdown`] | the four scenarios |
@@ -35,12 +39,14 @@
 //!
 //! Tests cover the pure parts only; no test runs a benchmark or asserts a timing.
 
+mod chart;
 mod client;
 mod echo;
 mod fanout;
 mod idle;
 mod peers;
 mod procfs;
+mod report;
 mod runner;
 mod server;
 mod shutdown;
@@ -51,7 +57,7 @@ use std::{process::ExitCode, sync::OnceLock, time::Instant};
 
 use clap::{Parser, Subcommand};
 
-use crate::{runner::Common, server::ServerKind};
+use crate::{report::Scenario, runner::Common, server::ServerKind};
 
 /// Liveboard's benchmark tool: our server beside tokio-tungstenite and fastwebsockets.
 #[derive(Parser)]
@@ -91,10 +97,26 @@ enum Command {
         #[command(flatten)]
         opts: shutdown::ShutdownOptions,
     },
+    /// Render SVG charts from the JSON Lines that `--json` wrote.
+    Chart(chart::ChartArgs),
+    /// Check the JSON Lines that `--json` wrote: every scenario named has a record, and no
+    /// run lost a message, cut a subscriber or left a client without its Close (no timings).
+    CheckResults(CheckArgs),
     /// Run the tokio-tungstenite peer server (the tool starts it itself).
     ServeTungstenite(peers::tungstenite::TungsteniteArgs),
     /// Run the fastwebsockets peer server (the tool starts it itself).
     ServeFastwebsockets(peers::PeerArgs),
+}
+
+/// `check-results`'s arguments.
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The JSON Lines file.
+    #[arg(long)]
+    input: std::path::PathBuf,
+    /// Scenarios that must have at least one record, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
 }
 
 const AFTER_HELP: &str = "\
@@ -106,6 +128,9 @@ peer) on stdout; progress and the load average go to stderr. Build first:
   target/release/liveboard-bench echo
   target/release/liveboard-bench fanout --subs 1000,10000
   target/release/liveboard-bench idle --conns 1000,10000,19500
+
+--json FILE appends each table's results to FILE (JSON Lines); `chart` renders them as
+SVG. `make bench` runs the whole suite and renders the charts.
 
 The method and the figures: docs/src/benchmarks.md.";
 
@@ -127,12 +152,22 @@ fn main() -> ExitCode {
     let common = match &cli.command {
         Command::ServeTungstenite(args) => return peers::tungstenite::serve(args),
         Command::ServeFastwebsockets(args) => return peers::fastwebsockets::serve(args),
+        Command::Chart(args) => return report_outcome(chart::run(args)),
+        Command::CheckResults(args) => {
+            let outcome = report::read_all(&args.input)
+                .and_then(|records| report::check(&records, &args.scenarios));
+            return report_outcome(outcome.map(|summary| print!("{summary}")));
+        }
         Command::Echo { common, .. }
         | Command::Fanout { common, .. }
         | Command::Idle { common, .. }
         | Command::Shutdown { common, .. } => common.clone(),
     };
-    match prepare(&common).and_then(|limit| run(cli.command, limit)) {
+    report_outcome(prepare(&common).and_then(|limit| run(cli.command, limit)))
+}
+
+fn report_outcome(outcome: Result<(), String>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("liveboard-bench: {e}");
@@ -198,12 +233,21 @@ async fn scenario(command: Command, fd_limit: u64) -> Result<(), String> {
     match command {
         Command::Echo { common, opts } => {
             check_size(opts.conns, fd_limit)?;
-            let title = format!(
-                "echo: {} connections, {}-byte text, closed loop, {} s",
-                opts.conns, opts.size, opts.secs
-            );
+            let scenario = Scenario {
+                name: "echo",
+                params: vec![
+                    ("conns", opts.conns.into()),
+                    ("size", opts.size.into()),
+                    ("secs", opts.secs.into()),
+                    ("warmup_secs", opts.warmup_secs.into()),
+                ],
+                title: format!(
+                    "echo: {} connections, {}-byte text, closed loop, {} s",
+                    opts.conns, opts.size, opts.secs
+                ),
+            };
             let o = &opts;
-            runner::compare(&title, &common, &common.servers, move |s| {
+            runner::compare(&scenario, &common, &common.servers, move |s| {
                 echo::measure(s, o)
             })
             .await
@@ -216,12 +260,22 @@ async fn scenario(command: Command, fd_limit: u64) -> Result<(), String> {
                 } else {
                     format!("{} messages/s", opts.rate)
                 };
-                let title = format!(
-                    "fanout: {subs} subscribers, one board, {how}, {} s",
-                    opts.secs
-                );
+                let scenario = Scenario {
+                    name: "fanout",
+                    params: vec![
+                        ("subs", subs.into()),
+                        ("rate", opts.rate.into()),
+                        ("window", opts.window.into()),
+                        ("secs", opts.secs.into()),
+                        ("peer_payload", opts.peer_payload.into()),
+                    ],
+                    title: format!(
+                        "fanout: {subs} subscribers, one board, {how}, {} s",
+                        opts.secs
+                    ),
+                };
                 let o = &opts;
-                runner::compare(&title, &common, &common.servers, move |s| {
+                runner::compare(&scenario, &common, &common.servers, move |s| {
                     fanout::measure(s, o, subs)
                 })
                 .await?;
@@ -236,28 +290,44 @@ async fn scenario(command: Command, fd_limit: u64) -> Result<(), String> {
             };
             for &n in &opts.conns {
                 check_size(n, fd_limit)?;
-                let what = match opts.transport {
-                    idle::Transport::Ws => "WebSockets",
-                    idle::Transport::Sse => "event streams",
+                let (what, transport) = match opts.transport {
+                    idle::Transport::Ws => ("WebSockets", "ws"),
+                    idle::Transport::Sse => ("event streams", "sse"),
                 };
-                let title = format!("idle: {n} {what}");
+                let scenario = Scenario {
+                    name: "idle",
+                    params: vec![
+                        ("conns", n.into()),
+                        ("transport", transport.into()),
+                        ("settle_secs", opts.settle_secs.into()),
+                    ],
+                    title: format!("idle: {n} {what}"),
+                };
                 let o = &opts;
-                runner::compare(&title, &common, &kinds, move |s| idle::measure(s, o, n)).await?;
+                runner::compare(&scenario, &common, &kinds, move |s| idle::measure(s, o, n))
+                    .await?;
             }
             Ok(())
         }
         Command::Shutdown { common, opts } => {
             for &n in &opts.conns {
                 check_size(n, fd_limit)?;
-                let title = format!("shutdown: {n} WebSockets, SIGTERM → Close 1001");
+                let scenario = Scenario {
+                    name: "shutdown",
+                    params: vec![("conns", n.into())],
+                    title: format!("shutdown: {n} WebSockets, SIGTERM → Close 1001"),
+                };
                 let o = &opts;
-                runner::compare(&title, &common, &common.servers, move |s| {
+                runner::compare(&scenario, &common, &common.servers, move |s| {
                     shutdown::measure(s, o, n)
                 })
                 .await?;
             }
             Ok(())
         }
-        Command::ServeTungstenite(_) | Command::ServeFastwebsockets(_) => Ok(()),
+        Command::ServeTungstenite(_)
+        | Command::ServeFastwebsockets(_)
+        | Command::Chart(_)
+        | Command::CheckResults(_) => Ok(()),
     }
 }

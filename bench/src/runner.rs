@@ -5,11 +5,13 @@
 //! the order rotates from run to run (run 1: A B C, run 2: B C A, …), so a burst of noise
 //! from the rest of the machine does not always land on the same server. Each server is
 //! a fresh process per measurement. The figure reported is the **median** of the runs;
-//! every run's value is printed too.
+//! every run's value is printed too. With `--json FILE` each call also appends its record
+//! (every run, the medians, the parameters, the load) to FILE: see [`crate::report`].
 
-use std::{collections::BTreeMap, future::Future, time::Duration};
+use std::{collections::BTreeMap, future::Future, path::PathBuf, time::Duration};
 
 use crate::{
+    report::{self, Context, Scenario},
     server::{ServerKind, ServerOptions, ServerProcess},
     stats::median,
 };
@@ -26,6 +28,10 @@ pub struct Common {
     /// The CPU the load generator is pinned to.
     #[arg(long, default_value_t = 1)]
     pub client_cpu: usize,
+    /// Append each table's results to this file as one JSON object per line (JSON Lines),
+    /// for `liveboard-bench chart` and `check-results`.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerOptions,
 }
@@ -33,10 +39,11 @@ pub struct Common {
 /// One measurement: named figures, in the order they are reported.
 pub type Metrics = Vec<(&'static str, f64)>;
 
-/// Measures `one` against each of `kinds`, `common.runs` times, and prints the table.
-/// `one` gets a freshly started server and owns it (dropping it kills it).
+/// Measures `one` against each of `kinds`, `common.runs` times, prints the table and, with
+/// `--json`, appends the record. `one` gets a freshly started server and owns it (dropping
+/// it kills it).
 pub async fn compare<F, Fut>(
-    title: &str,
+    scenario: &Scenario,
     common: &Common,
     kinds: &[ServerKind],
     mut one: F,
@@ -45,6 +52,8 @@ where
     F: FnMut(ServerProcess) -> Fut,
     Fut: Future<Output = Result<Metrics, String>>,
 {
+    let title = scenario.title.as_str();
+    let context = Context::now(common.server.liveboard_bin.as_deref());
     let mut results: BTreeMap<usize, Vec<Metrics>> = BTreeMap::new();
     eprintln!("== {title}");
     for run in 0..common.runs.max(1) {
@@ -70,6 +79,13 @@ where
         }
     }
     println!("{}", table(title, kinds, &results));
+    if let Some(path) = &common.json {
+        let by_server = results
+            .into_iter()
+            .map(|(k, runs)| (kinds[k].label().to_owned(), runs))
+            .collect();
+        report::append(path, &context.finish(scenario, by_server))?;
+    }
     Ok(())
 }
 
