@@ -139,7 +139,8 @@ bench-smoke:
 	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; set -e; \
 	tool="$(TARGET_DIR)/debug/liveboard-bench"; \
 	cpu=$$(( $$(nproc) > 1 ? 1 : 0 )); \
-	common="--runs 1 --client-cpu $$cpu --json $$dir/smoke.jsonl --log-dir $$dir/logs"; \
+	common="--runs 1 --client-cpu $$cpu --json $$dir/smoke.jsonl --log-dir $$dir/logs \
+		--liveboard-arg=--data-dir=$$dir/data"; \
 	$$tool echo --conns 10 --secs 1 --warmup-secs 0 $$common > $$dir/smoke.md; \
 	$$tool fanout --subs 10 --secs 1 $$common >> $$dir/smoke.md; \
 	$$tool fanout --subs 10 --rate 50 --secs 1 $$common >> $$dir/smoke.md; \

@@ -885,6 +885,7 @@ mod tests {
             title: format!("{scenario} test"),
             commit: Some("abc1234".into()),
             liveboard_bin: None,
+            liveboard_args: Vec::new(),
             date: "2026-12-01T18:07:08Z".into(),
             load_start: Some([1.5, 1.0, 1.0]),
             load_end: Some([2.5, 1.0, 1.0]),

@@ -18,7 +18,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::{runner::Metrics, stats::median};
+use crate::{runner::Metrics, server::ServerOptions, stats::median};
 
 /// What a scenario was asked to do: its name and its parameters, as `main` built them.
 #[derive(Debug, Clone)]
@@ -56,6 +56,9 @@ pub struct ResultRecord {
     pub commit: Option<String>,
     /// The `--liveboard-bin` given, if any.
     pub liveboard_bin: Option<String>,
+    /// The `--liveboard-arg`s given (e.g. a heartbeat interval), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub liveboard_args: Vec<String>,
     /// When the scenario started, UTC, e.g. `2026-12-01T18:07:08Z`.
     pub date: String,
     /// The 1-, 5- and 15-minute load averages before the first run and after the last.
@@ -102,16 +105,21 @@ fn medians(runs: &[Figures]) -> Figures {
 pub struct Context {
     pub commit: Option<String>,
     pub liveboard_bin: Option<String>,
+    pub liveboard_args: Vec<String>,
     pub date: String,
     pub load_start: Option<[f64; 3]>,
 }
 
 impl Context {
     /// Reads the commit, the date and the load average now, before the first run.
-    pub fn now(liveboard_bin: Option<&Path>) -> Self {
+    pub fn now(server: &ServerOptions) -> Self {
         Context {
             commit: git_commit(),
-            liveboard_bin: liveboard_bin.map(|p| p.display().to_string()),
+            liveboard_bin: server
+                .liveboard_bin
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            liveboard_args: server.liveboard_args.clone(),
             date: iso8601_utc(SystemTime::now()),
             load_start: load_average(),
         }
@@ -129,6 +137,7 @@ impl Context {
             title: scenario.title.clone(),
             commit: self.commit,
             liveboard_bin: self.liveboard_bin,
+            liveboard_args: self.liveboard_args,
             date: self.date,
             load_start: self.load_start,
             load_end: load_average(),
@@ -299,6 +308,7 @@ mod tests {
         let ctx = Context {
             commit: Some("abc1234".into()),
             liveboard_bin: None,
+            liveboard_args: vec!["--heartbeat-interval-ms=1000".into()],
             date: "2026-12-01T18:07:08Z".into(),
             load_start: Some([1.0, 2.0, 3.0]),
         };
@@ -358,9 +368,13 @@ mod tests {
     #[test]
     fn check_results_passes_clean_records_and_names_every_failure() {
         let clean = sample();
-        assert!(check(&[clean.clone()], &["fanout".into()]).is_ok());
+        assert!(check(std::slice::from_ref(&clean), &["fanout".into()]).is_ok());
 
-        let err = check(&[clean.clone()], &["fanout".into(), "echo".into()]).unwrap_err();
+        let err = check(
+            std::slice::from_ref(&clean),
+            &["fanout".into(), "echo".into()],
+        )
+        .unwrap_err();
         assert_eq!(err, "echo: no record");
 
         let mut lossy = clean;

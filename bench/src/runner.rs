@@ -53,7 +53,7 @@ where
     Fut: Future<Output = Result<Metrics, String>>,
 {
     let title = scenario.title.as_str();
-    let context = Context::now(common.server.liveboard_bin.as_deref());
+    let context = Context::now(&common.server);
     let mut results: BTreeMap<usize, Vec<Metrics>> = BTreeMap::new();
     eprintln!("== {title}");
     for run in 0..common.runs.max(1) {
