@@ -5,6 +5,7 @@
 #   make exercises / exercise-start EX=… / exercise-check EX=… / exercise-restore EX=…
 #   make book   the book on http://localhost:3001 (the web app has :3000)
 #   make bench  the benchmark suite: tables in bench/results/latest.md, charts in docs/src/charts/
+#   make fuzz   each fuzz target for FUZZ_SECONDS (30) on nightly; not part of `make test`
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
@@ -12,7 +13,7 @@ export CARGO_TERM_COLOR := never
 
 .PHONY: deps dev test lint-rust test-rust test-web docs e2e build-bins clean book \
 	tags check-tags check-phases exercises exercise-start exercise-check exercise-restore \
-	check-exercises failures bench bench-smoke
+	check-exercises failures bench bench-smoke fuzz
 
 dev: web/node_modules
 	./scripts/dev.sh
@@ -56,6 +57,25 @@ check-tags:
 # Heavy (not part of `make test`): build and test every tagged commit in its own worktree.
 check-phases:
 	python3 scripts/phase-tags.py check-phases
+
+# Fuzzing (not part of `make test`): each target of fuzz/targets for FUZZ_SECONDS on the
+# nightly toolchain, one after the other, from the committed seeds (fuzz/corpus/<target>,
+# read only) and a scratch corpus (fuzz/targets/corpus/<target>, kept between runs). A
+# finding is written to fuzz/targets/artifacts/<target>/: copy it to
+# fuzz/regressions/<target>/, which the stable test (`cargo test -p liveboard-fuzz-checks`)
+# replays forever, and fix the crate.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= websocket_frames websocket_handshake board_envelope note_request event_stream
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/targets/corpus/$$target; \
+		echo "== fuzz $$target for $(FUZZ_SECONDS) s"; \
+		cargo +nightly fuzz run --fuzz-dir fuzz/targets $$target \
+			fuzz/targets/corpus/$$target fuzz/corpus/$$target \
+			-- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 || exit 1; \
+	done
 
 # Workshop exercises (exercises/exercises.toml): regions of the real code, cut out and put back.
 exercises:

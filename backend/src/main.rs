@@ -12,7 +12,10 @@
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 //! | 5 Hardening | the reconnection contract advertised to every client, heartbeats, graceful shutdown |
 
-#![forbid(unsafe_code)]
+// One call needs `unsafe`: glibc's `malloc_trim`, in `memory.rs`, allowed there alone.
+#![deny(unsafe_code)]
+
+mod memory;
 
 use std::process::ExitCode;
 
@@ -38,11 +41,20 @@ struct Cli {
     board: BoardConfig,
     #[command(flatten)]
     hardening: HardeningConfig,
+    #[command(flatten)]
+    memory: memory::MemoryConfig,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.server.memory_release = match cli.memory.release() {
+        Ok(release) => release,
+        Err(e) => {
+            eprintln!("cannot start the server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     logging::init(&cli.server.log);
     Composition::new(cli.server)
         .module(Sse::new(cli.sse))

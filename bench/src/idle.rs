@@ -6,6 +6,12 @@
 //! WebSockets go to `/ws/echo` on every server (no application state: the cost of the
 //! connection itself). Event streams (`--transport sse`) go to our
 //! `/boards/idle-<i % 100>/events`; the peers have no SSE, so only ours is measured.
+//!
+//! With `--after-close-secs N` the clients then close every connection and, N seconds
+//! later, RSS is read once more: what share of the connections' memory the server gave
+//! back to the operating system (compare `liveboard --release-memory-when-idle true`,
+//! `false`, and a build with `--features jemalloc`, via `--liveboard-arg` and
+//! `--liveboard-bin`).
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +47,10 @@ pub struct IdleOptions {
     /// over these seconds is its idle CPU (heartbeats, timers).
     #[arg(long, default_value_t = 2)]
     pub settle_secs: u64,
+    /// Also close every connection, wait this many seconds and read RSS again: how much of
+    /// the memory the connections took the server gives back (0: skip).
+    #[arg(long, default_value_t = 0)]
+    pub after_close_secs: u64,
 }
 
 /// Opens `n` connections of `transport` to `server` (at most 128 handshakes at a time).
@@ -84,14 +94,22 @@ pub async fn measure(server: ServerProcess, o: &IdleOptions, n: usize) -> Result
     let (cpu1, connect_wall) = (server.cpu(), t0.elapsed());
     tokio::time::sleep(Duration::from_secs(o.settle_secs)).await;
     let (rss1, slab1, cpu2) = (server.rss_kib(), procfs::slab_kib(), server.cpu());
-    drop(server);
+    // The clients close first; the server is still running to give memory back.
     drop(conns);
+    let after_close = if o.after_close_secs > 0 {
+        tokio::time::sleep(Duration::from_secs(o.after_close_secs)).await;
+        let (rss2, cpu3) = (server.rss_kib(), server.cpu());
+        Some((rss2, cpu3 - cpu2))
+    } else {
+        None
+    };
+    drop(server);
     let per_socket = match (slab0, slab1) {
         // Both ends of every connection are on this machine: 2n sockets.
         (Some(a), Some(b)) => b.saturating_sub(a) as f64 / (2 * n) as f64,
         _ => f64::NAN,
     };
-    Ok(vec![
+    let mut metrics = vec![
         ("connections", n as f64),
         ("server RSS before MiB", rss0 as f64 / 1024.0),
         ("server RSS after MiB", rss1 as f64 / 1024.0),
@@ -109,5 +127,14 @@ pub async fn measure(server: ServerProcess, o: &IdleOptions, n: usize) -> Result
             (cpu2 - cpu1).as_secs_f64() * 100.0 / o.settle_secs.max(1) as f64,
         ),
         ("kernel slab KiB/socket (noisy)", per_socket),
-    ])
+    ];
+    if let Some((rss2, cpu)) = after_close {
+        metrics.push(("server RSS after close MiB", rss2 as f64 / 1024.0));
+        metrics.push((
+            "RSS given back %",
+            100.0 * rss1.saturating_sub(rss2) as f64 / rss1.saturating_sub(rss0).max(1) as f64,
+        ));
+        metrics.push(("server CPU ms after close", cpu.as_secs_f64() * 1e3));
+    }
+    Ok(metrics)
 }

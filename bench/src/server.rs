@@ -85,6 +85,10 @@ pub struct ServerOptions {
     /// The CPU time and memory the tool reads are then the wrapper's process's.
     #[arg(long)]
     pub server_wrapper: Option<PathBuf>,
+    /// Tokio worker threads per server (`TOKIO_WORKER_THREADS`). 1 matches the single
+    /// core it is pinned to; more shows what several allocator arenas keep after load.
+    #[arg(long, default_value_t = 1)]
+    pub server_worker_threads: usize,
 }
 
 impl ServerOptions {
@@ -170,10 +174,13 @@ impl ServerProcess {
                 }
             }
         }
-        cmd.env("TOKIO_WORKER_THREADS", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
+        cmd.env(
+            "TOKIO_WORKER_THREADS",
+            opts.server_worker_threads.max(1).to_string(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log);
         // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
         unsafe {
             cmd.pre_exec(|| {

@@ -11,6 +11,8 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use crate::memory_release::MemoryRelease;
+
 // ANCHOR: config_defaults
 /// Default bind address: loopback only, so a development server is not reachable from
 /// the network by accident. Production sets `0.0.0.0:8080` behind a proxy.
@@ -99,6 +101,12 @@ pub struct ServerConfig {
     /// Print which phase serves which route (method, path, phase) and exit.
     #[arg(long = "routes")]
     pub list_routes: bool,
+
+    /// How to give freed memory back to the operating system after load; not a flag of
+    /// its own, since only the binary knows its allocator (`liveboard`'s
+    /// `--release-memory-when-idle` sets it).
+    #[arg(skip)]
+    pub memory_release: Option<MemoryRelease>,
 }
 // ANCHOR_END: server_config
 
@@ -126,6 +134,7 @@ impl Default for ServerConfig {
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             log: "info".to_owned(),
             list_routes: false,
+            memory_release: None,
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod health;
 pub mod human;
 pub mod json;
 pub mod logging;
+pub mod memory_release;
 pub mod module;
 pub mod per_ip;
 pub mod refusal;

@@ -42,6 +42,7 @@ impl PerIpCounts {
     // ANCHOR: try_claim
     /// Claims a slot for `ip`, or `None` when it already holds `max` connections.
     pub fn try_claim(&self, ip: IpAddr) -> Option<IpSlot> {
+        // EXERCISE(ch5-per-ip-cap): claim a share of an address's connections, or refuse
         if self.max == 0 {
             return Some(IpSlot { counts: None, ip });
         }
@@ -57,6 +58,7 @@ impl PerIpCounts {
             counts: Some(self.clone()),
             ip,
         })
+        // EXERCISE_END(ch5-per-ip-cap)
     }
     // ANCHOR_END: try_claim
 

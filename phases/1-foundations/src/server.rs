@@ -46,6 +46,7 @@ use crate::{
     body::BodyDeadline,
     config::ServerConfig,
     logging::EverySecond,
+    memory_release::{self, CountedStream, MemoryRelease, OpenSockets},
     per_ip::PerIpCounts,
     refusal::{refuse, Refusal},
 };
@@ -64,6 +65,8 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// How long a client may take to send a request's body after its headers.
     pub body_read_timeout: Duration,
+    /// Give freed memory back to the operating system after load (`None`: never).
+    pub memory_release: Option<MemoryRelease>,
 }
 
 impl From<&ServerConfig> for ServeOptions {
@@ -74,6 +77,7 @@ impl From<&ServerConfig> for ServeOptions {
             max_connections_per_ip: c.max_connections_per_ip,
             header_read_timeout: Duration::from_millis(c.header_timeout_ms),
             body_read_timeout: Duration::from_millis(c.body_timeout_ms),
+            memory_release: c.memory_release,
         }
     }
 }
@@ -135,6 +139,12 @@ pub async fn accept(
     let mut accept_errors = EverySecond::default();
     let mut refusals = EverySecond::default();
     let mut spare = SpareDescriptor::open();
+    // Counted only when something uses the count: the memory release after load.
+    let sockets = opts.memory_release.map(|release| {
+        let sockets = OpenSockets::new();
+        tokio::spawn(memory_release::run(sockets.clone(), release, stop.clone()));
+        sockets
+    });
     let shutdown = stop.cancelled();
     tokio::pin!(shutdown);
 
@@ -198,7 +208,10 @@ pub async fn accept(
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(opts.header_read_timeout)
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(
+                TokioIo::new(CountedStream::new(stream, sockets.as_ref())),
+                service,
+            )
             .with_upgrades();
         let draining = stop.clone();
         connections.spawn(async move {

@@ -116,6 +116,7 @@ impl TestServer {
             max_connections_per_ip: 1_000,
             header_read_timeout: Duration::from_secs(5),
             body_read_timeout: Duration::from_secs(5),
+            memory_release: None,
         }
     }
 
