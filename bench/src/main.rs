@@ -21,6 +21,7 @@
 //! cargo run --release -p liveboard-bench -- fanout --subs 1000,10000 --window 32
 //! cargo run --release -p liveboard-bench -- idle --conns 1000,10000,19500
 //! cargo run --release -p liveboard-bench -- idle --transport sse --servers liveboard
+//! cargo run --release -p liveboard-bench -- idle --servers liveboard --after-close-secs 30
 //! cargo run --release -p liveboard-bench -- shutdown --conns 1000,10000
 //! cargo run --release -p liveboard-bench -- echo --json results.jsonl  # also as JSON Lines
 //! cargo run --release -p liveboard-bench -- chart --input results.jsonl --out charts/

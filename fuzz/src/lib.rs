@@ -30,9 +30,12 @@ pub use event_stream::event_stream;
 pub use handshake::websocket_handshake;
 pub use websocket::websocket_frames;
 
+/// A check: panics when `data` breaks a guarantee of its parser.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets by name (the names of `fuzz/targets/fuzz_targets/*.rs` and of the corpus
 /// folders), with their checks.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Check); 5] = [
     ("websocket_frames", websocket_frames),
     ("websocket_handshake", websocket_handshake),
     ("board_envelope", board_envelope),

@@ -11,6 +11,7 @@
 //! |---|---|
 //! | accept loop, one task per connection, stop accepting on shutdown, drain | [`server`] |
 //! | limits against hostile clients: `503` past the caps, per-address counts, deadlines | [`refusal`], [`per_ip`], [`body`] |
+//! | memory after load: count open sockets, hand freed memory back when they fall | [`memory_release`] |
 //! | routing by method and path, path parameters, `404` / `405` + `Allow` | [`router`] |
 //! | one error shape for every failure: `{"error":{"code","message"}}` | [`error`] |
 //! | reading JSON safely: content type (`415`), size limit (`413`), parse errors with line/column (`400`) | [`json`] |
@@ -36,6 +37,8 @@
 //! * [`module::Module`] — each phase crate exports one module (its configuration, routes,
 //!   start and stop); [`composition::Composition`] makes a server of a list of them.
 //! * [`health::PhaseInfo`] — each phase crate exports one, `/health` lists them.
+//! * [`memory_release::MemoryRelease`] — the binary that knows its allocator says how to
+//!   give memory back (`ServerConfig::memory_release`); phase 1 says when.
 
 #![forbid(unsafe_code)]
 

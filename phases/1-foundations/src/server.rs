@@ -18,7 +18,9 @@
 //! past the process's descriptor limit, thanks to one spare descriptor. A
 //! connection must finish each request's headers within `--header-timeout-ms` (hyper
 //! then closes it, without an answer) and its body within `--body-timeout-ms` (a `408`,
-//! see [`crate::json`]).
+//! see [`crate::json`]). With a [`MemoryRelease`] configured, each connection's stream
+//! also holds a place in a count of open sockets (see [`crate::memory_release`]), which
+//! hands freed memory back to the operating system after load.
 //!
 //! **Graceful shutdown.** The accept loop runs until its [`CancellationToken`] (a child of
 //! the server's [`crate::shutdown::ShutdownTree`]) is cancelled. Then we (1) stop accepting
