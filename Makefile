@@ -72,7 +72,7 @@ fuzz:
 	@for target in $(FUZZ_TARGETS); do \
 		mkdir -p fuzz/targets/corpus/$$target; \
 		echo "== fuzz $$target for $(FUZZ_SECONDS) s"; \
-		cargo +nightly fuzz run --fuzz-dir fuzz/targets $$target \
+		cargo +nightly fuzz run -O --fuzz-dir fuzz/targets $$target \
 			fuzz/targets/corpus/$$target fuzz/corpus/$$target \
 			-- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 || exit 1; \
 	done
