@@ -9,7 +9,7 @@
 //!   which hands every wholly free page of every arena back to the kernel.
 //! * **jemalloc** (`cargo build --release -p liveboard --features jemalloc`): its
 //!   background threads return freed pages on their own after a decay time, so there is
-//!   nothing to trim and the flag is refused.
+//!   nothing to trim: the flag is off by default, and refused if turned on.
 
 use std::time::Duration;
 
@@ -46,8 +46,9 @@ pub struct MemoryConfig {
 }
 // ANCHOR_END: memory_config
 
-/// On by default: see the chapter for the measurements behind it.
-pub const DEFAULT_RELEASE_WHEN_IDLE: bool = true;
+/// On by default with glibc (see the chapter for the measurements behind it); off with
+/// jemalloc, which returns memory by itself.
+pub const DEFAULT_RELEASE_WHEN_IDLE: bool = cfg!(not(feature = "jemalloc"));
 /// 10 s: a trim takes well under a millisecond per megabyte returned, so one every 10 s
 /// costs nothing measurable, and a server that just went idle gives its memory back
 /// within seconds.
