@@ -5,10 +5,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, axeViolations, describeViolations, setupStack, waitForTestIdText } from "./harness.mjs";
+import { TIMEOUTS, axeViolations, describeViolations, setupStack } from "./harness.mjs";
+import { joinOn } from "./board.mjs";
 
 const stack = setupStack();
 const BOARD = "a11y-board";
+
+/** Joins the board `BOARD` on `path` as `name` and waits until it is live. */
+const join = (page, name, path = "/phases/4") => joinOn(stack, page, name, { path, board: BOARD });
 
 /** Rules checked at every impact: axe rates them below serious, the issue asked for them. */
 const ALWAYS_CHECKED = ["heading-order", "label", "label-title-only"];
@@ -28,15 +32,6 @@ async function pageWith(viewport) {
   const page = await stack.newPage();
   if (viewport) await page.setViewportSize(viewport);
   return page;
-}
-
-/** Joins the board `BOARD` on `path` as `name` and waits until it is live. */
-async function join(page, name, path = "/phases/4") {
-  await page.goto(`${stack.web.url}${path}?board=${BOARD}`);
-  await page.getByTestId("sse-name-input").fill(name);
-  await page.getByTestId("sse-join").click();
-  await waitForTestIdText(page, "board-me", name);
-  await waitForTestIdText(page, "board-connection", "live");
 }
 
 /** Adds a note with `text` to the first column and waits until the server confirmed it. */

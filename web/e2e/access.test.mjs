@@ -15,18 +15,12 @@ import { createServer } from "node:http";
 import { after, test } from "node:test";
 
 import { freePort, screenshot, setupStack, TIMEOUTS, waitForTestIdText } from "./harness.mjs";
+import { column, note } from "./board.mjs";
 
 const stack = setupStack({ backendArgs: ["--board-access", "private"] });
 const BOARD = "secret-plans";
 const PRIVATE = "This board is private — ask its owner for a link.";
 
-function column(page, name) {
-  return page.locator(`[data-testid="board-column"][data-column="${name}"]`);
-}
-
-function note(page, text) {
-  return page.getByTestId("note").filter({ has: page.getByTestId("note-text").getByText(text, { exact: true }) });
-}
 
 /** Opens `url` (default: the board on the phase 4 page) in a fresh context and signs in as `name`. */
 async function signIn(name, url = `${stack.web.url}/phases/4?board=${BOARD}`) {

@@ -10,50 +10,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { screenshot, setupStack, TIMEOUTS, waitForTestIdText, withTimeout } from "./harness.mjs";
+import { setupStack, TIMEOUTS, waitForTestIdText, withTimeout } from "./harness.mjs";
+import { addNote as add, column, confirmed, editText, joinBoard, note, typeInEditor, withEvidence as evidence } from "./board.mjs";
 
 const SERVER_MAX_TEXT = 100;
 const stack = setupStack({ backendEnv: { LIVEBOARD_BOARD_MAX_TEXT_CHARS: String(SERVER_MAX_TEXT) } });
 
-/** Opens `board` on the phase 4 page (it has "Hold my changes") in a fresh context, as `name`. */
-async function join(name, board) {
-  const page = await stack.newPage();
-  await page.goto(`${stack.web.url}/phases/4?board=${board}`);
-  await page.getByTestId("sse-name-input").fill(name);
-  await page.getByTestId("sse-join").click();
-  await waitForTestIdText(page, "board-me", name);
-  await waitForTestIdText(page, "board-connection", "live");
-  return page;
-}
-
-function column(page, name) {
-  return page.locator(`[data-testid="board-column"][data-column="${name}"]`);
-}
-
-function note(page, text, columnName) {
-  const scope = columnName ? column(page, columnName) : page;
-  return scope.getByTestId("note").filter({ has: page.getByTestId("note-text").getByText(text, { exact: true }) });
-}
-
-async function confirmed(page, text, columnName) {
-  await note(page, text, columnName).and(page.locator('[data-pending="false"]')).waitFor();
-}
-
-async function add(page, columnName, text) {
-  await column(page, columnName).getByTestId("note-composer-input").fill(text);
-  await column(page, columnName).getByTestId("note-composer-input").press("Enter");
-}
-
-/** Opens the editor of the note showing `text` and types `to` (without saving). */
-async function typeInEditor(page, text, to) {
-  await note(page, text).getByTestId("note-edit").click();
-  await page.getByTestId("note-edit-text").fill(to);
-}
-
-async function editText(page, from, to) {
-  await typeInEditor(page, from, to);
-  await page.getByTestId("note-save").click();
-}
+/** Opens `board` on the phase 4 page (it has "Hold my changes") in a fresh context, as `name`, live. */
+const join = (name, board) => joinBoard(stack, name, { board });
+const withEvidence = (name, pages, body) => evidence(stack, "collab", name, pages, body);
 
 /** Waits until `page` shows exactly `count` notes reading `text`. */
 async function exactly(page, text, count) {
@@ -68,17 +33,6 @@ async function exactly(page, text, count) {
 async function undo(page) {
   await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
   await page.keyboard.press("Control+z");
-}
-
-/** Runs `body`; on failure, saves a screenshot of each page and adds the backend's logs. */
-async function withEvidence(name, pages, body) {
-  try {
-    await body();
-  } catch (error) {
-    const shots = await Promise.all(pages.map((p, i) => screenshot(p, `collab-${name}-${i}`)));
-    error.message += `\nscreenshots: ${shots.join(", ")}\n${stack.backend.logs()}`;
-    throw error;
-  }
 }
 
 async function pair(board) {

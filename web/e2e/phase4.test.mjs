@@ -7,54 +7,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, screenshot, setupStack, waitForTestIdText } from "./harness.mjs";
+import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
+import { column, confirmed, editText, joinBoard, note, withEvidence as evidence } from "./board.mjs";
 
 const stack = setupStack();
 const BOARD = "e2e-board";
-
-/** Opens the board on /phases/4 (where "Hold my changes" is) in a fresh context, joins as `name`, waits until it is live. */
-async function join(name) {
-  const page = await stack.newPage();
-  await page.goto(`${stack.web.url}/phases/4?board=${BOARD}`);
-  await page.getByTestId("sse-name-input").fill(name);
-  await page.getByTestId("sse-join").click();
-  await waitForTestIdText(page, "board-me", name);
-  await waitForTestIdText(page, "board-connection", "live");
-  return page;
-}
-
-function column(page, name) {
-  return page.locator(`[data-testid="board-column"][data-column="${name}"]`);
-}
-
-/** The note showing `text` (in `columnName`, if given). */
-function note(page, text, columnName) {
-  const scope = columnName ? column(page, columnName) : page;
-  return scope.getByTestId("note").filter({ has: page.getByTestId("note-text").getByText(text, { exact: true }) });
-}
-
-/** Waits until the note showing `text` is confirmed (no pending marker). */
-async function confirmed(page, text, columnName) {
-  await note(page, text, columnName).and(page.locator('[data-pending="false"]')).waitFor();
-}
-
-async function editText(page, from, to) {
-  const card = note(page, from);
-  await card.getByTestId("note-edit").click();
-  await page.getByTestId("note-edit-text").fill(to);
-  await page.getByTestId("note-save").click();
-}
-
-/** Runs `body`; on failure, saves a screenshot of each page and adds the backend's logs. */
-async function withEvidence(name, pages, body) {
-  try {
-    await body();
-  } catch (error) {
-    const shots = await Promise.all(pages.map((p, i) => screenshot(p, `phase4-${name}-${i}`)));
-    error.message += `\nscreenshots: ${shots.join(", ")}\n${stack.backend.logs()}`;
-    throw error;
-  }
-}
+/** Opens the board on /phases/4 (where "Hold my changes" is) in a fresh context as `name`, live. */
+const join = (name) => joinBoard(stack, name, { board: BOARD });
+const withEvidence = (name, pages, body) => evidence(stack, "phase4", name, pages, body);
 
 test("the landing page is the board, and links to the phase 4 page", async () => {
   const page = await stack.newPage();

@@ -14,49 +14,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, screenshot, setupStack, waitForTestIdText } from "./harness.mjs";
+import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
+import { addNote, confirmed, joinBoard, note as notes, withEvidence as evidence } from "./board.mjs";
 
 const stack = setupStack({ backendArgs: ["--heartbeat-interval-ms", "500", "--heartbeat-deadline-ms", "1500"] });
 
 /** Opens `path` on `board` in a fresh context, joins as `name`, waits until the board is live. */
-async function join(name, path, board) {
-  const page = await stack.newPage();
-  await page.goto(`${stack.web.url}${path}?board=${board}`);
-  await page.getByTestId("sse-name-input").fill(name);
-  await page.getByTestId("sse-join").click();
-  await waitForTestIdText(page, "board-me", name);
-  await waitForTestIdText(page, "board-connection", "live");
-  return page;
-}
-
-function column(page, name) {
-  return page.locator(`[data-testid="board-column"][data-column="${name}"]`);
-}
-
-/** The notes showing exactly `text`. */
-function notes(page, text) {
-  return page.getByTestId("note").filter({ has: page.getByTestId("note-text").getByText(text, { exact: true }) });
-}
-
-async function addNote(page, columnName, text) {
-  await column(page, columnName).getByTestId("note-composer-input").fill(text);
-  await column(page, columnName).getByTestId("note-composer-input").press("Enter");
-}
-
-async function confirmed(page, text) {
-  await notes(page, text).and(page.locator('[data-pending="false"]')).waitFor();
-}
-
-/** Runs `body`; on failure, saves a screenshot of each page and adds the backend's logs. */
-async function withEvidence(name, pages, body) {
-  try {
-    await body();
-  } catch (error) {
-    const shots = await Promise.all(pages.map((p, i) => screenshot(p, `phase5-${name}-${i}`)));
-    error.message += `\nscreenshots: ${shots.join(", ")}\n${stack.backend.logs()}`;
-    throw error;
-  }
-}
+const join = (name, path, board) => joinBoard(stack, name, { path, board });
+const withEvidence = (name, pages, body) => evidence(stack, "phase5", name, pages, body);
 
 test("a frozen backend: the page notices by its own deadline, says so, and catches up once it runs again", async () => {
   const board = "e2e-half-open";
