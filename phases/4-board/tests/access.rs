@@ -77,6 +77,28 @@ async fn stream_status(server: &Server, board: &str, cookie: Option<&str>) -> St
         .status()
 }
 
+/// The owner (`owner`'s cookie) makes a `role` link to board `b`, and `member` joins through it.
+async fn join_by_link(server: &Server, owner: &str, member: &str, role: &str) {
+    let (status, link, _) = call(
+        server,
+        Method::POST,
+        "/boards/b/links",
+        Some(owner),
+        Some(json!({ "role": role })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let (status, joined, _) = call(
+        server,
+        Method::POST,
+        "/boards/b/join",
+        Some(member),
+        Some(json!({"token": link["token"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+}
+
 /// Ana signs in and opens board `b` over the WebSocket (which makes it hers) with a note.
 async fn anas_board(server: &Server) -> (String, Client) {
     let (ana, _) = sign_in(server, "Ana").await;
@@ -350,22 +372,7 @@ async fn an_edit_link_lets_its_holder_write_as_the_session_whatever_author_or_pe
     let (ana_id, bo_id) = {
         let (_, me, _) = call(&server, Method::GET, "/session", Some(&ana), None).await;
         let (bo, bo_id) = sign_in(&server, "Bo").await;
-        let (_, link, _) = call(
-            &server,
-            Method::POST,
-            "/boards/b/links",
-            Some(&ana),
-            Some(json!({"role": "edit"})),
-        )
-        .await;
-        call(
-            &server,
-            Method::POST,
-            "/boards/b/join",
-            Some(&bo),
-            Some(json!({"token": link["token"]})),
-        )
-        .await;
+        join_by_link(&server, &ana, &bo, "edit").await;
         let mut bo_ws = ws(&server, &bo).await;
         // Bo claims to be Ana, in the subscribe and in the note.
         let answer = bo_ws
@@ -468,22 +475,7 @@ async fn sessions_owners_and_members_survive_a_restart_and_the_key_file_is_priva
     let (ana, ana_ws) = anas_board(&server).await;
     let (bo, _) = sign_in(&server, "Bo").await;
     let (cy, _) = sign_in(&server, "Cy").await;
-    let (_, link, _) = call(
-        &server,
-        Method::POST,
-        "/boards/b/links",
-        Some(&ana),
-        Some(json!({"role": "view"})),
-    )
-    .await;
-    call(
-        &server,
-        Method::POST,
-        "/boards/b/join",
-        Some(&bo),
-        Some(json!({"token": link["token"]})),
-    )
-    .await;
+    join_by_link(&server, &ana, &bo, "view").await;
     ana_ws.close().await;
     server.stop().await;
 
