@@ -43,6 +43,8 @@ export interface BoardColumnProps {
   readonly onDrop: (noteId: string, index: number) => void;
   /** No adding yet (nobody to sign the notes: no name chosen). */
   readonly addDisabled?: boolean;
+  /** A view-only member: notes cannot be edited, moved, deleted or dropped here. */
+  readonly readOnly?: boolean;
 }
 
 function carriesNote(e: DragEvent<HTMLElement>): boolean {
@@ -51,7 +53,7 @@ function carriesNote(e: DragEvent<HTMLElement>): boolean {
 
 /** One column: its composer, its notes, and a drop zone (HTML5 drag and drop). */
 export function BoardColumn(props: BoardColumnProps) {
-  const { column, notes, drafts, ghosts, drafting, editorsOf, online, canStep, onAdd, onColor, onStep, onDelete, onDrop, addDisabled = false } = props;
+  const { column, notes, drafts, ghosts, drafting, editorsOf, online, canStep, onAdd, onColor, onStep, onDelete, onDrop, addDisabled = false, readOnly = false } = props;
   // Where a dragged note would land, while one is over this column.
   const [dropIndex, setDropIndex] = useState<number | null>(null);
 
@@ -74,7 +76,7 @@ export function BoardColumn(props: BoardColumnProps) {
     const id = e.dataTransfer.getData(NOTE_DRAG_TYPE);
     const index = dropIndex ?? notes.length;
     setDropIndex(null);
-    if (!id) return;
+    if (!id || readOnly) return;
     e.preventDefault();
     onDrop(id, index);
   }
@@ -114,6 +116,7 @@ export function BoardColumn(props: BoardColumnProps) {
               onSave={() => drafting.save(note.id)}
               onCancel={() => drafting.cancel(note.id)}
               onResolve={(choice) => drafting.resolve(note.id, choice)}
+              readOnly={readOnly}
               canStep={{
                 up: canStep(note.id, "up"),
                 down: canStep(note.id, "down"),

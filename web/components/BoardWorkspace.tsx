@@ -189,6 +189,7 @@ export function BoardWorkspace({ board, identity, readOnly = false, holdOutgoing
             composerText={composerTexts[column] ?? ""}
             onComposerText={(text) => setComposerTexts((t) => ({ ...t, [column]: text }))}
             addDisabled={identity === null || readOnly}
+            readOnly={readOnly}
             onAdd={(text) => {
               create({ text, color: NOTE_COLORS[i % NOTE_COLORS.length]!, column, order: orderAtEnd(groups.get(column) ?? []) });
               setAnnouncement(`Added ${quoteNote(text)} to ${column}`);

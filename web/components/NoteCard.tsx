@@ -21,6 +21,8 @@ export interface NoteCardProps {
   readonly online: boolean;
   /** Which steps are possible (the move buttons and Alt+arrow keys). */
   readonly canStep: Readonly<Record<Step, boolean>>;
+  /** A view-only member: no editing, moving or deleting (the server would refuse them). */
+  readonly readOnly?: boolean;
   readonly onColor: (color: string) => void;
   readonly onStep: (step: Step) => void;
   readonly onDelete: () => void;
@@ -51,7 +53,7 @@ export function charCount(text: string): number {
  * Alt+arrow keys, to move it.
  */
 export function NoteCard(props: NoteCardProps) {
-  const { note, draft, editors, online, canStep, onColor, onStep, onDelete, onDragOver, onOpen, onChange, onSave, onCancel, onResolve } = props;
+  const { note, draft, editors, online, canStep, readOnly = false, onColor, onStep, onDelete, onDragOver, onOpen, onChange, onSave, onCancel, onResolve } = props;
   const editing = draft !== undefined && draft.saving === null && !draft.deleted;
   const chars = editing ? charCount(draft.text) : 0;
   const tooLong = chars > MAX_TEXT_CHARS;
@@ -72,7 +74,7 @@ export function NoteCard(props: NoteCardProps) {
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLElement>) {
-    if (editing || e.target !== e.currentTarget) return;
+    if (editing || readOnly || e.target !== e.currentTarget) return;
     const step = STEP_KEYS[e.key];
     if (e.altKey && step && canStep[step]) {
       e.preventDefault();
@@ -96,7 +98,7 @@ export function NoteCard(props: NoteCardProps) {
       data-note-id={note.id}
       data-pending={note.pending ? "true" : "false"}
       tabIndex={0}
-      draggable={!editing}
+      draggable={!editing && !readOnly}
       onDragStart={onDragStart}
       onDragOver={onDragOver}
       onKeyDown={onKeyDown}
@@ -200,7 +202,7 @@ export function NoteCard(props: NoteCardProps) {
 
       <footer className="flex flex-wrap items-center gap-1 text-xs text-slate-600">
         <span className="mr-auto truncate">{note.author}</span>
-        {!editing && (
+        {!editing && !readOnly && (
           <>
             {STEP_BUTTONS.map(({ step, label, glyph }) => (
               <button

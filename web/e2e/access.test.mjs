@@ -93,6 +93,10 @@ test("a private board: outsiders are refused, a view link reads, an edit link wr
     await waitForTestIdText(bo, "board-connection", "live");
     await note(bo, "Plan A").waitFor();
     assert.equal(await column(bo, "To do").getByTestId("note-composer-input").isDisabled(), true, "the composer is off");
+    // No edit, move or delete on the cards either (the server would refuse them).
+    assert.equal(await note(bo, "Plan A").getByTestId("note-edit").count(), 0, "no Edit for a viewer");
+    assert.equal(await note(bo, "Plan A").getByTestId("note-delete").count(), 0, "no ✕ for a viewer");
+    assert.equal(await note(bo, "Plan A").getAttribute("draggable"), "false", "a viewer cannot drag");
     assert.ok(!bo.url().includes("invite="), "the secret is dropped from the address");
     const refused = await forcedWrite(bo);
     assert.equal(refused.type, "error", JSON.stringify(refused));
