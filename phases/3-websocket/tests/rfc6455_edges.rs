@@ -147,6 +147,10 @@ async fn frames_sent_in_the_same_write_as_the_upgrade_request_are_echoed() {
         let frame = client.recv().await;
         assert_eq!((frame.opcode, &frame.payload[..]), (OpCode::Text, expected));
     }
+    // And the connection runs on the socket itself, not on hyper's wrapper (which would
+    // also replay those bytes, hiding a fallback).
+    let stats = server.state.stats();
+    assert_eq!((stats.opened, stats.wrapped), (1, 0), "{stats:?}");
 }
 
 #[tokio::test]

@@ -236,6 +236,9 @@ pub async fn serve<IO, S>(
         stats,
         opts,
     };
+    // An async fn keeps its arguments until it returns: without this, `read_ahead` (and
+    // hyper's whole read buffer behind it) would live as long as the connection.
+    drop(read_ahead);
     session.on_open(&mut conn.cx);
     let ending = conn.run(&mut session, &registration).await;
     tracing::debug!(connection = id, ?ending, "websocket ending");

@@ -19,8 +19,8 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use phase_1_foundations::{
-    app::PeerAddr, cors::CorsPolicy, json::json_response, router::HandlerResult, Router,
-    ShutdownAdvice,
+    app::PeerAddr, cors::CorsPolicy, json::json_response, memory_release::CountedStream,
+    router::HandlerResult, Router, ShutdownAdvice,
 };
 use phase_2_sse::{
     access::SharedAccess,
@@ -29,7 +29,6 @@ use phase_2_sse::{
     retry::RetryAdvice,
 };
 use serde::Serialize;
-use tokio::net::TcpStream;
 use tokio_util::task::TaskTracker;
 
 use crate::{
@@ -309,14 +308,17 @@ where
     state.tasks.spawn(async move {
         match on_upgrade.await {
             // The socket itself when hyper gives it back (it does for phase 1's plain
-            // TCP), with any bytes hyper read past the request; hyper's wrapper otherwise.
-            Ok(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
+            // TCP: a `CountedStream`, the TCP stream that holds its place in the open-socket
+            // count), with any bytes hyper read past the request; hyper's wrapper otherwise.
+            // The type must be exactly what phase 1 gave hyper, or this silently falls back.
+            Ok(upgraded) => match upgraded.downcast::<TokioIo<CountedStream>>() {
                 Ok(parts) => {
                     let io = parts.io.into_inner();
                     let read = parts.read_buf;
                     connection::serve(io, read, session, registration, stats, opts).await
                 }
                 Err(upgraded) => {
+                    stats.served_wrapped();
                     let io = TokioIo::new(upgraded);
                     connection::serve(io, Bytes::new(), session, registration, stats, opts).await
                 }

@@ -21,6 +21,7 @@ pub struct WsStats {
     protocol_errors: AtomicU64,
     slow_consumers: AtomicU64,
     close_timeouts: AtomicU64,
+    wrapped: AtomicU64,
 }
 
 /// A snapshot of [`WsStats`].
@@ -47,6 +48,10 @@ pub struct WsStatsSnapshot {
     pub slow_consumers: u64,
     /// Closing handshakes the peer did not complete within the close deadline.
     pub close_timeouts: u64,
+    /// Connections served through hyper's upgrade wrapper because the socket could not be
+    /// taken back from it: 0 on phase 1's own TCP. Anything else means every read and
+    /// write of those connections goes through two more layers (see `connection::serve`).
+    pub wrapped: u64,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -83,6 +88,9 @@ impl WsStats {
     pub(crate) fn close_timeout(&self) {
         add(&self.close_timeouts, 1);
     }
+    pub(crate) fn served_wrapped(&self) {
+        add(&self.wrapped, 1);
+    }
 
     /// The counters, now.
     pub fn snapshot(&self) -> WsStatsSnapshot {
@@ -98,6 +106,7 @@ impl WsStats {
             protocol_errors: get(&self.protocol_errors),
             slow_consumers: get(&self.slow_consumers),
             close_timeouts: get(&self.close_timeouts),
+            wrapped: get(&self.wrapped),
         }
     }
 }
