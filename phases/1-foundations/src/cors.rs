@@ -85,10 +85,11 @@ impl CorsPolicy {
             return Some(
                 ApiError::forbidden(
                     "origin_not_allowed",
-                    format!(
-                        "origin {origin} is not in the allowed origins (LIVEBOARD_ALLOWED_ORIGINS)"
-                    ),
+                    format!("pages from {origin} may not call this server"),
                 )
+                .with_detail(format!(
+                    "origin {origin} is not in the allowed origins (LIVEBOARD_ALLOWED_ORIGINS)"
+                ))
                 .into_response(),
             );
         }

@@ -28,6 +28,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// A sentence a person can act on.
     pub message: String,
+    /// For developers and operators, when the message leaves something out for the person
+    /// reading it: the setting or limit behind the refusal (`error.detail` in the JSON).
+    pub detail: Option<String>,
     /// Extra headers the status requires (`Allow` on 405, `Sec-WebSocket-Version` on 426).
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
 }
@@ -42,6 +45,8 @@ struct Envelope<'a> {
 struct Inner<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
 }
 
 impl ApiError {
@@ -51,8 +56,16 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Adds what a developer or operator needs beside the person's message (the setting
+    /// behind a limit, say), as `error.detail`.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     /// Adds a header to the error response (e.g. `Allow`).
@@ -119,6 +132,7 @@ impl ApiError {
             error: Inner {
                 code: self.code,
                 message: &self.message,
+                detail: self.detail.as_deref(),
             },
         })
         .unwrap_or_else(|_| {

@@ -102,6 +102,13 @@ async fn a_cors_preflight_from_a_foreign_origin_is_a_json_403() {
     let (status, v) = error_of(res).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(v["error"]["code"], "origin_not_allowed");
+    // The person is told what happened; the setting behind it is for the operator.
+    let (message, detail) = (
+        v["error"]["message"].as_str(),
+        v["error"]["detail"].as_str(),
+    );
+    assert!(!message.unwrap().contains("LIVEBOARD_"), "{v}");
+    assert!(detail.unwrap().contains("LIVEBOARD_ALLOWED_ORIGINS"), "{v}");
 }
 
 #[tokio::test]

@@ -227,7 +227,22 @@ async fn past_the_connection_limit_the_upgrade_is_503_before_any_101() {
     let (_c, res) =
         RawClient::request(server.addr(), "GET /ws/echo HTTP/1.1", &upgrade_headers()).await;
     assert_eq!(res.status, 503);
-    assert_eq!(res.json()["error"]["code"], "too_many_websockets");
+    let body = res.json();
+    assert_eq!(body["error"]["code"], "too_many_websockets");
+    assert!(
+        !body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LIVEBOARD_"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("LIVEBOARD_WS_MAX_CONNECTIONS"),
+        "{body}"
+    );
     assert!(res.header("retry-after").is_some());
     assert_eq!(server.state.stats().refused, 1);
 }

@@ -228,11 +228,11 @@ pub fn check_request<B>(
         if !origins.allows(origin) {
             return Err(ApiError::forbidden(
                 "origin_not_allowed",
-                format!(
-                    "pages from origin {origin} may not open WebSockets here; allowed origins \
-                     are set with LIVEBOARD_ALLOWED_ORIGINS"
-                ),
-            ));
+                format!("pages from origin {origin} may not open WebSockets here"),
+            )
+            .with_detail(format!(
+                "origin {origin} is not in the allowed origins (LIVEBOARD_ALLOWED_ORIGINS)"
+            )));
         }
     }
     Ok(Accepted {

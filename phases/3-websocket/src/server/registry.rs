@@ -322,12 +322,12 @@ impl ConnectionRegistry {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "too_many_websockets",
-                format!(
-                    "this server holds its maximum of {} WebSocket connections \
-                     (LIVEBOARD_WS_MAX_CONNECTIONS); try again later",
-                    self.max
-                ),
-            ));
+                "this server is full right now; try again later",
+            )
+            .with_detail(format!(
+                "{} WebSocket connections open, the maximum (LIVEBOARD_WS_MAX_CONNECTIONS)",
+                self.max
+            )));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let direct = Arc::new(DirectSends::new(Liveness::new(self.clock.now_ms())));
