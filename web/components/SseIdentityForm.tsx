@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
+import { useState, useSyncExternalStore, type FormEvent } from "react";
 
 import { isColor, nameProblem, PERSON_COLORS, type Identity } from "@/lib/presence";
 
@@ -12,7 +12,12 @@ export interface SseIdentityFormProps {
 }
 
 /** Name + color, validated like the server does; kept by the caller in localStorage. */
+const noSubscription = () => () => {};
+
 export function SseIdentityForm({ identity, onSave, defaultColor = PERSON_COLORS[0] }: SseIdentityFormProps) {
+  // False in the server's HTML and until React has hydrated the form: typing or clicking
+  // before that would be lost (the handlers are not attached yet), so the controls wait.
+  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
   const [name, setName] = useState(identity?.name ?? "");
   // `null` until the person picks a color: the default may still change (it arrives with
   // the list of who is on the board).
@@ -35,6 +40,7 @@ export function SseIdentityForm({ identity, onSave, defaultColor = PERSON_COLORS
           data-testid="sse-name-input"
           className="rounded-md border border-slate-300 px-2 py-1"
           value={name}
+          disabled={!hydrated}
           maxLength={64}
           onChange={(e) => setName(e.target.value)}
           placeholder="e.g. Ana"
@@ -53,6 +59,7 @@ export function SseIdentityForm({ identity, onSave, defaultColor = PERSON_COLORS
       <button
         type="submit"
         data-testid="sse-join"
+        disabled={!hydrated}
         className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700"
       >
         {identity ? "Update" : "Join the board"}
