@@ -28,8 +28,9 @@ struct Liveboard {
     addr: String,
 }
 
-/// Starts the binary on port 0 with boards in memory and `args`; reads its address from
-/// the first line of stdout, which must be `listening on http://ADDR`.
+/// Starts the binary on port 0 with boards in memory, every board open (the clients here
+/// do not sign in: these tests are about limits, not access), and `args`; reads its
+/// address from the first line of stdout, which must be `listening on http://ADDR`.
 async fn start(args: &[&str]) -> Liveboard {
     let base = [
         "--bind",
@@ -38,6 +39,8 @@ async fn start(args: &[&str]) -> Liveboard {
         "warn",
         "--data-dir",
         ":memory:",
+        "--board-access",
+        "open",
     ];
     let (child, addr) =
         testing::spawn_binary(env!("CARGO_BIN_EXE_liveboard"), base.iter().chain(args)).await;

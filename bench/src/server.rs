@@ -158,6 +158,10 @@ impl ServerProcess {
                     // Every benchmark client comes from 127.0.0.1: no per-address cap.
                     "--max-connections-per-ip",
                     "0",
+                    // The benchmark's clients do not sign in (boards are private by
+                    // default): every board open, as in the peers' echo servers.
+                    "--board-access",
+                    "open",
                 ]);
                 cmd.args(&opts.liveboard_args);
             }

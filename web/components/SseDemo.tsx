@@ -1,17 +1,20 @@
 "use client";
 
-import { useReducer, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useReducer, useRef, useState, type FormEvent } from "react";
 
+import { PRIVATE_MESSAGE, accessView, fetchAccess } from "@/lib/access";
 import { useBackendUrl } from "@/lib/useRuntimeConfig";
-import { identityQuery, presenceAction, presenceReducer } from "@/lib/presence";
+import { identityQuery, presenceAction, presenceReducer, type Identity } from "@/lib/presence";
 import { isBoardName } from "@/lib/boardName";
 import { markReplayed, NUMBERED_EVENTS, parseResume, pushLog, type LogEntry, type Resume } from "@/lib/sseStream";
 import { useEventSource, type ConnectionState, type EventHandlers } from "@/lib/useEventSource";
 import { useIdentity } from "@/lib/useIdentity";
+import { sessionReady, useSession } from "@/lib/useSession";
 
 import { SseEventLog } from "./SseEventLog";
 import { SseIdentityForm } from "./SseIdentityForm";
 import { SseMessageForm } from "./SseMessageForm";
+import { SseSignedInAs } from "./SseSignedInAs";
 import { SseWhoIsOnline } from "./SseWhoIsOnline";
 
 /**
@@ -53,6 +56,8 @@ function describeResume(resume: Resume | null): string {
 export function SseDemo() {
   const baseUrl = useBackendUrl();
   const [identity, saveIdentity] = useIdentity();
+  const onSession = useCallback((person: Identity) => saveIdentity(person.name, person.color, person.clientId), [saveIdentity]);
+  const session = useSession(baseUrl, identity, onSession);
   const [board, setBoard] = useState("demo");
   const [boardInput, setBoardInput] = useState("demo");
   const [people, dispatch] = useReducer(presenceReducer, []);
@@ -61,7 +66,9 @@ export function SseDemo() {
   // "Drop": the stream stays closed (messages posted meanwhile are missed) until "Reconnect".
   const [dropped, setDropped] = useState(false);
 
-  const url = identity && baseUrl ? `${baseUrl}/boards/${board}/events?${identityQuery(identity)}` : null;
+  // Signed in first (or a server without sessions): the stream carries the cookie.
+  const url =
+    identity && baseUrl && sessionReady(session.status) ? `${baseUrl}/boards/${board}/events?${identityQuery(identity)}` : null;
 
   // A new map each render is fine: the hook reconnects only when the set of names changes.
   const handlers: EventHandlers = Object.fromEntries(
@@ -80,7 +87,24 @@ export function SseDemo() {
       },
     ]),
   );
-  const stream = useEventSource(dropped ? null : url, handlers);
+  const stream = useEventSource(dropped ? null : url, handlers, { withCredentials: true });
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const { recheck } = session;
+  const gaveUp = stream.state === "closed" && url !== null && !dropped;
+  // The browser gave up on the stream (a 403 is fatal for EventSource): ask the server why.
+  // A restarted server that kept sessions in memory forgot ours — signing in again gives a
+  // new clientId, hence a new URL and a new stream; a board someone else owns stays shut.
+  useEffect(() => {
+    if (!gaveUp || baseUrl === null) return;
+    recheck();
+    const abort = new AbortController();
+    fetchAccess(baseUrl, board, abort.signal).then(
+      // Not signed in (any more): the recheck above signs in again; nothing to explain.
+      (access) => setRefusal(access.signedIn && accessView(access) === "private" ? PRIVATE_MESSAGE : null),
+      () => setRefusal(null), // no access route (phase 2 alone), or the server is away
+    );
+    return () => abort.abort();
+  }, [gaveUp, baseUrl, board, recheck]);
   const replayedIds = log.filter((e) => e.replayed).map((e) => e.id).reverse();
 
   function switchBoard(e: FormEvent) {
@@ -108,6 +132,12 @@ export function SseDemo() {
       </div>
 
       <SseIdentityForm key={identity?.clientId ?? "new"} identity={identity} onSave={saveIdentity} />
+      <SseSignedInAs status={session.status} />
+      {gaveUp && refusal && (
+        <p data-testid="sse-refused" role="alert" className="text-sm text-rose-700">
+          {refusal} Or switch to a board of your own.
+        </p>
+      )}
 
       <form onSubmit={switchBoard} className="flex flex-wrap items-end gap-2" aria-label="Board">
         <label className="flex flex-col text-sm">

@@ -26,6 +26,8 @@ export function SseMessageForm({ endpoint, name }: SseMessageFormProps) {
     try {
       const res = await fetch(endpoint, {
         method: "POST",
+        // The session cookie: on a private server it says who may post here.
+        credentials: "include",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(name ? { text, name } : { text }),
       });

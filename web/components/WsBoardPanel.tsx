@@ -1,13 +1,17 @@
 "use client";
 
-import { useState } from "react";
+import { useCallback, useState } from "react";
 
 import { useBackendUrl } from "@/lib/useRuntimeConfig";
 import { SUBPROTOCOL, type ServerEnvelope } from "@/lib/generated/protocol";
+import type { Identity } from "@/lib/presence";
 import { useIdentity } from "@/lib/useIdentity";
+import { sessionReady, useSession } from "@/lib/useSession";
 import { useWebSocket } from "@/lib/useWebSocket";
 import { webSocketUrl } from "@/lib/webSocketUrl";
 
+import { SseIdentityForm } from "./SseIdentityForm";
+import { SseSignedInAs } from "./SseSignedInAs";
 import { WsBoardRequests } from "./WsBoardRequests";
 import { WsConnectionPanel } from "./WsConnectionPanel";
 import { WsFrameTable } from "./WsFrameTable";
@@ -16,11 +20,17 @@ import { WsRawSender } from "./WsRawSender";
 const PROTOCOLS = [SUBPROTOCOL];
 const NONE: readonly string[] = [];
 
-/** `/ws` with the `liveboard.v1` subprotocol: requests, their answers, and every frame. */
+/**
+ * `/ws` with the `liveboard.v1` subprotocol: requests, their answers, and every frame.
+ * The browser sends the session cookie with the handshake only, so the socket opens once
+ * we are signed in (or the server has no sessions); a new session needs a new socket.
+ */
 export function WsBoardPanel() {
   const backendUrl = useBackendUrl();
-  const url = backendUrl ? webSocketUrl(backendUrl, "/ws") : null;
-  const [identity] = useIdentity();
+  const [identity, saveIdentity] = useIdentity();
+  const onSession = useCallback((person: Identity) => saveIdentity(person.name, person.color, person.clientId), [saveIdentity]);
+  const session = useSession(backendUrl, identity, onSession);
+  const url = backendUrl && sessionReady(session.status) ? webSocketUrl(backendUrl, "/ws") : null;
   const [subscribed, setSubscribed] = useState<readonly string[]>([]);
   const [reply, setReply] = useState("");
 
@@ -40,6 +50,8 @@ export function WsBoardPanel() {
 
   return (
     <div className="space-y-5">
+      <SseIdentityForm key={identity?.clientId ?? "new"} identity={identity} onSave={saveIdentity} />
+      <SseSignedInAs status={session.status} />
       <WsConnectionPanel socket={socket} idPrefix="ws" />
       <WsBoardRequests request={socket.request} subscribed={socket.state === "open" ? subscribed : NONE} identity={identity} onReply={setReply} />
       <p className="text-sm">

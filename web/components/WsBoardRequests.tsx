@@ -12,7 +12,7 @@ export interface WsBoardRequestsProps {
   readonly request: (request: ClientRequest) => Promise<RequestResult>;
   /** Boards this connection receives (from the acks). */
   readonly subscribed: readonly string[];
-  /** Who to appear as in the board's presence list, if the reader chose a name (phase 2). */
+  /** Who to appear as in the board's presence list (a server with sessions uses the session's). */
   readonly identity: Identity | null;
   /** Called with one line describing each answer. */
   readonly onReply: (line: string) => void;
@@ -91,7 +91,7 @@ export function WsBoardRequests({ request, subscribed, identity, onReply }: WsBo
         </button>
         <span className="text-sm text-slate-500">
           Subscribed: <span data-testid="ws-subscriptions">{subscribed.length ? subscribed.join(", ") : "none"}</span>
-          {identity ? ` · as ${identity.name}` : " · anonymously (choose a name on the phase 2 page to appear in presence)"}
+          {identity ? ` · as ${identity.name}` : " · anonymously (choose a name above to appear in presence)"}
         </span>
         {!boardOk && <p className="w-full text-sm text-rose-700">1–64 characters of A–Z, a–z, 0–9, _ or -.</p>}
       </form>

@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, axeViolations, describeViolations, setupStack } from "./harness.mjs";
+import { OPEN_BOARDS, TIMEOUTS, axeViolations, describeViolations, setupStack } from "./harness.mjs";
 import { joinOn } from "./board.mjs";
 
-const stack = setupStack();
+// Two people on one board without a share link, and clients that do not sign in: every
+// board open (this file is not about access; access.test.mjs, phase2 and phase3 are).
+const stack = setupStack({ backendArgs: OPEN_BOARDS });
 const BOARD = "a11y-board";
 
 /** Joins the board `BOARD` on `path` as `name` and waits until it is live. */

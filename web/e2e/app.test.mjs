@@ -4,10 +4,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { BOOK_URL, TIMEOUTS, createNotes, setupStack, waitForTestIdText } from "./harness.mjs";
+import { BOOK_URL, OPEN_BOARDS, TIMEOUTS, createNotes, setupStack, waitForTestIdText } from "./harness.mjs";
 
 // The board-list test creates more boards than one page holds, quickly, from one socket.
+// The boards are made by a socket that does not sign in, and listed to a visitor who did
+// not: every board open (this file is not about access).
 const stack = setupStack({
+  backendArgs: OPEN_BOARDS,
   backendEnv: {
     LIVEBOARD_BOARD_RATE_PER_SEC: "1000",
     LIVEBOARD_BOARD_RATE_BURST: "1000",

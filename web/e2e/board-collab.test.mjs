@@ -10,11 +10,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { setupStack, TIMEOUTS, waitForTestIdText, withTimeout } from "./harness.mjs";
+import { OPEN_BOARDS, setupStack, TIMEOUTS, waitForTestIdText, withTimeout } from "./harness.mjs";
 import { addNote as add, column, confirmed, editText, joinBoard, note, typeInEditor, withEvidence as evidence } from "./board.mjs";
 
 const SERVER_MAX_TEXT = 100;
-const stack = setupStack({ backendEnv: { LIVEBOARD_BOARD_MAX_TEXT_CHARS: String(SERVER_MAX_TEXT) } });
+// Two people on one board without a share link, and clients that do not sign in: every
+// board open (this file is not about access; access.test.mjs, phase2 and phase3 are).
+const stack = setupStack({ backendArgs: OPEN_BOARDS, backendEnv: { LIVEBOARD_BOARD_MAX_TEXT_CHARS: String(SERVER_MAX_TEXT) } });
 
 /** Opens `board` on the phase 4 page (it has "Hold my changes") in a fresh context, as `name`, live. */
 const join = (name, board) => joinBoard(stack, name, { board });

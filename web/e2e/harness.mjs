@@ -33,6 +33,11 @@
 // removed by `dispose()` (the stack's `close()`) or, at the latest, when the process exits.
 // Nothing is ever written in the work tree. Extra flags and environment:
 // `setupStack({ backendArgs, backendEnv })`.
+//
+// Boards are private by default: a test whose clients sign in (the pages do) runs on the
+// default, and shares a board with a second person as its owner would
+// (`shareBoard`); a test that is not about access and whose clients do not sign in passes
+// `--board-access open` (`OPEN_BOARDS`).
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -546,6 +551,35 @@ export class Stack {
   }
 }
 
+/** The flags of a backend whose every board is open to everyone (clients that do not sign in). */
+export const OPEN_BOARDS = ["--board-access", "open"];
+
+/** The `Cookie` header carrying `page`'s session with the backend at `backendUrl` ("" if none). */
+export async function sessionCookie(page, backendUrl) {
+  const cookies = await page.context().cookies(backendUrl);
+  return cookies
+    .filter((c) => c.name === "lb_session")
+    .map((c) => `${c.name}=${c.value}`)
+    .join("; ");
+}
+
+/**
+ * Signs `guest`'s browser context in as `name` (`POST /session`) unless it is already, and
+ * joins `board` — owned by `owner`'s context — through a new share link with `role`, as the
+ * owner's Share panel and the link's address would. The page later signing in as `name`
+ * keeps the session's clientId (a rename), so the membership holds.
+ */
+export async function shareBoard(backendUrl, owner, guest, name, board, role = "edit") {
+  const post = async (page, path, data) => {
+    const response = await page.context().request.post(`${backendUrl}${path}`, { data });
+    if (!response.ok()) throw new Error(`POST ${path} answered ${response.status()}: ${await response.text()}`);
+    return response.json();
+  };
+  if (!(await sessionCookie(guest, backendUrl))) await post(guest, "/session", { name, color: "#3b82f6" });
+  const link = await post(owner, `/boards/${encodeURIComponent(board)}/links`, { role });
+  await post(guest, `/boards/${encodeURIComponent(board)}/join`, { token: link.token });
+}
+
 /**
  * Starts a {@link Stack} in a `before` hook and closes it in an `after` hook (which
  * node:test runs even when `before` or a test failed). Call at the top of a test file.
@@ -606,10 +640,12 @@ let createdNotes = 0;
 /**
  * Creates `notes` (`{ board, text }` each, in the first column) over one WebSocket to the
  * backend at `backendUrl`, in order, and resolves once the server acknowledged every one;
- * rejects on the first refusal (with the server's error) or after `timeoutMs`.
+ * rejects on the first refusal (with the server's error) or after `timeoutMs`. `cookie`
+ * (see {@link sessionCookie}) makes them someone's: the boards' owner, or a member.
  */
-export async function createNotes(backendUrl, notes, { timeoutMs = 60_000 } = {}) {
-  const ws = new WebSocket(`${backendUrl.replace(/^http/, "ws")}/ws`, ["liveboard.v1"]);
+export async function createNotes(backendUrl, notes, { timeoutMs = 60_000, cookie } = {}) {
+  const headers = cookie ? { cookie } : {};
+  const ws = new WebSocket(`${backendUrl.replace(/^http/, "ws")}/ws`, ["liveboard.v1"], { headers });
   try {
     await withTimeout(once(ws, "open"), TIMEOUTS.ui, "opening /ws");
     const acked = new Set();

@@ -1,22 +1,35 @@
-// Phase 2 end to end: two people (two browser contexts, so two localStorage clientIds) on
-// one board see each other arrive, talk, and leave; a dropped stream resumes; a restarted
-// backend makes the stream reset.
+// Phase 2 end to end, on the backend's defaults (private boards): two people (two browser
+// contexts, so two sessions) on one board — the first to open it owns it and shares it
+// with the second through a link — see each other arrive, talk, and leave; a dropped
+// stream resumes; a restarted backend makes the stream reset (and, having kept its
+// sessions in memory, forgets them: the page signs in again).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, createNotes, setupStack, waitForTestIdText } from "./harness.mjs";
+import { TIMEOUTS, createNotes, sessionCookie, setupStack, shareBoard, waitForTestIdText } from "./harness.mjs";
 
 // An in-memory store: this file's restart test needs history to be lost on restart (a new
 // epoch → `reset`). With phase 4's store on disk the epoch survives restarts by design.
 const stack = setupStack({ backendEnv: { LIVEBOARD_DATA_DIR: ":memory:" } });
 
-/** Opens /phases/2 in a fresh context, joins as `name`, waits for the stream to open. */
-async function join(name) {
+/**
+ * Opens /phases/2 in a fresh context on `board`, joins as `name` (signing in), waits for
+ * the stream to open. With `owner` (the page of the person who opened the board first),
+ * the owner shares the board with `name` first, as its Share panel would.
+ */
+async function join(name, { board = "demo", owner } = {}) {
   const page = await stack.newPage();
+  if (owner) await shareBoard(stack.backend.url, owner, page, name, board);
   await page.goto(`${stack.web.url}/phases/2`);
+  if (board !== "demo") {
+    await page.getByTestId("sse-board-input").fill(board);
+    await page.getByRole("button", { name: "Switch" }).click();
+    await page.getByRole("heading", { name: `Live stream of board ${board}` }).waitFor();
+  }
   await page.getByTestId("sse-name-input").fill(name);
   await page.getByTestId("sse-join").click();
+  await waitForTestIdText(page, "session-name", name);
   await waitForTestIdText(page, "sse-state", "open");
   return page;
 }
@@ -36,7 +49,7 @@ test("the landing page links to the phase 2 page", async () => {
 
 test("two people see each other, a message reaches the other, and closing one is a leave", async (t) => {
   const ana = await join("Ana");
-  const bo = await join("Bo");
+  const bo = await join("Bo", { owner: ana });
 
   await t.test("each sees the other in who's online", async () => {
     await person(ana, "Bo").waitFor();
@@ -79,8 +92,9 @@ test("two people see each other, a message reaches the other, and closing one is
 });
 
 test("each numbered event shows its own id, presence none, and the events missed while dropped are shown as replayed", async () => {
-  const ana = await join("Ana");
-  const bo = await join("Bo");
+  const board = "numbered";
+  const ana = await join("Ana", { board });
+  const bo = await join("Bo", { board, owner: ana });
   const idsOf = (page, text) =>
     page.getByTestId("sse-log-entry").filter({ hasText: text }).getByTestId("sse-log-id").allInnerTexts();
 
@@ -98,10 +112,15 @@ test("each numbered event shows its own id, presence none, and the events missed
   // Bo drops the stream and stays away while the board changes twice.
   await bo.getByTestId("sse-drop").click();
   await waitForTestIdText(bo, "sse-state", "dropped");
-  await createNotes(stack.backend.url, [
-    { board: "demo", text: "missed one" },
-    { board: "demo", text: "missed two" },
-  ]);
+  // Ana's own socket (her session cookie): the board is hers.
+  await createNotes(
+    stack.backend.url,
+    [
+      { board, text: "missed one" },
+      { board, text: "missed two" },
+    ],
+    { cookie: await sessionCookie(ana, stack.backend.url) },
+  );
   await ana.getByTestId("sse-log-entry").filter({ hasText: "missed two" }).waitFor();
 
   await bo.getByTestId("sse-drop").click(); // now "Reconnect"
@@ -121,16 +140,34 @@ test("each numbered event shows its own id, presence none, and the events missed
   await bo.context().close();
 });
 
+test("without a link, a third person is refused a board someone else opened first, is told why, and has boards of their own", async () => {
+  const ana = await join("Ana", { board: "anas" });
+  const cy = await stack.newPage();
+  await cy.goto(`${stack.web.url}/phases/2`);
+  await cy.getByTestId("sse-board-input").fill("anas");
+  await cy.getByRole("button", { name: "Switch" }).click();
+  await cy.getByTestId("sse-name-input").fill("Cy");
+  await cy.getByTestId("sse-join").click();
+  await waitForTestIdText(cy, "session-name", "Cy");
+  // The server answers the stream 403: the browser gives up, and the page asks why.
+  await waitForTestIdText(cy, "sse-state", "closed");
+  await waitForTestIdText(cy, "sse-refused", "This board is private — ask its owner for a link. Or switch to a board of your own.");
+  assert.equal(await person(ana, "Cy").count(), 0, "Cy never appears on Ana's board");
+
+  await cy.getByTestId("sse-board-input").fill("cys");
+  await cy.getByRole("button", { name: "Switch" }).click();
+  await waitForTestIdText(cy, "sse-state", "open");
+  await person(cy, "Cy").waitFor();
+
+  assert.deepEqual(stack.pageErrors.map(String), [], "the page threw uncaught errors");
+  await ana.context().close();
+  await cy.context().close();
+});
+
 test("each chat message gets its own id, and one posted while the stream was dropped is replayed on reconnect", async () => {
   const board = "chat-ids";
-  const ana = await join("Ana");
-  const bo = await join("Bo");
-  for (const page of [ana, bo]) {
-    await page.getByTestId("sse-board-input").fill(board);
-    await page.getByRole("button", { name: "Switch" }).click();
-    await page.getByRole("heading", { name: `Live stream of board ${board}` }).waitFor();
-    await waitForTestIdText(page, "sse-state", "open");
-  }
+  const ana = await join("Ana", { board });
+  const bo = await join("Bo", { board, owner: ana });
   await person(bo, "Ana").waitFor();
   const idsOf = (page, text) =>
     page.getByTestId("sse-log-entry").filter({ hasText: text }).getByTestId("sse-log-id").allInnerTexts();
@@ -148,16 +185,14 @@ test("each chat message gets its own id, and one posted while the stream was dro
   assert.match(clean(second ?? ""), /^[0-9a-z]+-\d+$/);
   assert.notEqual(clean(first ?? ""), clean(second ?? ""), "two chat messages, two ids");
 
-  // Bo drops the stream; someone else posts (another client, straight to the backend).
+  // Bo drops the stream; Ana posts from another client of hers, straight to the backend.
   await bo.getByTestId("sse-drop").click();
   await waitForTestIdText(bo, "sse-state", "dropped");
-  const res = await fetch(`${stack.backend.url}/boards/${board}/messages`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ text: "posted while Bo was away", name: "Cy" }),
-    signal: AbortSignal.timeout(TIMEOUTS.ui),
+  const res = await ana.context().request.post(`${stack.backend.url}/boards/${board}/messages`, {
+    data: { text: "posted while Bo was away" },
+    timeout: TIMEOUTS.ui,
   });
-  assert.equal(res.status, 200);
+  assert.equal(res.status(), 200);
   const { position } = await res.json();
   await ana.getByTestId("sse-log-entry").filter({ hasText: "posted while Bo was away" }).waitFor();
 

@@ -1,5 +1,8 @@
-// Phase 3 end to end, with Chromium's own WebSocket: two browsers (two contexts) on
-// /phases/3 subscribe to one board over /ws; what one publishes shows up in the other's
+// Phase 3 end to end, with Chromium's own WebSocket, on the backend's defaults (private
+// boards): two browsers (two contexts, each signed in: the handshake carries the session
+// cookie) on /phases/3 subscribe to one board over /ws — the first owns it and shares it
+// with the second; a third, without a link, is refused with `forbidden` on a socket that
+// stays open; what one publishes shows up in the other's
 // frame inspector; bad input gets an `error` event without losing the connection; the echo
 // playground echoes; closing from the page reports 1000 with the table's meaning, and a
 // backend shutting down reports 1001 with the verdict "reconnect".
@@ -7,17 +10,20 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
+import { TIMEOUTS, setupStack, shareBoard, waitForTestIdText } from "./harness.mjs";
 
 const stack = setupStack();
 
 /** A board no other test file or earlier run uses. */
 const BOARD = `e2e-${Date.now().toString(36)}`;
 
-/** Opens /phases/3 in a fresh context and waits for the board connection to open. */
-async function openInspector() {
+/** Opens /phases/3 in a fresh context, signs in as `name`, waits for the board connection to open. */
+async function openInspector(name) {
   const page = await stack.newPage();
   await page.goto(`${stack.web.url}/phases/3`);
+  await page.getByTestId("sse-name-input").fill(name);
+  await page.getByTestId("sse-join").click();
+  await waitForTestIdText(page, "session-name", name);
   await waitForTestIdText(page, "ws-state", "open");
   return page;
 }
@@ -46,8 +52,8 @@ test("the landing page links to the phase 3 page", async () => {
 });
 
 test("two browsers on one board over Chromium's WebSocket", async (t) => {
-  const ana = await openInspector();
-  const bo = await openInspector();
+  const ana = await openInspector("Ana");
+  const bo = await openInspector("Bo");
 
   await t.test("the handshake agreed on liveboard.v1 and the server said welcome", async () => {
     await waitForTestIdText(ana, "ws-protocol", "liveboard.v1");
@@ -56,7 +62,8 @@ test("two browsers on one board over Chromium's WebSocket", async (t) => {
   });
 
   await t.test("both subscribe to the same board and get an ack, then ready", async () => {
-    await subscribe(ana, BOARD);
+    await subscribe(ana, BOARD); // the board is Ana's now: she opened it first
+    await shareBoard(stack.backend.url, ana, bo, "Bo", BOARD);
     await subscribe(bo, BOARD);
     await frames(bo, "ws", "in", "ready").filter({ hasText: BOARD }).waitFor();
     // The ack row says which request it answers (matched by id) and how long it took.
@@ -76,6 +83,18 @@ test("two browsers on one board over Chromium's WebSocket", async (t) => {
     const sizes = await frames(ana, "ws", "out", "publish").first().locator("td").nth(4).innerText();
     const [payload, wire] = sizes.split("/").map((s) => Number(s.trim()));
     assert.ok(payload > 0 && wire - payload >= 6, `sizes ${sizes}`);
+  });
+
+  await t.test("a third person without a link is refused with forbidden, and their connection stays open", async () => {
+    const cy = await openInspector("Cy");
+    await cy.getByTestId("ws-board-input").fill(BOARD);
+    await cy.getByTestId("ws-subscribe").click();
+    await cy.getByTestId("ws-last-reply").filter({ hasText: /^subscribe failed: forbidden: This board is private/ }).waitFor();
+    await waitForTestIdText(cy, "ws-subscriptions", "none");
+    await cy.getByTestId("ws-ping").click();
+    await cy.getByTestId("ws-last-reply").filter({ hasText: /^pong / }).waitFor();
+    await waitForTestIdText(cy, "ws-state", "open");
+    await cy.context().close();
   });
 
   await t.test("malformed input gets an error event and the connection stays open", async () => {

@@ -7,10 +7,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
+import { OPEN_BOARDS, TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
 import { column, confirmed, editText, joinBoard, note, withEvidence as evidence } from "./board.mjs";
 
-const stack = setupStack();
+// Two people on one board without a share link, and clients that do not sign in: every
+// board open (this file is not about access; access.test.mjs, phase2 and phase3 are).
+const stack = setupStack({ backendArgs: OPEN_BOARDS });
 const BOARD = "e2e-board";
 /** Opens the board on /phases/4 (where "Hold my changes" is) in a fresh context as `name`, live. */
 const join = (name) => joinBoard(stack, name, { board: BOARD });

@@ -14,10 +14,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
+import { OPEN_BOARDS, TIMEOUTS, setupStack, waitForTestIdText } from "./harness.mjs";
 import { addNote, confirmed, joinBoard, note as notes, withEvidence as evidence } from "./board.mjs";
 
-const stack = setupStack({ backendArgs: ["--heartbeat-interval-ms", "500", "--heartbeat-deadline-ms", "1500"] });
+// Two people on one board without a share link, and clients that do not sign in: every
+// board open (this file is not about access; access.test.mjs, phase2 and phase3 are).
+const stack = setupStack({ backendArgs: [...OPEN_BOARDS, "--heartbeat-interval-ms", "500", "--heartbeat-deadline-ms", "1500"] });
 
 /** Opens `path` on `board` in a fresh context, joins as `name`, waits until the board is live. */
 const join = (name, path, board) => joinBoard(stack, name, { path, board });

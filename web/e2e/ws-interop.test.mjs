@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 
 import WebSocket from "ws";
 
-import { Backend, TIMEOUTS, withTimeout } from "./harness.mjs";
+import { Backend, OPEN_BOARDS, TIMEOUTS, withTimeout } from "./harness.mjs";
 
 /** The only origin the backend allows in this file. */
 const ALLOWED_ORIGIN = "http://allowed.example";
@@ -21,7 +21,9 @@ const ALLOWED_ORIGIN = "http://allowed.example";
 const WAIT = 15_000;
 const MIB = 1024 * 1024;
 
-const backend = new Backend({ allowedOrigins: ALLOWED_ORIGIN });
+// The clients here do not sign in (this file is about the protocol, not access): every
+// board open.
+const backend = new Backend({ allowedOrigins: ALLOWED_ORIGIN, args: OPEN_BOARDS });
 before(() => backend.start(), { timeout: TIMEOUTS.backendStart + 5_000 });
 after(() => backend.stop(), { timeout: 2 * TIMEOUTS.stop + 5_000 });
 

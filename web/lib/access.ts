@@ -121,12 +121,28 @@ export async function signIn(backendUrl: string, name: string, color: string): P
   return person;
 }
 
-/** Who the session cookie says we are, or `null` when we have none. */
-export async function currentSession(backendUrl: string, signal?: AbortSignal): Promise<Identity | null> {
+/**
+ * What the server says about our session (`GET /session`): `none` when it has no sessions
+ * at all (phase 2 or 3 on its own: no such route, a name is believed as sent), else the
+ * person the cookie proves, or `null` when we have no valid cookie.
+ */
+export async function currentSession(backendUrl: string, signal?: AbortSignal): Promise<Identity | null | "none"> {
   const response = await fetch(`${backendUrl}/session`, { credentials: "include", cache: "no-store", signal });
-  if (response.status === 401 || response.status === 404) return null;
+  if (response.status === 404) return "none";
+  if (response.status === 401) return null;
   if (!response.ok) throw await failure(response, "GET /session");
   return parseSession(await response.json());
+}
+
+/**
+ * Makes sure the server's session says `name` and `color` (signing in, or renaming: the id is
+ * kept), and returns that person; `"none"` when the server has no sessions.
+ */
+export async function ensureSession(backendUrl: string, name: string, color: string, signal?: AbortSignal): Promise<Identity | "none"> {
+  const session = await currentSession(backendUrl, signal);
+  if (session === "none") return session;
+  if (session !== null && session.name === name && session.color === color) return session;
+  return signIn(backendUrl, name, color);
 }
 
 /** What we may do on `board`. */

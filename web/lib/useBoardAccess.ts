@@ -11,7 +11,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 
-import { claimBoard, currentSession, fetchAccess, joinBoard, signIn, type BoardAccess } from "./access";
+import { claimBoard, ensureSession, fetchAccess, joinBoard, type BoardAccess } from "./access";
 import type { Identity } from "./presence";
 
 export interface BoardAccessState {
@@ -42,8 +42,8 @@ export function useBoardAccess(
     let stale = false;
     const abort = new AbortController();
     (async () => {
-      let session = await currentSession(backendUrl, abort.signal);
-      if (session === null || session.name !== name || session.color !== color) session = await signIn(backendUrl, name, color);
+      const session = await ensureSession(backendUrl, name, color, abort.signal);
+      if (session === "none") throw new Error("This backend has no sessions (GET /session is 404): start the full backend for boards.");
       if (stale) return;
       if (session.clientId !== clientId) onSession(session);
       const url = new URL(window.location.href);

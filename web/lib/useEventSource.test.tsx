@@ -36,6 +36,13 @@ describe("useEventSource", () => {
     expect(hook.result.current.lastEventId).toBe("ep-3");
   });
 
+  it("sends the cookies with the stream only when asked to (withCredentials)", () => {
+    mount({});
+    expect(FakeEventSource.latest().withCredentials).toBe(false);
+    renderHook(() => useEventSource(URL_, {}, { withCredentials: true }));
+    expect(FakeEventSource.latest().withCredentials).toBe(true);
+  });
+
   it("tracks how the stream resumed from its ready or reset event", () => {
     const hook = mount({});
     const source = FakeEventSource.latest();

@@ -14,6 +14,9 @@
  * (the browser gave up: a non-200 answer or a wrong content type is fatal for
  * `EventSource`; call {@link EventSourceHandle.reconnect} to try again).
  *
+ * `withCredentials` sends the backend's cookies with the stream (the session, on another
+ * origin of the same site): without it, a signed-in page is a stranger to the stream.
+ *
  * Handlers are a map of event name → function. The set of *names* decides which listeners
  * are attached; the functions themselves may change on every render without reconnecting.
  */
@@ -53,7 +56,7 @@ interface Tracked extends EventSourceStatus {
 /**
  * Connects to `url` while it is not `null`; reconnects when it changes; closes on unmount.
  */
-export function useEventSource(url: string | null, handlers: EventHandlers): EventSourceHandle {
+export function useEventSource(url: string | null, handlers: EventHandlers, { withCredentials = false } = {}): EventSourceHandle {
   const handlersRef = useRef(handlers);
   useEffect(() => {
     handlersRef.current = handlers;
@@ -80,7 +83,7 @@ export function useEventSource(url: string | null, handlers: EventHandlers): Eve
     // which the server prefers over the query parameter.)
     const path = new URL(url).pathname;
     if (lastIdRef.current.path !== path) lastIdRef.current = { path, id: "" };
-    const source = new EventSource(withLastEventId(url, lastIdRef.current.id));
+    const source = new EventSource(withLastEventId(url, lastIdRef.current.id), { withCredentials });
     const update = (change: (t: Tracked) => Partial<Tracked>) =>
       setTracked((t) => {
         const base: Tracked = t.key === key ? t : { ...t, key, state: "connecting", resume: null };
@@ -108,7 +111,7 @@ export function useEventSource(url: string | null, handlers: EventHandlers): Eve
     wanted.forEach(listen);
 
     return () => source.close();
-  }, [url, key, names]);
+  }, [url, key, names, withCredentials]);
 
   const reconnect = useCallback(() => setAttempt((a) => a + 1), []);
 

@@ -19,9 +19,11 @@
 //! a check is a map lookup on the connection's task, and writes each change through to
 //! the store ([`crate::access_sqlite`]) before it takes effect.
 //!
-//! `--board-access open` keeps the teaching phases' behaviour: every board open to
-//! everyone. A valid session is honoured in both modes: signed in, you are who the
-//! cookie says.
+//! This is the default (`--board-access private`): the web app's pages all sign in before
+//! they open a board. `--board-access open` opens every board to everyone and believes a
+//! name nobody signed for — for a workshop on one machine, and for tests and tools whose
+//! clients do not sign in. A valid session is honoured in both modes: signed in, you are
+//! who the cookie says.
 
 use std::{
     collections::HashMap,
@@ -47,7 +49,7 @@ pub const MAX_MEMBERS_PER_BOARD: usize = 1_000;
 pub enum AccessMode {
     /// Boards belong to their creator; others join through share links.
     Private,
-    /// Every board is readable and writable by everyone (the teaching phases).
+    /// Every board is readable and writable by everyone (workshops, tests, tools).
     Open,
 }
 

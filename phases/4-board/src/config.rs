@@ -129,16 +129,17 @@ pub struct BoardConfig {
     )]
     pub max_replay_events: u64,
 
-    /// Who may open a board. `private`: boards belong to the signed-in person who first
-    /// opens or writes them; others need a share link (edit or view), and nobody
-    /// signed in (`POST /session`) sees any board. `open`: every board is readable and
-    /// writable by everyone, and a name nobody signed for is believed (the teaching
-    /// phases, demos). A signed session is honoured in both.
+    /// Who may open a board. Default `private`: a board belongs to the signed-in person
+    /// (`POST /session`) who first opens or writes it; others need a share link (edit or
+    /// view), and nobody who is not signed in sees any board. `open`: every board is
+    /// readable and writable by everyone, and a name nobody signed for is believed (a
+    /// workshop on one machine, tests, tools that do not sign in). A signed session is
+    /// honoured in both.
     #[arg(
         long = "board-access",
         env = "LIVEBOARD_BOARD_ACCESS",
         value_enum,
-        default_value_t = AccessMode::Open
+        default_value_t = AccessMode::Private
     )]
     pub access: AccessMode,
 
@@ -176,7 +177,7 @@ impl Default for BoardConfig {
             rate_per_person_burst: 40,
             write_queue: 1_024,
             max_replay_events: 10_000,
-            access: AccessMode::Open,
+            access: AccessMode::Private,
             session_secret_file: None,
             session_cookie_secure: false,
         }
@@ -247,6 +248,17 @@ mod tests {
         assert_eq!(parsed.rate_per_person_burst, default.rate_per_person_burst);
         assert_eq!(parsed.write_queue, default.write_queue);
         assert_eq!(parsed.max_replay_events, default.max_replay_events);
+        assert_eq!(parsed.access, default.access);
+    }
+
+    #[test]
+    fn boards_are_private_unless_board_access_says_open() {
+        if std::env::var_os("LIVEBOARD_BOARD_ACCESS").is_some() {
+            return; // a developer's environment chose
+        }
+        assert_eq!(Cli::parse_from(["test"]).board.access, AccessMode::Private);
+        let open = Cli::parse_from(["test", "--board-access", "open"]).board;
+        assert_eq!(open.access, AccessMode::Open);
     }
 
     #[test]

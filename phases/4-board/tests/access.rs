@@ -502,7 +502,11 @@ async fn sessions_owners_and_members_survive_a_restart_and_the_key_file_is_priva
 
 #[tokio::test]
 async fn an_open_server_lets_everyone_in_but_still_believes_a_session_over_a_claimed_name() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(BoardConfig {
+        access: AccessMode::Open,
+        ..BoardConfig::in_memory()
+    })
+    .await;
     let (ana, _) = sign_in(&server, "Ana").await;
     let (status, _, _) = call(&server, Method::GET, "/boards/b", None, None).await;
     assert_eq!(status, StatusCode::OK);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ack, create, rejected, Feed, Server, WAIT};
+use common::{ack, create, open_access, rejected, Feed, Server, WAIT};
 use phase_4_board::BoardConfig;
 use serde_json::{json, Value};
 
@@ -57,7 +57,7 @@ async fn note_chat_chat_note(server: &Server) -> Vec<Value> {
 
 #[tokio::test]
 async fn chat_lines_over_http_and_ws_get_consecutive_sequences_in_the_log_of_note_changes() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let positions = note_chat_chat_note(&server).await;
     assert_eq!(
         positions.iter().map(seq_of).collect::<Vec<_>>(),
@@ -81,7 +81,7 @@ async fn chat_lines_over_http_and_ws_get_consecutive_sequences_in_the_log_of_not
 
 #[tokio::test]
 async fn an_sse_reader_resuming_before_the_chat_lines_receives_them_again_in_order() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let positions = note_chat_chat_note(&server).await;
     let since = positions[0].as_str().unwrap();
     let mut feed = Feed::open(&server.url("/boards/demo/events"), Some(since)).await;
@@ -105,7 +105,7 @@ async fn an_sse_reader_resuming_before_the_chat_lines_receives_them_again_in_ord
 #[tokio::test]
 async fn a_websocket_subscribe_with_since_replays_the_chat_lines_from_the_log() {
     // Memory keeps one event per board: the replay comes from the log.
-    let server = Server::start_with_history(BoardConfig::in_memory(), 1).await;
+    let server = Server::start_with_history(open_access(BoardConfig::in_memory()), 1).await;
     let positions = note_chat_chat_note(&server).await;
     let mut bo = server.client().await;
     let ready = bo
@@ -163,7 +163,7 @@ async fn chat_lines_are_kept_across_a_restart() {
 async fn a_chat_line_that_would_make_a_board_past_the_cap_is_refused_and_not_sent() {
     let config = BoardConfig {
         max_boards: 1,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     };
     let server = Server::start(config).await;
     let (status, _) = post_message(&server, "first", "makes the board").await;

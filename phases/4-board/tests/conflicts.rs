@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{ack, create, rejected, Server};
+use common::{ack, create, open_access, rejected, Server};
 use phase_4_board::BoardConfig;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_move_and_a_text_edit_made_on_the_same_version_both_succeed() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     let mut bo = server.client().await;
     ana.subscribe("demo", None).await;
@@ -57,7 +57,7 @@ async fn a_move_and_a_text_edit_made_on_the_same_version_both_succeed() {
 
 #[tokio::test]
 async fn of_two_text_edits_on_the_same_version_the_second_conflicts_and_can_rebase() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     let mut bo = server.client().await;
     bo.subscribe("demo", None).await;
@@ -104,7 +104,7 @@ async fn of_two_text_edits_on_the_same_version_the_second_conflicts_and_can_reba
 
 #[tokio::test]
 async fn a_delete_of_a_note_changed_since_it_was_seen_is_a_conflict() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     ack(&ana
         .call("note_create", create("demo", "c", "n1", "Todo", 1.0))

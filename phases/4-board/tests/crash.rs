@@ -7,9 +7,18 @@ use common::{create, Client, WAIT};
 use serde_json::Value;
 use tokio::process::Child;
 
-/// Starts the phase-4 binary on port 0 in `dir`; returns it and its address.
+/// Starts the phase-4 binary on port 0 in `dir`, every board open (the clients here do
+/// not sign in: this test is about durability, not access); returns it and its address.
 async fn start(dir: &std::path::Path) -> (Child, String) {
-    let args = ["--bind", "127.0.0.1:0", "--log", "warn", "--data-dir"];
+    let args = [
+        "--bind",
+        "127.0.0.1:0",
+        "--log",
+        "warn",
+        "--board-access",
+        "open",
+        "--data-dir",
+    ];
     let args = args
         .iter()
         .map(std::ffi::OsStr::new)

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ack, create, rejected, Client, Feed, Server};
+use common::{ack, create, open_access, rejected, Client, Feed, Server};
 use phase_4_board::BoardConfig;
 use serde_json::{json, Value};
 
@@ -23,7 +23,7 @@ fn editing(note: &str, open: bool) -> Value {
 
 #[tokio::test]
 async fn an_open_editor_reaches_the_others_with_the_name_the_sender_subscribed_as() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut feed = Feed::open(&server.url("/boards/demo/events"), None).await;
     assert_eq!(feed.next_event().await.event, "ready");
     let (mut ana, mut bo) = (server.client().await, server.client().await);
@@ -59,7 +59,7 @@ async fn an_open_editor_reaches_the_others_with_the_name_the_sender_subscribed_a
 
 #[tokio::test]
 async fn a_connection_that_closes_with_an_editor_open_announces_it_closed() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let (mut ana, mut bo) = (server.client().await, server.client().await);
     join(&mut ana, "demo", "ana-1", "Ana").await;
     join(&mut bo, "demo", "bo-1", "Bo").await;
@@ -96,7 +96,7 @@ async fn a_connection_that_closes_with_an_editor_open_announces_it_closed() {
 
 #[tokio::test]
 async fn editing_leaves_nothing_in_the_board_log_the_snapshot_or_a_replay() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     let start = join(&mut ana, "demo", "ana-1", "Ana").await;
     let from = start["payload"]["position"].as_str().unwrap().to_owned();
@@ -126,7 +126,7 @@ async fn editing_leaves_nothing_in_the_board_log_the_snapshot_or_a_replay() {
 
 #[tokio::test]
 async fn a_connection_not_subscribed_as_a_person_is_refused_and_keeps_working() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut watcher = server.client().await;
     // Not subscribed at all.
     let refused = watcher.call("note_editing", editing("n1", true)).await;
@@ -158,7 +158,7 @@ async fn editing_spends_the_connections_own_budget_not_the_addresss_or_the_perso
         rate_per_ip_burst: 1,
         rate_per_person: 1,
         rate_per_person_burst: 1,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let mut ana = server.client().await;
@@ -188,7 +188,7 @@ async fn editing_spends_the_connections_own_budget_not_the_addresss_or_the_perso
 #[tokio::test]
 async fn a_connection_opening_more_editors_than_its_cap_closes_its_oldest() {
     use phase_4_board::extension::MAX_OPEN_EDITORS;
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let (mut ana, mut bo) = (server.client().await, server.client().await);
     join(&mut ana, "demo", "ana-1", "Ana").await;
     join(&mut bo, "demo", "bo-1", "Bo").await;

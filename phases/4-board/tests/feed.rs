@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{ack, create, Feed, Server};
+use common::{ack, create, open_access, Feed, Server};
 use phase_4_board::BoardConfig;
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn the_feed_gets_each_note_event_with_its_summary_and_its_log_position_as_id() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut feed = Feed::open(&server.url("/boards/demo/events"), None).await;
     assert_eq!(feed.next_event().await.event, "ready");
     assert_eq!(feed.next_event().await.event, "presence.list");

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{create, rejected, Client, Server};
+use common::{create, open_access, rejected, Client, Server};
 use phase_4_board::BoardConfig;
 use serde_json::{json, Value};
 
@@ -44,7 +44,7 @@ async fn a_note_create_on_a_new_board_past_the_cap_is_refused_with_too_many_boar
 ) {
     let server = Server::start(BoardConfig {
         max_boards: 2,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let mut ana = server.client().await;
@@ -99,7 +99,7 @@ async fn three_connections_from_one_address_together_hit_the_per_address_limit()
         rate_per_ip: 1,
         rate_per_ip_burst: 6,
         rate_per_person: 0,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let (mut a, mut b, mut c) = (
@@ -140,7 +140,7 @@ async fn one_person_on_two_connections_hits_the_per_person_limit_and_others_keep
         rate_per_ip: 0,
         rate_per_person: 1,
         rate_per_person_burst: 4,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let (mut tab1, mut tab2) = (server.client().await, server.client().await);
@@ -165,7 +165,7 @@ async fn one_person_on_two_connections_hits_the_per_person_limit_and_others_keep
 
 #[tokio::test]
 async fn walking_get_boards_page_by_page_lists_every_board_exactly_once_most_recent_first() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     let names: Vec<String> = (0..7).map(|i| format!("board-{i}")).collect();
     for name in &names {
@@ -207,7 +207,7 @@ async fn walking_get_boards_page_by_page_lists_every_board_exactly_once_most_rec
 
 #[tokio::test]
 async fn a_bad_limit_or_cursor_is_a_400_that_says_what_is_accepted() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     for (query, code) in [
         ("limit=0", "bad_limit"),
         ("limit=501", "bad_limit"),

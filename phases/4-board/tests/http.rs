@@ -2,13 +2,13 @@
 
 mod common;
 
-use common::{ack, create, Server};
+use common::{ack, create, open_access, Server};
 use phase_4_board::BoardConfig;
 use serde_json::json;
 
 #[tokio::test]
 async fn get_boards_lists_every_changed_board_most_recent_first_with_its_note_count_and_position() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     assert_eq!(
         server.get_json("/boards", 200).await,
         json!({"boards": [], "next": null})
@@ -45,7 +45,7 @@ async fn get_boards_lists_every_changed_board_most_recent_first_with_its_note_co
 
 #[tokio::test]
 async fn an_unknown_board_is_an_empty_snapshot_at_seq_zero_and_a_bad_name_is_400() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let snap = server.get_json("/boards/nothing-here", 200).await;
     assert_eq!(snap["board"], "nothing-here");
     assert_eq!(snap["seq"], 0);
@@ -58,7 +58,7 @@ async fn an_unknown_board_is_an_empty_snapshot_at_seq_zero_and_a_bad_name_is_400
 
 #[tokio::test]
 async fn health_lists_every_phase_the_server_is_built_from_in_order() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let health = server.get_json("/health", 200).await;
     let slugs: Vec<&str> = health["phases"]
         .as_array()

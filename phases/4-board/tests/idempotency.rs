@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{ack, create, rejected, Server};
+use common::{ack, create, open_access, rejected, Server};
 use phase_4_board::BoardConfig;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_retried_op_gets_the_first_ack_again_and_is_applied_once() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut watcher = server.client().await;
     watcher.subscribe("demo", None).await;
     let mut ana = server.client().await;
@@ -41,7 +41,7 @@ async fn a_retried_op_gets_the_first_ack_again_and_is_applied_once() {
 async fn a_retried_move_is_not_mistaken_for_a_conflict_with_itself() {
     // Without op ids the retry (baseVersion 1) would hit the version its own first
     // attempt created, and be refused as a conflict.
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     ack(&ana
         .call("note_create", create("demo", "c", "n1", "Todo", 1.0))
@@ -56,7 +56,7 @@ async fn a_retried_move_is_not_mistaken_for_a_conflict_with_itself() {
 
 #[tokio::test]
 async fn an_op_id_reused_for_a_different_request_is_refused() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     ack(&ana
         .call("note_create", create("demo", "op-1", "n1", "Todo", 1.0))

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{create, rejected, Server};
+use common::{create, open_access, rejected, Server};
 use phase_4_board::BoardConfig;
 use serde_json::json;
 
@@ -12,7 +12,7 @@ async fn a_connection_over_its_request_rate_is_told_when_to_retry_and_keeps_work
     let server = Server::start(BoardConfig {
         rate_per_sec: 1,
         rate_burst: 3,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let mut ana = server.client().await;
@@ -55,7 +55,7 @@ async fn text_over_the_limit_and_notes_over_the_board_limit_tell_people_why_and_
     let server = Server::start(BoardConfig {
         max_text_chars: 2_000,
         max_notes: 1,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let mut ana = server.client().await;

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{ack, create, rejected, Server};
+use common::{ack, create, open_access, rejected, Server};
 use phase_4_board::BoardConfig;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_created_note_is_acked_with_its_position_and_broadcast_to_everyone_on_the_board() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     let mut bo = server.client().await;
     ana.subscribe("demo", None).await;
@@ -44,7 +44,7 @@ async fn a_created_note_is_acked_with_its_position_and_broadcast_to_everyone_on_
 
 #[tokio::test]
 async fn an_update_a_move_and_a_delete_each_take_the_next_sequence_number() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut bo = server.client().await;
     bo.subscribe("demo", None).await;
     let mut ana = server.client().await;
@@ -120,7 +120,7 @@ async fn each_refusal_has_its_code_changes_nothing_and_keeps_the_connection() {
     let server = Server::start(BoardConfig {
         max_notes: 1,
         max_text_chars: 10,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     })
     .await;
     let mut ana = server.client().await;
@@ -196,7 +196,7 @@ async fn each_refusal_has_its_code_changes_nothing_and_keeps_the_connection() {
 
 #[tokio::test]
 async fn a_snapshot_over_the_socket_is_the_one_http_serves() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     for (i, column) in ["Todo", "Done", "Todo"].iter().enumerate() {
         ack(&ana

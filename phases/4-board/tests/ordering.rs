@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{ack, create, Client, Server};
+use common::{ack, create, open_access, Client, Server};
 use phase_4_board::BoardConfig;
 use serde_json::{json, Value};
 
@@ -25,7 +25,7 @@ async fn note_events(client: &mut Client, n: usize) -> Vec<(u64, String)> {
 
 #[tokio::test]
 async fn two_clients_editing_at_once_see_each_others_changes_in_one_sequence_order() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut ana = server.client().await;
     let mut bo = server.client().await;
     ana.subscribe("demo", None).await;
@@ -72,7 +72,7 @@ async fn two_clients_editing_at_once_see_each_others_changes_in_one_sequence_ord
 
 #[tokio::test]
 async fn a_snapshot_plus_the_events_after_its_position_is_the_board() {
-    let server = Server::start(BoardConfig::in_memory()).await;
+    let server = Server::start(open_access(BoardConfig::in_memory())).await;
     let mut writer = server.client().await;
     let mut reader = server.client().await;
     for i in 0..10 {
@@ -135,7 +135,7 @@ async fn a_snapshot_plus_the_events_after_its_position_is_the_board() {
 #[tokio::test]
 async fn a_client_resuming_from_an_old_position_gets_the_missed_changes_from_the_log() {
     // The hub keeps 2 events in memory: a resume from further back reads the log.
-    let server = Server::start_with_history(BoardConfig::in_memory(), 2).await;
+    let server = Server::start_with_history(open_access(BoardConfig::in_memory()), 2).await;
     let mut ana = server.client().await;
     let first = ana
         .call("note_create", create("demo", "c0", "n0", "Todo", 0.0))
@@ -177,7 +177,7 @@ async fn a_client_resuming_from_an_old_position_gets_the_missed_changes_from_the
 async fn a_position_further_back_than_a_replay_may_reach_gets_a_reset() {
     let config = BoardConfig {
         max_replay_events: 3,
-        ..BoardConfig::in_memory()
+        ..open_access(BoardConfig::in_memory())
     };
     let server = Server::start_with_history(config, 1).await;
     let mut ana = server.client().await;

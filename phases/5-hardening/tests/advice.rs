@@ -15,7 +15,7 @@ use phase_2_sse::{
     Sse, SseConfig,
 };
 use phase_3_websocket::{WebSocket, WsConfig};
-use phase_4_board::{Board, BoardConfig};
+use phase_4_board::{access::AccessMode, Board, BoardConfig};
 use phase_5_hardening::{BackoffPolicy, Hardening, HardeningConfig};
 use serde_json::Value;
 use tokio_tungstenite::{
@@ -32,7 +32,11 @@ async fn start(hardening: HardeningConfig, ws: WsConfig) -> TestServer {
             ..SseConfig::default()
         }))
         .module(WebSocket::new(ws))
-        .module(Board::new(BoardConfig::in_memory()))
+        .module(Board::new(BoardConfig {
+            // The clients here do not sign in: this is not about access.
+            access: AccessMode::Open,
+            ..BoardConfig::in_memory()
+        }))
         .module(Hardening::new(hardening));
     spawn_app(composition).await
 }

@@ -14,7 +14,7 @@ use phase_1_foundations::{
 };
 use phase_2_sse::{Sse, SseConfig};
 use phase_3_websocket::{WebSocket, WsConfig};
-use phase_4_board::{Board, BoardConfig};
+use phase_4_board::{access::AccessMode, Board, BoardConfig};
 use phase_5_hardening::{Hardening, HardeningConfig};
 use serde_json::{json, Value};
 use tokio::{
@@ -46,7 +46,11 @@ async fn start() -> TestServer {
         Composition::new(testing::server_config())
             .module(Sse::new(SseConfig::default()))
             .module(WebSocket::new(ws))
-            .module(Board::new(BoardConfig::in_memory()))
+            .module(Board::new(BoardConfig {
+                // The clients here do not sign in: this is not about access.
+                access: AccessMode::Open,
+                ..BoardConfig::in_memory()
+            }))
             .module(Hardening::new(hardening)),
     )
     .await

@@ -24,15 +24,18 @@ export class FakeEventSource extends EventTarget {
   }
 
   readonly url: string;
+  /** Whether the page asked for cookies to go with the stream. */
+  readonly withCredentials: boolean;
   readyState: number = FakeEventSource.CONNECTING;
   onopen: ((event: Event) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
   /** Whether the page called `close()`. */
   closed = false;
 
-  constructor(url: string | URL) {
+  constructor(url: string | URL, init?: EventSourceInit) {
     super();
     this.url = String(url);
+    this.withCredentials = init?.withCredentials ?? false;
     FakeEventSource.instances.push(this);
   }
 

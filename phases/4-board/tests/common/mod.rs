@@ -17,7 +17,7 @@ use phase_2_sse::{
     Sse, SseConfig, SseState,
 };
 use phase_3_websocket::{WebSocket, WsConfig, WsState};
-use phase_4_board::{Board, BoardConfig, BoardState};
+use phase_4_board::{access::AccessMode, Board, BoardConfig, BoardState};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -27,6 +27,15 @@ use tokio_tungstenite::{
 
 /// The longest any single wait may take.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// `config` with `--board-access open`: for the tests that are not about access, whose
+/// clients do not sign in (boards are private by default: they would be refused).
+pub fn open_access(config: BoardConfig) -> BoardConfig {
+    BoardConfig {
+        access: AccessMode::Open,
+        ..config
+    }
+}
 
 /// The phase-4 server and its state.
 pub struct Server {
@@ -77,9 +86,10 @@ impl Server {
         }
     }
 
-    /// A server keeping its boards in `dir`.
+    /// A server keeping its boards in `dir`, every board open to everyone (see
+    /// [`open_access`]).
     pub async fn in_dir(dir: &Path) -> Self {
-        Self::start(BoardConfig::in_dir(dir)).await
+        Self::start(open_access(BoardConfig::in_dir(dir))).await
     }
 
     /// Stops it as `main` does (the same modules' hooks): streams and sockets closed,

@@ -32,6 +32,12 @@ export default function SsePage() {
           older than its history, or it restarted), says <code>reset</code>: recovery is all or nothing.
         </p>
         <p>
+          Who you are is the server&apos;s call: joining signs in (<code>POST /session</code>), the answer sets an{" "}
+          <code>HttpOnly</code> session cookie, and the stream is opened with{" "}
+          <code>new EventSource(url, {"{ withCredentials: true }"})</code> so the cookie goes with it — the backend is
+          another origin, and without that flag the browser would send no cookie at all.
+        </p>
+        <p>
           The catch: over HTTP/1.1 a browser opens at most <strong>six connections per origin</strong>, and
           every open stream holds one. Open this page in seven tabs and the seventh hangs, along with every
           other request to the backend. HTTP/2 multiplexes streams over one connection (about 100 by
@@ -44,7 +50,13 @@ export default function SsePage() {
       <section className="max-w-2xl space-y-2 text-slate-700">
         <h2 className="text-lg font-semibold text-slate-900">Try it</h2>
         <ul className="list-disc space-y-1 pl-5">
-          <li>Open this page in a second tab: you are still one person in the list (same clientId). Open it in a private window: a second person.</li>
+          <li>Open this page in a second tab: you are still one person in the list (same session, same clientId).</li>
+          <li>
+            Open it in a private window: a second person, with a session of their own. The backend&apos;s boards are
+            private by default, so the first person to open a board owns it and the second is refused (403) until the
+            owner shares it: the Share panel on <code>/phases/4?board=demo</code>. (A backend started with{" "}
+            <code>--board-access open</code> lets everyone in.)
+          </li>
           <li>
             <em>Drop</em> the stream, send a message or change the board in another window (add a note on{" "}
             <code>/?board=demo</code>), then <em>Reconnect</em>: the server replays what you missed before{" "}
@@ -55,7 +67,9 @@ export default function SsePage() {
           <li>Stop the backend and start it again: the state goes <code>connecting</code>, then the stream resumes with a <code>reset</code> (a restarted server has a new epoch).</li>
           <li>
             Watch the raw stream: <BackendCommand path="/boards/demo/events" />, and who is here:{" "}
-            <BackendCommand path="/boards/demo/presence" />.
+            <BackendCommand path="/boards/demo/presence" />. curl carries no session cookie, so a private backend (the
+            default) answers <code>403 forbidden</code>: the stream is the board&apos;s, and only its owner and members may
+            read it. Started with <code>--board-access open</code>, it streams to anyone.
           </li>
         </ul>
       </section>

@@ -93,7 +93,12 @@ export default function WebSocketPage() {
       <section className="max-w-2xl space-y-2 text-slate-700">
         <h2 className="text-lg font-semibold text-slate-900">Try it</h2>
         <ul className="list-disc space-y-1 pl-5">
-          <li>Open this page in a second window, subscribe both to the same board, publish from one: the other gets a <code>message</code>.</li>
+          <li>
+            Open this page in a second tab, subscribe both to the same board, publish from one: the other gets a{" "}
+            <code>message</code>. The handshake carried your session cookie, so the server knows who subscribed; a
+            private window is someone else, refused with <code>forbidden</code> on your board (boards are private by
+            default) until you share it from <code>/phases/4?board=demo</code>.
+          </li>
           <li>Send <code>{"{oops"}</code> as raw text: an <code>error</code> with <code>malformed_json</code> comes back, and the connection stays open.</li>
           <li>Disconnect with code 4000 and a reason, then stop the backend while connected: compare the two close reports (a dead server gives 1006, a stopping one 1001).</li>
           <li>
