@@ -29,6 +29,10 @@
 //! * **A connection** ([`connection`](server::connection), §5.5, §7): one task reading frames, answering pings,
 //!   writing everything queued in one vectored write, closing in both directions with a
 //!   deadline.
+//! * **A seam under the application** ([`transport`](server::transport)): what the hub, the
+//!   board protocol, heartbeat and shutdown need from a connection — messages, not frames
+//!   ([`Outgoing`]) — so that another transport (phase 6: tokio-tungstenite) can serve the
+//!   same sessions, and why the seam was cut only once the fast paths were measured.
 //! * **Backpressure** ([`connection`](server::connection), [`registry`](server::registry)): broadcasts come through phase 2's hub
 //!   in byte-bounded queues, encoded once ([`ws_format`](board::ws_format)); a slow consumer is cut with 1013,
 //!   never buffered for.
@@ -73,8 +77,11 @@
 //! | module      | holds                                                                   |
 //! |-------------|-------------------------------------------------------------------------|
 //! | [`server::handshake`]  | upgrade request checks, subprotocol choice, the 101 response |
+//! | [`server::outgoing`]   | [`Outgoing`]: a message for one client; [`BroadcastFraming`] |
 //! | [`server::session`]    | [`Session`]: what runs inside a connection; [`SessionContext`], [`BoardFeed`] |
-//! | [`server::connection`] | the connection loop: read, ping/pong, coalesced writes, closing |
+//! | [`server::transport`]  | [`WsTransport`]: what serves a connection; what a transport must do |
+//! | [`server::feeds`]      | waiting on a connection's boards, the slow-consumer cut and its 1013 |
+//! | [`server::connection`] | [`HandRolled`]: the connection loop: read, ping/pong, coalesced writes, closing |
 //! | [`server::registry`]   | [`ConnectionRegistry`]: connection limit, direct sends, close requests |
 //! | [`server::stats`]      | [`WsStats`]: counters served by `GET /ws/stats`               |
 //! | [`server::echo`]       | [`EchoSession`] for `/ws/echo`                                |
@@ -88,7 +95,7 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | [`board::protocol`]  | the envelope, requests, events (serde + ts-rs)                  |
 //! | [`board::session`]   | [`BoardSession`] for `/ws`: subscribe, publish, ping; extension point |
-//! | [`board::ws_format`] | [`WsFormat`]: a hub event as one text frame, encoded once       |
+//! | [`board::ws_format`] | [`WsFormat`]: a hub event as one text frame (or payload), encoded once |
 //! | [`board::generated`] | the TypeScript files generated into `web/lib/generated/`        |
 //!
 //! ## A complete round trip
@@ -140,11 +147,14 @@ pub use board::session::{BoardExtension, BoardSession, Greeting};
 pub use board::ws_format::WsFormat;
 pub use server::app::WebSocket;
 pub use server::config::WsConfig;
+pub use server::connection::HandRolled;
 pub use server::echo::EchoSession;
+pub use server::outgoing::{BroadcastFraming, Outgoing};
 pub use server::registry::ConnectionRegistry;
 pub use server::routes::{routes, BoardExtensionFactory, WsState};
 pub use server::session::{BoardFeed, Session, SessionContext};
 pub use server::stats::WsStats;
+pub use server::transport::{AcceptedConnection, ConnectionOptions, WsTransport};
 
 use phase_1_foundations::PhaseInfo;
 

@@ -11,8 +11,8 @@
 //! 3. **Queue for the writer** ([`crate::writer`]) — full: `unavailable` at once. The
 //!    connection's task does not wait: it goes back to reading and writing frames.
 //! 4. **Answer later** — the writer thread commits, publishes, then hands the outcome to a
-//!    closure that encodes the `ack` or `error` (with the request's `id`) as a frame and
-//!    sends it through phase 3's [`ConnectionRegistry`] to this connection only.
+//!    closure that encodes the `ack` or `error` (with the request's `id`) and sends it
+//!    through phase 3's registry to this connection only (phase 3's `send_later`).
 //!
 //! A connection's changes reach the single writer queue in the order they arrived, so
 //! they are applied in that order: a `note_create` followed at once by a `note_move` of
@@ -50,8 +50,8 @@ use phase_1_foundations::human::seconds_up;
 use phase_2_sse::{access::BoardAction, board_name::BoardName, hub::Hub, presence::Person};
 use phase_3_websocket::{
     board::protocol::{Ack, ErrorCode, ErrorPayload},
-    board::session::{check_access, BoardExtension, BoardServices},
-    encode_server_frame, ConnectionRegistry, OpCode, SessionContext,
+    board::session::{check_access, send_later, BoardExtension, BoardServices},
+    ConnectionRegistry, SessionContext,
 };
 
 use crate::{
@@ -245,20 +245,6 @@ fn answer(outcome: Result<Outcome, StoreError>, op_id: &str) -> NoteServerEvent 
     }
 }
 
-/// Sends a message to connection `id` from outside its task (a frame through the registry).
-fn send_later(registry: &ConnectionRegistry, connection: u64, text: &str) {
-    match encode_server_frame(OpCode::Text, text.as_bytes()) {
-        Ok(frame) => {
-            if let Err(e) = registry.send(connection, frame.into_bytes()) {
-                // Gone (the client will retry with the same opId) or not reading (being
-                // closed as a slow consumer): nothing more to do.
-                tracing::debug!(connection, ?e, "answer not delivered");
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "cannot encode an answer"),
-    }
-}
-
 impl NotesExtension {
     // ANCHOR: handle_change
     fn change(
@@ -296,7 +282,7 @@ impl NotesExtension {
             op,
             Box::new(move |outcome| {
                 let text = encode(reply_id, answer(outcome, &reply_op));
-                send_later(&registry, connection, &text);
+                send_later(&registry, connection, text);
             }),
         );
         if let Err(e) = submitted {
@@ -356,7 +342,7 @@ impl NotesExtension {
                 Ok(snapshot) => NoteServerEvent::Snapshot(snapshot),
                 Err(e) => NoteServerEvent::Error(store_failed(&e, None)),
             };
-            send_later(&registry, connection, &encode(id, event));
+            send_later(&registry, connection, encode(id, event));
         });
     }
 

@@ -48,9 +48,10 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use phase_3_websocket::{
-    encode_server_frame, server::registry::CloseRequest, CloseCode, ConnectionRegistry, OpCode,
+    server::{outgoing::Outgoing, registry::CloseRequest},
+    CloseCode, ConnectionRegistry,
 };
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -137,20 +138,14 @@ pub fn dead_peer_close(silent_ms: u64) -> CloseRequest {
     }
 }
 
-/// A Ping and a `heartbeat` message, encoded once for every connection due this tick.
-fn heartbeat_frames() -> Bytes {
+/// A `heartbeat` message and a Ping, made once for every connection due this tick (each
+/// connection's transport frames them).
+fn heartbeat_messages() -> Arc<[Outgoing]> {
     let server_time_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let json = HardeningServerEvent::Heartbeat(Heartbeat { server_time_ms }).to_json();
-    let mut frames = BytesMut::new();
-    for (opcode, payload) in [(OpCode::Text, json.as_bytes()), (OpCode::Ping, &[][..])] {
-        match encode_server_frame(opcode, payload) {
-            Ok(frame) => frames.extend_from_slice(frame.as_bytes()),
-            Err(e) => unreachable!("a heartbeat is a small, valid frame: {e}"),
-        }
-    }
-    frames.freeze()
+    Arc::from([Outgoing::text(json), Outgoing::Ping(Bytes::new())])
 }
 
 /// What one tick did.
@@ -172,7 +167,7 @@ pub fn tick(
     now_ms: u64,
 ) -> TickOutcome {
     let mut outcome = TickOutcome::default();
-    let mut frames: Option<Bytes> = None;
+    let mut messages: Option<Arc<[Outgoing]>> = None;
     registry.for_each_open(|conn| {
         let liveness = conn.liveness();
         let last_heard = liveness.last_heard_ms();
@@ -180,9 +175,9 @@ pub fn tick(
             conn.close(dead_peer_close(now_ms - last_heard));
             outcome.closed += 1;
         } else if schedule.ping_due(conn.id(), liveness.opened_ms(), after_ms, now_ms) {
-            // Encoded on the first connection due, shared (by reference count) by the rest.
-            let frames = frames.get_or_insert_with(heartbeat_frames);
-            conn.send_heartbeat(frames.clone(), 2);
+            // Made for the first connection due, shared (by reference count) by the rest.
+            let messages = messages.get_or_insert_with(heartbeat_messages);
+            conn.send_heartbeat(messages.clone());
             outcome.pinged += 1;
         }
     });
@@ -327,8 +322,8 @@ mod tests {
             conns[0].heard_from_peer();
             for (i, conn) in conns.iter().enumerate() {
                 let mut out = Vec::new();
-                let (frames, close) = conn.direct_sends().take(&mut out);
-                if frames > 0 && first_ping_at[i].is_none() {
+                let close = conn.direct_sends().take(|m| out.push(m));
+                if !out.is_empty() && first_ping_at[i].is_none() {
                     first_ping_at[i] = Some(step * 100);
                 }
                 assert!(close.is_none(), "nobody is dead within 2 s");
@@ -350,10 +345,10 @@ mod tests {
         // Past the deadline the silent ones are asked to close; the one that answers is not.
         tokio::time::sleep(Duration::from_millis(1_000)).await;
         conns[0].heard_from_peer();
-        let (_, close) = conns[0].direct_sends().take(&mut Vec::new());
+        let close = conns[0].direct_sends().take(drop);
         assert!(close.is_none(), "a connection that answers stays");
         for conn in &conns[1..] {
-            let (_, close) = conn.direct_sends().take(&mut Vec::new());
+            let close = conn.direct_sends().take(drop);
             let close = close.expect("a silent connection is closed");
             assert_eq!(close.code, 1001);
             assert!(

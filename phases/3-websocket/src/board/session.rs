@@ -1,5 +1,5 @@
 //! `GET /ws`: the board protocol's [`Session`] — requests in, acks, errors and board
-//! events cx.
+//! events out.
 //!
 //! Rooms, history and fan-out are phase 2's hub: `subscribe` joins a board through
 //! phase 2's presence (which subscribes to the hub and keeps the who's-online list), with
@@ -36,7 +36,6 @@ use crate::{
         RequestEnvelope, RequestError, ServerEvent, SubscribeRequest, Welcome,
     },
     board::ws_format::WsFormat,
-    rfc6455::{codec::encode_server_frame, opcode::OpCode},
     server::config::WsConfig,
     server::registry::ConnectionRegistry,
     server::session::{BoardFeed, Session, SessionContext},
@@ -75,9 +74,8 @@ pub trait BoardExtension: Send + 'static {
     type Request: DeserializeOwned;
     /// Handles one request whose envelope carried `id`. `Some(Ok)` is sent as an `ack`,
     /// `Some(Err)` as an `error`, both with `id`. `None`: the extension answers itself,
-    /// with `id` — at once through `cx`, or later through
-    /// [`crate::ConnectionRegistry::send`] (phase 4 answers after a disk write, which must
-    /// not hold up the connection's task).
+    /// with `id` — at once through `cx`, or later with [`send_later`] (phase 4 answers
+    /// after a disk write, which must not hold up the connection's task).
     fn handle(
         &mut self,
         services: &BoardServices,
@@ -298,7 +296,7 @@ impl<E: BoardExtension> BoardSession<E> {
         // presence list (queueing `presence.list`), under one lock: nothing falls between.
         let (membership, resume) = self.services.presence.connect(
             board.as_str(),
-            Arc::new(WsFormat::new(board.as_str())),
+            Arc::new(WsFormat::new(board.as_str(), cx.broadcast_framing())),
             since.as_ref(),
             person.clone(),
             self.services.config.queue_bytes,
@@ -376,7 +374,7 @@ impl<E: BoardExtension> BoardSession<E> {
                 Ok(published) => ServerEvent::Ack(publish_ack(board.as_str(), published)),
                 Err(e) => ServerEvent::Error(record_error(e)),
             };
-            send_later(&registry, connection, &encode_event(id, event));
+            send_later(&registry, connection, encode_event(id, event));
         });
         Ok(None)
     }
@@ -395,16 +393,14 @@ fn record_error(error: RecordError) -> ErrorPayload {
     ErrorPayload::new(code, format!("This message was not sent: {error}."))
 }
 
-/// Sends `text` to connection `connection` from outside its task, as one frame.
-fn send_later(registry: &ConnectionRegistry, connection: u64, text: &str) {
-    match encode_server_frame(OpCode::Text, text.as_bytes()) {
-        Ok(frame) => {
-            if let Err(e) = registry.send(connection, frame.into_bytes()) {
-                // Gone, or being closed as a slow consumer: the line is published anyway.
-                tracing::debug!(connection, ?e, "publish answer not delivered");
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "cannot encode a publish answer"),
+/// Sends `text` to connection `connection` from outside its task: an answer that comes
+/// after the request's turn (a chat line once durable, a note change once committed).
+/// Its transport frames it. Not delivered to a connection that is gone, or being closed
+/// as a slow consumer — and that is fine: the change happened anyway, and a client that
+/// missed its answer retries with the same id and is answered as a duplicate.
+pub fn send_later(registry: &ConnectionRegistry, connection: u64, text: String) {
+    if let Err(e) = registry.send_text(connection, text) {
+        tracing::debug!(connection, ?e, "answer not delivered");
     }
 }
 

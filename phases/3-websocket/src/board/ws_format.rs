@@ -1,11 +1,12 @@
-//! How a hub event becomes a WebSocket frame: [`WsFormat`], the WebSocket twin of phase 2's
-//! `SseFormat`.
+//! How a hub event becomes a WebSocket message: [`WsFormat`], the WebSocket twin of phase
+//! 2's `SseFormat`.
 //!
 //! The hub hands every subscriber the *bytes to write*, encoded once per format and shared
-//! (`Bytes` is reference-counted). For WebSocket those bytes are a complete, unmasked
-//! server frame (RFC 6455 §5.1: servers never mask, so one encoding serves everyone), and
-//! the event's JSON inside it is **not re-serialized, not even copied**: the frame is four
-//! buffers, written with one vectored write, the third being the event's own `data`:
+//! (`Bytes` is reference-counted). For the hand-rolled transport
+//! ([`BroadcastFraming::Frames`]) those bytes are a complete, unmasked server frame
+//! (RFC 6455 §5.1: servers never mask, so one encoding serves everyone), and the event's
+//! JSON inside it is **not re-serialized, not even copied**: the frame is four buffers,
+//! written with one vectored write, the third being the event's own `data`:
 //!
 //! ```text
 //! hub Message { event: "message", position: e-42, data: {"text":"hi",...} }
@@ -20,6 +21,12 @@
 //! each added in front of the event's own fields only when the event does not carry it
 //! already (phase 4's note events carry both). Finding that out reads the object's
 //! top-level keys, skipping their values; nothing is built.
+//!
+//! A transport that frames messages itself (a library, phase 6) asks for
+//! [`BroadcastFraming::Payload`]: the same payload without the header, joined into one
+//! buffer so that it knows where each message ends. The two are different formats to the
+//! hub (different names), so a board followed through both transports is encoded once
+//! for each, never once per subscriber.
 
 use bytes::Bytes;
 use phase_2_sse::{
@@ -29,15 +36,19 @@ use phase_2_sse::{
 use serde::{de::IgnoredAny, Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::{rfc6455::codec::server_frame_header, rfc6455::opcode::OpCode};
+use crate::{
+    rfc6455::codec::server_frame_header, rfc6455::opcode::OpCode,
+    server::outgoing::BroadcastFraming,
+};
 
 // ANCHOR: ws_format
-/// Encodes hub events for the subscribers of one board.
+/// Encodes hub events for the subscribers of one board, framed as their transport asks.
 #[derive(Debug, Clone)]
 pub struct WsFormat {
     board: String,
     /// `board` as a JSON string, quoted and escaped once.
     board_json: String,
+    framing: BroadcastFraming,
 }
 
 /// Which of the fields the envelope needs the event's JSON object already has.
@@ -55,12 +66,17 @@ fn present<'de, D: Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
 }
 
 impl WsFormat {
-    /// The format for `board`'s subscribers. All subscribers of a room share a format
-    /// *name*, and so one encoding: the board is the room, so it is the same for all.
-    pub fn new(board: impl Into<String>) -> Self {
+    /// The format for `board`'s subscribers on a transport that wants `framing`. All
+    /// subscribers of a room with the same framing share a format *name*, and so one
+    /// encoding: the board is the room, so it is the same for all.
+    pub fn new(board: impl Into<String>, framing: BroadcastFraming) -> Self {
         let board = board.into();
         let board_json = json_string(&board);
-        Self { board, board_json }
+        Self {
+            board,
+            board_json,
+            framing,
+        }
     }
 
     /// The frame's payload for `msg`, as buffers: the envelope's start (with `board` and
@@ -126,11 +142,19 @@ impl WsFormat {
 
 impl WireFormat for WsFormat {
     fn name(&self) -> &'static str {
-        "websocket-json"
+        match self.framing {
+            BroadcastFraming::Frames => "websocket-json",
+            BroadcastFraming::Payload => "websocket-json-payload",
+        }
     }
 
     fn encode(&self, msg: &Message) -> Encoded {
         let payload = self.payload(msg);
+        if self.framing == BroadcastFraming::Payload {
+            // One buffer per message: the queue hands buffers out back to back, and a
+            // transport that frames each message must see where one ends.
+            return Encoded::from(Encoded::new(payload).to_bytes());
+        }
         let len = payload.iter().map(Bytes::len).sum();
         // A text frame of any length encodes; only control frames have a size rule.
         match server_frame_header(OpCode::Text, len) {
@@ -195,7 +219,7 @@ mod tests {
             Some(42),
             r#"{"text":"hi","name":null,"sentAtMs":5}"#,
         );
-        let payload = payload_of(&WsFormat::new("demo").encode(&msg));
+        let payload = payload_of(&WsFormat::new("demo", BroadcastFraming::Frames).encode(&msg));
         let parsed: ServerEnvelope = serde_json::from_slice(&payload).unwrap();
         assert_eq!(
             parsed.event,
@@ -216,7 +240,7 @@ mod tests {
             Some(7),
             r#"{"board":"demo","position":"ep-7","seq":7}"#,
         );
-        let encoded = WsFormat::new("demo").encode(&msg);
+        let encoded = WsFormat::new("demo", BroadcastFraming::Frames).encode(&msg);
         assert!(
             encoded
                 .parts()
@@ -233,14 +257,18 @@ mod tests {
     #[test]
     fn missing_fields_go_in_front_of_the_events_own_bytes() {
         let msg = message("message", Some(3), r#"{"text":"hi"}"#);
-        let encoded = WsFormat::new("demo").encode(&msg);
+        let encoded = WsFormat::new("demo", BroadcastFraming::Frames).encode(&msg);
         assert!(encoded.parts().iter().any(|p| shares(p, &msg.data)));
         assert_eq!(
             &payload_of(&encoded)[..],
             br#"{"type":"message","payload":{"board":"demo","position":"ep-3","text":"hi"}}"#
         );
         // An empty object gets no dangling comma; no position, no `position`.
-        let empty = WsFormat::new("b").encode(&message("presence.leave", None, "{}"));
+        let empty = WsFormat::new("b", BroadcastFraming::Frames).encode(&message(
+            "presence.leave",
+            None,
+            "{}",
+        ));
         assert_eq!(
             &payload_of(&empty)[..],
             br#"{"type":"presence.leave","payload":{"board":"b"}}"#
@@ -253,10 +281,47 @@ mod tests {
             ("[1,2]", serde_json::json!([1, 2])),
             ("not json", serde_json::json!("not json")),
         ] {
-            let payload = payload_of(&WsFormat::new("b").encode(&message("x", None, data)));
+            let payload = payload_of(
+                &WsFormat::new("b", BroadcastFraming::Frames).encode(&message("x", None, data)),
+            );
             let value: Value = serde_json::from_slice(&payload).unwrap();
             assert_eq!(value["payload"]["data"], expected);
             assert_eq!(value["payload"]["board"], "b");
+        }
+    }
+
+    #[test]
+    fn the_payload_framing_is_the_frames_framing_minus_the_header_in_one_buffer() {
+        let frames = WsFormat::new("demo", BroadcastFraming::Frames);
+        let payload = WsFormat::new("demo", BroadcastFraming::Payload);
+        assert_ne!(
+            frames.name(),
+            payload.name(),
+            "two encodings per room, not one"
+        );
+        for msg in [
+            message("message", Some(42), r#"{"text":"hi","sentAtMs":5}"#),
+            message(
+                "note.created",
+                Some(7),
+                r#"{"board":"demo","position":"ep-7"}"#,
+            ),
+            message("presence.leave", None, "{}"),
+            message("x", None, "not json"),
+            Message {
+                // Past 125 bytes: a 16-bit length in the frame's header.
+                data: Bytes::from(format!(r#"{{"t":"{}"}}"#, "a".repeat(300))),
+                ..message("long", Some(1), "{}")
+            },
+        ] {
+            let encoded = payload.encode(&msg);
+            assert_eq!(
+                encoded.parts().len(),
+                1,
+                "{}: one buffer per message",
+                msg.event
+            );
+            assert_eq!(encoded.to_bytes(), payload_of(&frames.encode(&msg)));
         }
     }
 
@@ -264,8 +329,18 @@ mod tests {
     async fn one_publish_reaches_sse_and_websocket_subscribers_as_the_same_bytes() {
         let hub = Hub::new(HubLimits::default());
         let (sse, _) = hub.subscribe("demo", Arc::new(SseFormat), None, 1 << 20);
-        let (ws_a, _) = hub.subscribe("demo", Arc::new(WsFormat::new("demo")), None, 1 << 20);
-        let (ws_b, _) = hub.subscribe("demo", Arc::new(WsFormat::new("demo")), None, 1 << 20);
+        let (ws_a, _) = hub.subscribe(
+            "demo",
+            Arc::new(WsFormat::new("demo", BroadcastFraming::Frames)),
+            None,
+            1 << 20,
+        );
+        let (ws_b, _) = hub.subscribe(
+            "demo",
+            Arc::new(WsFormat::new("demo", BroadcastFraming::Frames)),
+            None,
+            1 << 20,
+        );
         let mut control = Vec::new();
         for sub in [&sse, &ws_a, &ws_b] {
             sub.queue().next_batch(&mut control).await.unwrap(); // `ready`
@@ -284,7 +359,7 @@ mod tests {
 
     #[test]
     fn the_hubs_ready_and_presence_events_fit_the_typed_protocol() {
-        let f = WsFormat::new("b");
+        let f = WsFormat::new("b", BroadcastFraming::Frames);
         for (event, data, position) in [
             (
                 "ready",

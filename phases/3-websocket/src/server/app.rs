@@ -3,7 +3,9 @@
 //! * **builds** [`WsState`] on the hub and presence phase 2 left in the services (or a
 //!   hub and presence of its own, for a server without phase 2), checking origins
 //!   against the server's `--allowed-origins` and boards against the access rules a later
-//!   phase may provide, and stores it for the modules after it;
+//!   phase may provide, and stores it for the modules after it; its connections are
+//!   served by the [`WsTransport`] a later phase provides (phase 6 may), or
+//!   [`HandRolled`](crate::HandRolled);
 //! * **routes**: `/ws` (with a later phase's [`BoardExtensionFactory`], if one was
 //!   provided: phase 4's notes), `/ws/echo`, `/ws/stats`;
 //! * **stops**: when shutdown begins, every WebSocket gets a Close 1001 (going away),
@@ -24,6 +26,7 @@ use crate::{
     board::session::Greeting,
     routes,
     server::routes::{BoardExtensionFactory, DEFAULT_RETRY_MS},
+    server::transport::WsTransport,
     WsConfig, WsState,
 };
 
@@ -66,6 +69,10 @@ impl Module for WebSocket {
             greeting,
             access,
         );
+        let state = match services.get::<Arc<dyn WsTransport>>() {
+            Some(transport) => state.with_transport(transport.clone()),
+            None => state,
+        };
         services.insert(state.clone());
         Ok(match services.get::<BoardExtensionFactory>() {
             Some(extension) => extension.routes(state),

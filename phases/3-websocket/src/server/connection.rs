@@ -1,12 +1,14 @@
 //! One WebSocket connection: a socket, a codec, a session, and the rules of RFC 6455 §5–§7.
+//! This is phase 3's transport, [`HandRolled`]: what serves a connection behind the
+//! [`WsTransport`] seam unless a later phase plugs in another.
 //!
 //! # One task, one loop
 //!
 //! Each connection is **one tokio task** running one loop:
 //!
 //! ```text
-//!   ┌──────────────▶ gather: this client's replies, its direct sends (frames, a close
-//!   │                  request), every ready hub batch
+//!   ┌──────────────▶ gather: this client's replies, its direct sends (messages, a close
+//!   │                  request), every ready hub batch; frame the messages
 //!   │                  │
 //!   │                write them all: one vectored write, one flush (write coalescing)
 //!   │                  │
@@ -23,9 +25,10 @@
 //!
 //! # Backpressure and write coalescing
 //!
-//! Broadcasts reach a connection through the hub's per-subscriber [`SubscriberQueue`]
-//! (bounded in bytes, already-encoded frames). When the loop wakes it takes *everything*
-//! queued — from every board, plus replies — and writes it with one vectored write and one
+//! Broadcasts reach a connection through the hub's per-subscriber
+//! [`SubscriberQueue`](phase_2_sse::queue::SubscriberQueue) (bounded in bytes,
+//! already-encoded frames: [`BroadcastFraming::Frames`]). When the loop wakes it takes
+//! *everything* queued — from every board, plus replies — and writes it with one vectored write and one
 //! flush: 50 events queued while we were writing become one system call, not 50. A
 //! connection that falls more than the budget behind is cut by the hub, and this loop
 //! turns that into a Close frame **1013 (try again later)** with the reason
@@ -37,10 +40,10 @@
 //! will finish only when the client reads. If the 1013 waited its turn behind that write,
 //! the client would get it never — the send deadline would drop TCP half a minute later
 //! and the client would see 1006. So a blocked write also waits on the queues' cut
-//! ([`SubscriberQueue::closed`]); once cut, the loop stops waiting on the write, drops
-//! every unsent frame but the rest of the one already begun ([`crate::server::unsent`]),
-//! leaves its boards at once, and gives the rest plus the Close frame the close deadline
-//! to go out. A client whose socket takes the few bytes sees 1013; one that still reads
+//! ([`SubscriberQueue::closed`](phase_2_sse::queue::SubscriberQueue::closed)); once cut,
+//! the loop stops waiting on the write, drops every unsent frame but the rest of the one
+//! already begun ([`crate::server::unsent`]), leaves its boards at once, and gives the
+//! rest plus the Close frame the close deadline to go out. A client whose socket takes the few bytes sees 1013; one that still reads
 //! nothing is dropped when the close deadline passes — not the send deadline.
 //!
 //! # What a wake-up costs
@@ -49,7 +52,7 @@
 //! paid 10,000 times per message. Three choices keep it small (each measured; see
 //! `docs/src/benchmarks.md`):
 //!
-//! * **Direct sends are one atomic load.** Direct frames and close requests share one
+//! * **Direct sends are one atomic load.** Direct messages and close requests share one
 //!   [`DirectSends`](crate::server::registry::DirectSends) with a "pending" flag, instead of an `mpsc`
 //!   and a `watch` polled on every wake-up (and allocated for every connection, though
 //!   almost none ever receives either).
@@ -59,15 +62,17 @@
 //!   write that returns `Pending` (the peer is not keeping up) gets a deadline.
 //! * **No copies, no allocation per write.** Hub batches land directly in the `Vec` we
 //!   write from; the `IoSlice`s for `writev` live on the stack for the duration of one
-//!   poll (eight of them for the usual write, not 64 to initialise every time).
+//!   poll (eight of them for the usual write, not 64 to initialise every time). The
+//!   messages of one gather (replies, direct sends, the heartbeat) are framed back to back
+//!   into one buffer ([`frame_into`]): one copy of each payload, one slice to write.
 //! * **One look at the socket per wake-up.** A wake-up for a broadcast reads the socket
 //!   (empty), writes the broadcast and waits again; the wait does not read the socket a
 //!   second time in the same poll (`unless_just_polled`), because the first read already
 //!   left the task's waker with it.
 //! * **The bare socket.** hyper hands the upgraded connection back as a trait object
 //!   wrapping a buffer wrapping the socket; we take the `TcpStream` out of it
-//!   (`Upgraded::downcast`, in `routes.rs`), so each read and write is one call, not
-//!   three layers of them.
+//!   (`Upgraded::downcast`, in [`HandRolled`]'s `spawn`), so each read and write is one
+//!   call, not three layers of them.
 //!
 //! And one choice keeps an *idle* connection small: it holds **no read buffer**. Each
 //! read goes into 4 KiB on the stack, and only the bytes that arrived are kept
@@ -115,24 +120,29 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use phase_2_sse::{
-    queue::{CloseCause, SubscriberQueue},
-    retry::{with_retry_hint, RetryAdvice},
-};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use phase_1_foundations::memory_release::CountedStream;
+use phase_2_sse::queue::CloseCause;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio_util::codec::{Decoder, Encoder};
+use tokio_util::{
+    codec::{Decoder, Encoder},
+    task::TaskTracker,
+};
 
 use crate::{
     rfc6455::close::{CloseCode, CloseFrame},
     rfc6455::codec::FrameCodec,
     rfc6455::error::ProtocolError,
     rfc6455::frame::Frame,
-    rfc6455::limits::Limits,
     rfc6455::message::{Message, MessageAssembler},
     rfc6455::opcode::OpCode,
+    server::feeds::{close_request_for, cut, next_from_feeds},
+    server::outgoing::{BroadcastFraming, Outgoing},
     server::registry::{CloseRequest, Registration},
-    server::session::{BoardFeed, Session, SessionContext},
+    server::session::{Session, SessionContext},
     server::stats::WsStats,
+    server::transport::{upgraded, AcceptedConnection, ConnectionOptions, WsTransport},
     server::unsent::rest_of_frame,
 };
 
@@ -141,21 +151,6 @@ use crate::{
 /// [`read_some`]), so an idle connection holds no read buffer at all; a larger frame
 /// reserves its own exact size in the decoder and is read straight into it.
 const READ_CHUNK: usize = 4 * 1024;
-
-/// How a connection behaves; built from [`crate::WsConfig`].
-#[derive(Debug, Clone)]
-pub struct ConnectionOptions {
-    /// Frame and message size limits for what the peer sends.
-    pub limits: Limits,
-    /// How long we wait for the peer's Close after sending ours, and for the peer's FIN
-    /// after sending ours.
-    pub close_timeout: Duration,
-    /// How long one write may take before the peer is declared dead.
-    pub send_timeout: Duration,
-    /// When a client closed with "try again later" should come back (the hint in the
-    /// reason of a 1013).
-    pub retry: RetryAdvice,
-}
 
 /// How the main loop ended.
 #[derive(Debug)]
@@ -191,8 +186,11 @@ struct Connection<IO> {
     assembler: MessageAssembler,
     read_buf: BytesMut,
     cx: SessionContext,
+    /// Where replies, direct messages and heartbeats are framed, back to back; split off
+    /// into `out` at each gather. Nothing is allocated until the first message.
+    framed: BytesMut,
     /// Buffers to write, in order (hub batches are moved straight in), and how many
-    /// frames they hold (a reply buffer may hold several; a broadcast is several buffers).
+    /// frames they hold (a framed buffer may hold several; a broadcast is several buffers).
     out: Vec<Bytes>,
     out_frames: usize,
     /// Whether the last write had to wait for the socket (the task yielded in it).
@@ -200,6 +198,44 @@ struct Connection<IO> {
     stats: Arc<WsStats>,
     opts: ConnectionOptions,
 }
+
+// ANCHOR: hand_rolled
+/// Phase 3's own transport: this module's connection loop on the bare socket.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HandRolled;
+
+impl WsTransport for HandRolled {
+    fn name(&self) -> &'static str {
+        "hand-rolled"
+    }
+
+    /// Complete frames: a broadcast is written as the hub encoded it, with no copy.
+    fn broadcast_framing(&self) -> BroadcastFraming {
+        BroadcastFraming::Frames
+    }
+
+    fn spawn(&self, tasks: &TaskTracker, upgrade: OnUpgrade, connection: AcceptedConnection) {
+        tasks.spawn(async move {
+            let id = connection.registration.id();
+            if let Some(upgraded) = upgraded(upgrade, id).await {
+                // The socket itself when hyper gives it back (it does for phase 1's plain
+                // TCP: a `CountedStream`, the TCP stream that holds its place in the
+                // open-socket count), with any bytes hyper read past the request; hyper's
+                // wrapper otherwise. The type must be exactly what phase 1 gave hyper, or
+                // this silently falls back.
+                match upgraded.downcast::<TokioIo<CountedStream>>() {
+                    Ok(parts) => serve(parts.io.into_inner(), parts.read_buf, connection).await,
+                    Err(upgraded) => {
+                        connection.stats.served_wrapped();
+                        serve(TokioIo::new(upgraded), Bytes::new(), connection).await
+                    }
+                }
+            }
+            tracing::info!(connection = id, "websocket closed");
+        });
+    }
+}
+// ANCHOR_END: hand_rolled
 
 // ANCHOR: serve
 /// Runs one connection over `io` (the upgraded socket) until it closes. `read_ahead`
@@ -210,37 +246,23 @@ struct Connection<IO> {
 /// hyper's `Upgraded`: that wrapper is a trait object around a "rewind" buffer around the
 /// socket, and the fan-out profile showed its layers on every read and write — two
 /// reads per delivery.
-pub async fn serve<IO, S>(
-    io: IO,
-    read_ahead: Bytes,
-    mut session: S,
-    registration: Registration,
-    stats: Arc<WsStats>,
-    opts: ConnectionOptions,
-) where
+async fn serve<IO>(io: IO, read_ahead: Bytes, connection: AcceptedConnection)
+where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
-    S: Session,
 {
-    let id = registration.id();
-    let mut conn = Connection {
-        io,
-        codec: FrameCodec::server(opts.limits),
-        assembler: MessageAssembler::new(opts.limits),
-        // Copied, not converted: `BytesMut::from` would keep hyper's whole read buffer
-        // (kilobytes) alive for the connection's life to hold these few bytes.
-        read_buf: BytesMut::from(&read_ahead[..]),
-        cx: SessionContext::new(id),
-        out: Vec::new(),
-        out_frames: 0,
-        write_waited: false,
+    let AcceptedConnection {
+        mut session,
+        registration,
         stats,
-        opts,
-    };
+        options,
+    } = connection;
+    let id = registration.id();
+    let mut conn = Connection::new(io, &read_ahead, id, stats, options);
     // An async fn keeps its arguments until it returns: without this, `read_ahead` (and
     // hyper's whole read buffer behind it) would live as long as the connection.
     drop(read_ahead);
     session.on_open(&mut conn.cx);
-    let ending = conn.run(&mut session, &registration).await;
+    let ending = conn.run(session.as_mut(), &registration).await;
     tracing::debug!(connection = id, ?ending, "websocket ending");
     conn.finish(ending).await;
     // Dropping `conn` drops its feeds (leaving every board); dropping `registration`
@@ -249,8 +271,32 @@ pub async fn serve<IO, S>(
 // ANCHOR_END: serve
 
 impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
+    fn new(
+        io: IO,
+        read_ahead: &[u8],
+        id: u64,
+        stats: Arc<WsStats>,
+        opts: ConnectionOptions,
+    ) -> Self {
+        Self {
+            io,
+            codec: FrameCodec::server(opts.limits),
+            assembler: MessageAssembler::new(opts.limits),
+            // Copied, not converted: `BytesMut::from(Bytes)` would keep hyper's whole read
+            // buffer (kilobytes) alive for the connection's life to hold these few bytes.
+            read_buf: BytesMut::from(read_ahead),
+            cx: SessionContext::new(id, HandRolled.broadcast_framing()),
+            framed: BytesMut::new(),
+            out: Vec::new(),
+            out_frames: 0,
+            write_waited: false,
+            stats,
+            opts,
+        }
+    }
+
     // ANCHOR: main_loop
-    async fn run<S: Session>(&mut self, session: &mut S, reg: &Registration) -> Ending {
+    async fn run(&mut self, session: &mut dyn Session, reg: &Registration) -> Ending {
         let mut feed_closed: Option<CloseCause> = None;
         // How the input ended, if it did: decided while reading, acted on only after
         // what the messages before it produced is written.
@@ -271,7 +317,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             if let Some(ending) = input_ended.take() {
                 return ending;
             }
-            if let Some(request) = self.cx.close.take() {
+            if let Some(request) = self.cx.take_close_request() {
                 return Ending::WeClose(request);
             }
             if let Some(cause) = feed_closed {
@@ -284,7 +330,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 read = unless_just_polled(skip_read, read_some(&mut self.io, &mut self.read_buf)) => {
                     Wake::Read(read)
                 }
-                taken = next_from_feeds(&self.cx.feeds, &mut self.out) => Wake::Broadcasts(taken),
+                taken = next_from_feeds(self.cx.feeds(), &mut self.out) => Wake::Broadcasts(taken),
             };
             // Broadcasts win only after the read was polled and found nothing (`biased`).
             read_just_polled = matches!(wake, Wake::Broadcasts(_));
@@ -315,7 +361,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     /// Decodes every complete frame in the read buffer and acts on each message, in
     /// order, until the buffer holds no complete frame or the input ends (a Close, a
     /// protocol error, a session's close request).
-    fn process_input<S: Session>(&mut self, session: &mut S) -> Option<Ending> {
+    fn process_input(&mut self, session: &mut dyn Session) -> Option<Ending> {
         loop {
             let frame = match self.codec.decode(&mut self.read_buf) {
                 Ok(Some(frame)) => frame,
@@ -336,14 +382,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 // Pong frame in response ... The Pong frame sent in response to a Ping frame
                 // must have identical Application data as found in the message body of the
                 // Ping frame being replied to."
-                Ok(Some(Message::Ping(payload))) => self.cx.send(Frame::pong(payload)),
+                Ok(Some(Message::Ping(payload))) => self.cx.push(Outgoing::Pong(payload)),
                 // §5.5.3: an unsolicited Pong is a heartbeat; "a response to an unsolicited
                 // Pong frame is not expected."
                 Ok(Some(Message::Pong(_))) => {}
                 Ok(Some(Message::Close(frame))) => return Some(Ending::PeerClosed(frame)),
                 Err(e) => return Some(self.fail(e)),
             }
-            if self.cx.close.is_some() {
+            if self.cx.close_requested() {
                 return None; // the session asked to close: stop acting on input
             }
         }
@@ -369,21 +415,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
 
     // ANCHOR: gather
     /// Moves everything ready to go into `self.out`: replies first (in the order the
-    /// session made them), then direct frames, then each board's queued broadcasts.
-    /// A close request from the direct sends goes to the session context (the first
-    /// request wins). Returns the cause if a board's queue was closed (cut or shutdown).
+    /// session made them), then direct messages and the heartbeat — these three framed
+    /// here, back to back in one buffer — then each board's queued broadcasts, framed
+    /// once by the hub. A close request from the direct sends goes to the session context
+    /// (the first request wins). Returns the cause if a board's queue was closed (cut or
+    /// shutdown).
     fn gather(&mut self, reg: &Registration) -> Option<CloseCause> {
-        if let Some((bytes, frames)) = self.cx.take_replies() {
-            self.out.push(bytes);
+        let (codec, framed) = (&mut self.codec, &mut self.framed);
+        let mut frames = 0;
+        let mut frame = |message| frames += usize::from(frame_into(codec, framed, message));
+        self.cx.take_replies().into_iter().for_each(&mut frame);
+        let close = reg.direct_sends().take(frame);
+        if !self.framed.is_empty() {
+            self.out.push(self.framed.split().freeze());
             self.out_frames += frames;
         }
-        let (direct, close) = reg.direct_sends().take(&mut self.out);
-        self.out_frames += direct;
         if let Some(request) = close {
             self.cx.close(request.code, request.reason);
         }
         let mut closed = None;
-        for feed in &self.cx.feeds {
+        for feed in self.cx.feeds() {
             // `now_or_never`: take what is queued without waiting for more. Straight into
             // `out`: no intermediate batch to copy from.
             match feed.queue().next_batch(&mut self.out).now_or_never() {
@@ -439,7 +490,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                     done = tokio::time::timeout(timeout, &mut write) => {
                         done.map_or(Blocked::PastDeadline, Blocked::Written)
                     }
-                    () = cut(&self.cx.feeds) => Blocked::Cut,
+                    () = cut(self.cx.feeds()) => Blocked::Cut,
                     }
                 }
             }
@@ -499,7 +550,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         let deadline = tokio::time::Instant::now() + self.opts.close_timeout;
         // No broadcast is written after a Close (§5.5.1): leave every board now, so the
         // boards' presence and fan-out forget this connection while it says goodbye.
-        self.cx.feeds.clear();
+        self.cx.leave_all_boards();
         match ending {
             Ending::Dropped(why) => {
                 tracing::debug!(%why, "websocket dropped without a closing handshake");
@@ -600,26 +651,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     // ANCHOR_END: close_tcp
 }
 
-/// The Close to send when the hub closed a board's queue.
-fn close_request_for(cause: CloseCause, retry: &RetryAdvice) -> CloseRequest {
-    let code = match cause {
-        // Not the client's fault and not permanent: 1013 says "come back later" (with
-        // backoff), and the client resumes from its last position without loss.
-        CloseCause::SlowConsumer => CloseCode::TryAgainLater,
-        CloseCause::Shutdown => CloseCode::GoingAway,
-        CloseCause::Closed => CloseCode::Normal,
-    };
-    // The slow-consumer reason says what happened to *this* client; for the others the
-    // close-code table's reason is the one the client's table explains, so use it.
-    // A slow consumer is told when to come back: each one a different time when the
-    // server's advice is drawn (phase 5), so a burst of cuts does not return as a herd.
-    let reason = match cause {
-        CloseCause::SlowConsumer => with_retry_hint(cause.reason(), retry.next_ms()),
-        CloseCause::Shutdown | CloseCause::Closed => code.reason().to_owned(),
-    };
-    CloseRequest {
-        code: code.code(),
-        reason,
+/// Frames `message` at the end of `buf` (one final frame, unmasked: RFC 6455 §5.1, "a
+/// server MUST NOT mask any frames that it sends to a client"). Returns whether it was
+/// framed: a Ping or Pong over 125 bytes (§5.5) cannot be, which is a bug worth a log
+/// line, not a panic.
+fn frame_into(codec: &mut FrameCodec, buf: &mut BytesMut, message: Outgoing) -> bool {
+    let frame = Frame::new(true, message.opcode(), message.into_payload());
+    match codec.encode(frame, buf) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "a message for a client could not be framed");
+            false
+        }
     }
 }
 
@@ -669,53 +712,6 @@ async fn unless_just_polled<F: Future>(skip: bool, fut: F) -> F::Output {
         fut.as_mut().poll(cx)
     })
     .await
-}
-
-// ANCHOR: next_from_feeds
-/// Waits until any board's queue has messages (their buffers moved into `out`; returns
-/// how many messages) or is closed (returns its cause). With no board joined it never
-/// resolves, and the `select!` waits on the other branches.
-async fn next_from_feeds(feeds: &[BoardFeed], out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
-    match feeds {
-        [] => std::future::pending().await,
-        // The common case: one board, no allocation.
-        [one] => one.queue().next_batch(out).await,
-        many => {
-            let waits = many.iter().map(|feed| {
-                Box::pin(async move {
-                    let mut got = Vec::new();
-                    let taken = wait_batch(feed.queue(), &mut got).await;
-                    (got, taken)
-                })
-            });
-            let ((got, taken), _, _) = futures_util::future::select_all(waits).await;
-            out.extend(got);
-            taken
-        }
-    }
-}
-// ANCHOR_END: next_from_feeds
-
-// ANCHOR: cut
-/// Resolves when the hub cuts this connection from any of its boards (a slow consumer);
-/// never, with no board joined or for other closes (those wait their turn in the loop).
-async fn cut(feeds: &[BoardFeed]) {
-    let cuts = feeds.iter().map(|feed| {
-        Box::pin(async move {
-            if feed.queue().closed().await != CloseCause::SlowConsumer {
-                std::future::pending::<()>().await;
-            }
-        })
-    });
-    if feeds.is_empty() {
-        std::future::pending::<()>().await;
-    }
-    futures_util::future::select_all(cuts).await;
-}
-// ANCHOR_END: cut
-
-async fn wait_batch(queue: &SubscriberQueue, out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
-    queue.next_batch(out).await
 }
 
 /// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
@@ -797,7 +793,78 @@ fn poll_writev<W: AsyncWrite + Unpin, const N: usize>(
 
 #[cfg(test)]
 mod tests {
+    use phase_2_sse::retry::RetryAdvice;
+
     use super::*;
+    use crate::{rfc6455::limits::Limits, server::registry::ConnectionRegistry};
+
+    /// The frames in `buf`, as a client reads them.
+    fn frames_in(buf: &Bytes) -> Vec<(OpCode, Bytes)> {
+        let mut client = FrameCodec::client(Limits::default());
+        let mut wire = BytesMut::from(&buf[..]);
+        let mut frames = Vec::new();
+        while let Some(frame) = client.decode(&mut wire).unwrap() {
+            frames.push((frame.opcode, frame.payload));
+        }
+        assert!(wire.is_empty(), "whole frames only");
+        frames
+    }
+
+    #[tokio::test]
+    async fn a_gather_frames_replies_then_direct_messages_then_the_heartbeat_in_one_buffer() {
+        let (io, _peer) = tokio::io::duplex(64);
+        let registry = ConnectionRegistry::new(1, Arc::default());
+        let reg = registry.register().unwrap();
+        let opts = ConnectionOptions {
+            limits: Limits::default(),
+            close_timeout: Duration::from_secs(1),
+            send_timeout: Duration::from_secs(1),
+            retry: RetryAdvice::fixed(1),
+        };
+        let mut conn = Connection::new(io, &[], reg.id(), Arc::default(), opts);
+        conn.cx.send_text("reply");
+        conn.cx.send_binary(vec![1u8, 2]);
+        conn.cx.push(Outgoing::Pong(Bytes::from_static(b"p")));
+        registry.send_text(reg.id(), "direct").unwrap();
+        let heartbeat = [Outgoing::text("beat"), Outgoing::Ping(Bytes::new())];
+        registry.for_each_open(|open| open.send_heartbeat(Arc::from(heartbeat.clone())));
+        assert_eq!(conn.gather(&reg), None);
+        assert_eq!(
+            conn.out.len(),
+            1,
+            "framed back to back, written as one slice"
+        );
+        assert_eq!(conn.out_frames, 6);
+        let text = |s: &'static str| (OpCode::Text, Bytes::from_static(s.as_bytes()));
+        assert_eq!(
+            frames_in(&conn.out[0]),
+            [
+                text("reply"),
+                (OpCode::Binary, Bytes::from_static(&[1, 2])),
+                (OpCode::Pong, Bytes::from_static(b"p")),
+                text("direct"),
+                text("beat"),
+                (OpCode::Ping, Bytes::new()),
+            ]
+        );
+
+        // A Ping too long to frame (RFC 6455 §5.5: at most 125 bytes) is logged and
+        // skipped; the message after it still goes, and is counted alone.
+        conn.out.clear();
+        conn.out_frames = 0;
+        conn.cx.push(Outgoing::Ping(Bytes::from(vec![0u8; 126])));
+        conn.cx.send_text("after");
+        conn.gather(&reg);
+        assert_eq!(conn.out_frames, 1);
+        assert_eq!(frames_in(&conn.out[0]), [text("after")]);
+
+        // Nothing is framed after a close request (§5.5.1).
+        conn.out.clear();
+        conn.cx.close(1000u16, "bye");
+        conn.cx.send_text("late");
+        conn.gather(&reg);
+        assert!(conn.out.is_empty());
+    }
 
     #[tokio::test]
     async fn a_vectored_write_delivers_every_buffer_in_order() {
@@ -866,15 +933,5 @@ mod tests {
         assert_eq!(buf.len(), 12 + big.len());
         drop(a);
         assert_eq!(read_some(&mut b, &mut buf).await.unwrap(), 0, "EOF");
-    }
-
-    #[test]
-    fn a_cut_queue_closes_with_1013_and_a_shutdown_with_1001() {
-        let advice = RetryAdvice::fixed(1_234);
-        let slow = close_request_for(CloseCause::SlowConsumer, &advice);
-        assert_eq!(slow.code, 1013);
-        assert!(slow.reason.starts_with("slow consumer"));
-        assert_eq!(phase_2_sse::retry::retry_hint(&slow.reason), Some(1_234));
-        assert_eq!(close_request_for(CloseCause::Shutdown, &advice).code, 1001);
     }
 }

@@ -9,10 +9,7 @@
 
 use bytes::Bytes;
 
-use crate::{
-    rfc6455::frame::Frame,
-    server::session::{Session, SessionContext},
-};
+use crate::server::session::{Session, SessionContext};
 
 /// Echoes every data message.
 #[derive(Debug, Default, Clone, Copy)]
@@ -20,10 +17,10 @@ pub struct EchoSession;
 
 impl Session for EchoSession {
     fn on_text(&mut self, text: String, cx: &mut SessionContext) {
-        cx.send(Frame::text(text));
+        cx.send_text(text);
     }
 
     fn on_binary(&mut self, data: Bytes, cx: &mut SessionContext) {
-        cx.send(Frame::binary(data));
+        cx.send_binary(data);
     }
 }

@@ -7,8 +7,9 @@
 //! * **the connection limit**: [`ConnectionRegistry::register`] is called *before* the
 //!   101, so a full server answers `503 too_many_websockets` (JSON; the route adds `Retry-After`)
 //!   instead of accepting a socket it cannot serve;
-//! * **direct sends** to one connection ([`ConnectionRegistry::send`]), e.g. a reply from
-//!   another part of the server, through a small bounded queue: a connection that lets
+//! * **direct sends** to one connection ([`ConnectionRegistry::send_text`]), e.g. a reply
+//!   from another part of the server: [`Outgoing`] messages, framed by the connection's
+//!   transport, through a small bounded queue: a connection that lets
 //!   it fill is not reading, and is closed as a slow consumer rather than buffered for;
 //! * **closing** one or every connection ([`ConnectionRegistry::close_all`] on shutdown:
 //!   1001, with a reason the caller draws *per connection* — phase 5 puts a different
@@ -23,7 +24,7 @@
 //!
 //! # One container, one wake-up
 //!
-//! The obvious build is one channel per purpose: an `mpsc` for direct frames and a
+//! The obvious build is one channel per purpose: an `mpsc` for direct messages and a
 //! `watch` for the close request. It works, and it is what this module first did; it
 //! costs every connection two allocations up front (tokio's `mpsc` allocates its first
 //! block of 32 slots, ~1 KiB, before anything is sent; the `watch` carries eight
@@ -32,7 +33,7 @@
 //! which has anything to do with direct frames or closing.
 //!
 //! Both are rare, so they share one [`DirectSends`]: a lock around a `VecDeque` (which
-//! allocates nothing until the first direct frame) and the close request, plus an atomic
+//! allocates nothing until the first direct message) and the close request, plus an atomic
 //! "something pending" flag and one waker. A sender fills it, sets the flag and wakes the
 //! connection. The connection reads the flag — one atomic load — and takes the lock only
 //! when it is set, so a wake-up for a hub batch pays one load for direct sends, not a
@@ -47,7 +48,6 @@ use std::{
     task::{Context, Poll},
 };
 
-use bytes::Bytes;
 use futures_util::task::AtomicWaker;
 use http::StatusCode;
 use phase_1_foundations::ApiError;
@@ -55,6 +55,7 @@ use phase_1_foundations::ApiError;
 use crate::{
     rfc6455::close::CloseCode,
     server::liveness::{Liveness, RegistryClock},
+    server::outgoing::Outgoing,
     server::stats::WsStats,
 };
 
@@ -63,7 +64,7 @@ use crate::{
 /// (and everything else) run between batches instead of after all 10,000.
 pub const CLOSE_BATCH: usize = 1_000;
 
-/// Frames a connection's [`DirectSends`] holds before the connection counts as not
+/// Messages a connection's [`DirectSends`] holds before the connection counts as not
 /// reading. Default 64. Direct sends are replies, not broadcasts (those go through the
 /// hub's byte-bounded queues), so a handful is plenty; more only delays the verdict.
 pub const DIRECT_SENDS_MAX_FRAMES: usize = 64;
@@ -88,11 +89,12 @@ impl CloseRequest {
 }
 
 // ANCHOR: direct_sends
-/// What the rest of the server sends one connection: frames for this client only (phase
-/// 4's answers, made on its writer thread) and a request to close (shutdown's 1001).
+/// What the rest of the server sends one connection: messages for this client only (phase
+/// 4's answers, made on its writer thread), the latest heartbeat, and a request to close
+/// (shutdown's 1001).
 ///
 /// Written by any task through the [`ConnectionRegistry`]; read by the connection's task
-/// (one consumer). Bounded: at most [`DIRECT_SENDS_MAX_FRAMES`] frames, past which the
+/// (one consumer). Bounded: at most [`DIRECT_SENDS_MAX_FRAMES`] messages, past which the
 /// connection is asked to close as a slow consumer (1013); the close request is one slot
 /// that a newer request replaces. Shared (`Arc`) by the registry's entry and the
 /// connection's [`Registration`].
@@ -109,16 +111,17 @@ pub struct DirectSends {
 
 #[derive(Default)]
 struct DirectState {
-    /// `VecDeque::new` allocates nothing: a connection that never gets a direct frame
+    /// `VecDeque::new` allocates nothing: a connection that never gets a direct message
     /// (almost all of them) never pays for a buffer.
-    direct: VecDeque<Bytes>,
+    direct: VecDeque<Outgoing>,
     close: Option<CloseRequest>,
-    /// The latest heartbeat (encoded frames, and how many), replacing one not yet sent.
-    /// A slot, not a queue entry: a heartbeat adds no allocation to an idle connection.
-    heartbeat: Option<(Bytes, usize)>,
+    /// The latest heartbeat's messages, replacing one not yet sent. A slot, not a queue
+    /// entry, and shared by every connection pinged in the same tick: a heartbeat adds no
+    /// allocation to an idle connection.
+    heartbeat: Option<Arc<[Outgoing]>>,
 }
 
-/// Why [`DirectSends::push_direct`] refused a frame.
+/// Why [`DirectSends::push_direct`] refused a message.
 struct Full;
 
 impl DirectSends {
@@ -142,9 +145,9 @@ impl DirectSends {
         self.waker.wake();
     }
 
-    /// Queues a direct frame, or refuses it (and asks for a 1013 close) when the queue
+    /// Queues a direct message, or refuses it (and asks for a 1013 close) when the queue
     /// already holds [`DIRECT_SENDS_MAX_FRAMES`].
-    fn push_direct(&self, frame: Bytes) -> Result<(), Full> {
+    fn push_direct(&self, message: Outgoing) -> Result<(), Full> {
         let mut state = self.lock();
         let result = if state.direct.len() >= DIRECT_SENDS_MAX_FRAMES {
             state.close = Some(CloseRequest {
@@ -153,7 +156,7 @@ impl DirectSends {
             });
             Err(Full)
         } else {
-            state.direct.push_back(frame);
+            state.direct.push_back(message);
             Ok(())
         };
         drop(state);
@@ -168,10 +171,9 @@ impl DirectSends {
         self.notify();
     }
 
-    /// Sets the heartbeat slot to `frames` (holding `count` frames), replacing one not yet
-    /// taken.
-    fn set_heartbeat(&self, frames: Bytes, count: usize) {
-        self.lock().heartbeat = Some((frames, count));
+    /// Sets the heartbeat slot to `messages`, replacing a heartbeat not yet taken.
+    fn set_heartbeat(&self, messages: Arc<[Outgoing]>) {
+        self.lock().heartbeat = Some(messages);
         self.notify();
     }
 
@@ -190,21 +192,21 @@ impl DirectSends {
         }
     }
 
-    /// Moves every direct frame, then the heartbeat, into `out` (returning how many
-    /// frames) and takes the close request, if any. With nothing flagged this is one
-    /// atomic operation.
-    pub fn take(&self, out: &mut Vec<Bytes>) -> (usize, Option<CloseRequest>) {
+    /// Hands every direct message, then the heartbeat's, to `deliver` in order, and takes
+    /// the close request, if any. With nothing flagged this is one atomic operation.
+    ///
+    /// `deliver` runs under this connection's lock (senders wait on it): frame the message
+    /// or push it to a buffer, do not wait for a socket.
+    pub fn take(&self, mut deliver: impl FnMut(Outgoing)) -> Option<CloseRequest> {
         if !self.pending.swap(false, Ordering::Acquire) {
-            return (0, None);
+            return None;
         }
         let mut state = self.lock();
-        let mut frames = state.direct.len();
-        out.extend(state.direct.drain(..));
-        if let Some((heartbeat, count)) = state.heartbeat.take() {
-            out.push(heartbeat);
-            frames += count;
+        state.direct.drain(..).for_each(&mut deliver);
+        if let Some(heartbeat) = state.heartbeat.take() {
+            heartbeat.iter().cloned().for_each(deliver);
         }
-        (frames, state.close.take())
+        state.close.take()
     }
 
     /// When the connection opened and last heard from its peer.
@@ -245,7 +247,7 @@ impl Registration {
         self.id
     }
 
-    /// Direct frames and close requests for this connection.
+    /// Direct messages, the heartbeat and close requests for this connection.
     pub fn direct_sends(&self) -> &DirectSends {
         &self.direct
     }
@@ -275,10 +277,10 @@ impl OpenConnection<'_> {
         &self.direct.liveness
     }
 
-    /// Sends it `frames` (already encoded, `count` of them: a Ping and a text message, say)
-    /// as its heartbeat, replacing a heartbeat it has not written yet.
-    pub fn send_heartbeat(&self, frames: Bytes, count: usize) {
-        self.direct.set_heartbeat(frames, count);
+    /// Sends it `messages` (a text message and a Ping, say; shared by every connection
+    /// pinged at once) as its heartbeat, replacing a heartbeat it has not written yet.
+    pub fn send_heartbeat(&self, messages: Arc<[Outgoing]>) {
+        self.direct.set_heartbeat(messages);
     }
 
     /// Asks it to close with `request`.
@@ -342,13 +344,18 @@ impl ConnectionRegistry {
     }
     // ANCHOR_END: register
 
-    /// Queues an encoded frame for connection `id` only.
-    pub fn send(&self, id: u64, frame: Bytes) -> Result<(), SendError> {
+    /// Queues `message` for connection `id` only; its transport frames it.
+    pub fn send(&self, id: u64, message: Outgoing) -> Result<(), SendError> {
         let direct = self.lock().get(&id).cloned();
         let direct = direct.ok_or(SendError::NoSuchConnection)?;
         direct
-            .push_direct(frame)
+            .push_direct(message)
             .map_err(|Full| SendError::SlowConsumer)
+    }
+
+    /// Queues a text message for connection `id` only.
+    pub fn send_text(&self, id: u64, text: impl Into<String>) -> Result<(), SendError> {
+        self.send(id, Outgoing::text(text))
     }
 
     /// Asks connection `id` to close with `request`. Returns whether it was open.
@@ -405,6 +412,8 @@ impl ConnectionRegistry {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     #[test]
@@ -425,44 +434,42 @@ mod tests {
         let reg = ConnectionRegistry::new(10, Arc::default());
         let conn = reg.register().unwrap();
         for _ in 0..DIRECT_SENDS_MAX_FRAMES {
-            reg.send(conn.id(), Bytes::from_static(b"x")).unwrap();
+            reg.send_text(conn.id(), "x").unwrap();
         }
-        assert_eq!(
-            reg.send(conn.id(), Bytes::from_static(b"x")),
-            Err(SendError::SlowConsumer)
-        );
-        let mut frames = Vec::new();
-        let (count, req) = conn.direct_sends().take(&mut frames);
-        assert_eq!(count, DIRECT_SENDS_MAX_FRAMES);
+        assert_eq!(reg.send_text(conn.id(), "x"), Err(SendError::SlowConsumer));
+        let mut messages = Vec::new();
+        let req = conn.direct_sends().take(|m| messages.push(m));
+        assert_eq!(messages.len(), DIRECT_SENDS_MAX_FRAMES);
         assert_eq!(req.unwrap().code, 1013);
         assert_eq!(
-            reg.send(999, Bytes::new()),
+            reg.send(999, Outgoing::Binary(Bytes::new())),
             Err(SendError::NoSuchConnection)
         );
     }
 
     #[tokio::test]
-    async fn a_direct_frame_wakes_the_waiting_connection_and_is_taken_once() {
+    async fn a_direct_message_wakes_the_waiting_connection_and_is_taken_once() {
         let reg = ConnectionRegistry::new(10, Arc::default());
         let conn = reg.register().unwrap();
         let id = conn.id();
         let waiter = tokio::spawn(async move {
             std::future::poll_fn(|cx| conn.direct_sends().poll_pending(cx)).await;
-            let mut frames = Vec::new();
-            let first = conn.direct_sends().take(&mut frames);
-            let second = conn.direct_sends().take(&mut frames);
-            (frames, first, second)
+            let mut first = Vec::new();
+            let first_close = conn.direct_sends().take(|m| first.push(m));
+            let mut second = Vec::new();
+            let second_close = conn.direct_sends().take(|m| second.push(m));
+            (first, first_close, second, second_close)
         });
         tokio::task::yield_now().await;
-        reg.send(id, Bytes::from_static(b"hi")).unwrap();
-        let (frames, first, second) =
+        reg.send_text(id, "hi").unwrap();
+        let (first, first_close, second, second_close) =
             tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
                 .await
                 .expect("the connection woke")
                 .unwrap();
-        assert_eq!(frames, vec![Bytes::from_static(b"hi")]);
-        assert_eq!(first, (1, None));
-        assert_eq!(second, (0, None));
+        assert_eq!(first, vec![Outgoing::text("hi")]);
+        assert_eq!((first_close, second_close), (None, None));
+        assert!(second.is_empty(), "taken once");
     }
 
     #[tokio::test(start_paused = true)]
@@ -473,20 +480,21 @@ mod tests {
         let chatty = reg.register().unwrap();
         tokio::time::advance(std::time::Duration::from_millis(200)).await;
         chatty.heard_from_peer();
+        let ping = Outgoing::Ping(Bytes::new());
         let mut seen = Vec::new();
         reg.for_each_open(|conn| {
             let l = conn.liveness();
             seen.push((conn.id(), l.opened_ms(), l.last_heard_ms()));
-            conn.send_heartbeat(Bytes::from_static(b"old"), 2);
-            conn.send_heartbeat(Bytes::from_static(b"new"), 2);
+            conn.send_heartbeat(Arc::from([Outgoing::text("old"), ping.clone()]));
+            conn.send_heartbeat(Arc::from([Outgoing::text("new"), ping.clone()]));
         });
         seen.sort();
         assert_eq!(seen, [(quiet.id(), 0, 0), (chatty.id(), 300, 500)]);
-        let mut frames = Vec::new();
-        assert_eq!(quiet.direct_sends().take(&mut frames), (2, None));
+        let mut messages = Vec::new();
+        assert_eq!(quiet.direct_sends().take(|m| messages.push(m)), None);
         assert_eq!(
-            frames,
-            [Bytes::from_static(b"new")],
+            messages,
+            [Outgoing::text("new"), ping],
             "one slot, not a queue"
         );
         assert_eq!(reg.now_ms(), 500);
@@ -510,7 +518,7 @@ mod tests {
         assert_eq!(asked, open);
         let mut reasons = std::collections::HashSet::new();
         for conn in &conns {
-            let (_, close) = conn.direct_sends().take(&mut Vec::new());
+            let close = conn.direct_sends().take(drop);
             let close = close.expect("every connection was asked to close");
             assert_eq!(close.code, 1001);
             reasons.insert(close.reason);

@@ -8,19 +8,17 @@
 //!
 //! Each upgrade is: check the handshake (a JSON 4xx if anything is wrong), take a slot in
 //! the registry (`503` if full) — both *before* answering 101 — then return the 101 and
-//! spawn the connection's task, which awaits hyper's upgrade and runs
-//! [`connection::serve`]. The tasks are tracked (on the server's tracker, in a
-//! composition), so a shutdown can close every socket with 1001 and wait for the closing
-//! handshakes, under a deadline.
+//! let the state's [`WsTransport`] spawn the connection's task, which awaits hyper's
+//! upgrade and serves the connection ([`HandRolled`] unless a later phase chose another).
+//! The tasks are tracked (on the server's tracker, in a composition), so a shutdown can
+//! close every socket with 1001 and wait for the closing handshakes, under a deadline.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use bytes::Bytes;
 use http::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
 use phase_1_foundations::{
-    app::PeerAddr, cors::CorsPolicy, json::json_response, memory_release::CountedStream,
-    router::HandlerResult, Router, ShutdownAdvice,
+    app::PeerAddr, cors::CorsPolicy, json::json_response, router::HandlerResult, Router,
+    ShutdownAdvice,
 };
 use phase_2_sse::{
     access::SharedAccess,
@@ -37,12 +35,13 @@ use crate::{
     rfc6455::close::CloseCode,
     rfc6455::limits::Limits,
     server::config::WsConfig,
-    server::connection::{self, ConnectionOptions},
+    server::connection::HandRolled,
     server::echo::EchoSession,
     server::handshake,
     server::registry::{CloseRequest, ConnectionRegistry},
     server::session::Session,
     server::stats::{WsStats, WsStatsSnapshot},
+    server::transport::{AcceptedConnection, ConnectionOptions, WsTransport},
 };
 
 /// The advice a server without a later phase gives a refused client, in milliseconds
@@ -56,6 +55,7 @@ pub const SHUTDOWN_REASON: &str = "server shutting down";
 pub const BOARD_SUBPROTOCOLS: &[&str] = &[SUBPROTOCOL];
 
 /// Everything phase 3's handlers share. Build it once, pass it to [`routes`].
+#[derive(Clone)]
 pub struct WsState {
     config: WsConfig,
     origins: CorsPolicy,
@@ -64,6 +64,7 @@ pub struct WsState {
     registry: Arc<ConnectionRegistry>,
     stats: Arc<WsStats>,
     tasks: TaskTracker,
+    transport: Arc<dyn WsTransport>,
 }
 
 impl WsState {
@@ -122,7 +123,23 @@ impl WsState {
             config,
             stats,
             tasks,
+            transport: Arc::new(HandRolled),
         })
+    }
+
+    /// The same state — hub, registry, counters, tasks — with its connections served by
+    /// `transport`: mounted on other paths, both transports share one connection limit
+    /// and one shutdown.
+    pub fn with_transport(&self, transport: Arc<dyn WsTransport>) -> Arc<Self> {
+        Arc::new(Self {
+            transport,
+            ..self.clone()
+        })
+    }
+
+    /// What serves this state's connections after the handshake.
+    pub fn transport(&self) -> &Arc<dyn WsTransport> {
+        &self.transport
     }
 
     /// The hub boards are published through.
@@ -293,40 +310,24 @@ where
         .registry
         .register()
         .map_err(|e| state.retry.on_error(e))?;
-    let session = make_session(up.subprotocol);
+    let session = Box::new(make_session(up.subprotocol));
     let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
-    let stats = state.stats.clone();
-    let opts = state.options(limits);
-    let id = registration.id();
     tracing::info!(
-        connection = id,
+        connection = registration.id(),
         ?peer,
         path = req.uri().path(),
+        transport = state.transport.name(),
         "websocket accepted"
     );
-    let on_upgrade = up.on_upgrade;
-    state.tasks.spawn(async move {
-        match on_upgrade.await {
-            // The socket itself when hyper gives it back (it does for phase 1's plain
-            // TCP: a `CountedStream`, the TCP stream that holds its place in the open-socket
-            // count), with any bytes hyper read past the request; hyper's wrapper otherwise.
-            // The type must be exactly what phase 1 gave hyper, or this silently falls back.
-            Ok(upgraded) => match upgraded.downcast::<TokioIo<CountedStream>>() {
-                Ok(parts) => {
-                    let io = parts.io.into_inner();
-                    let read = parts.read_buf;
-                    connection::serve(io, read, session, registration, stats, opts).await
-                }
-                Err(upgraded) => {
-                    stats.served_wrapped();
-                    let io = TokioIo::new(upgraded);
-                    connection::serve(io, Bytes::new(), session, registration, stats, opts).await
-                }
-            },
-            Err(e) => tracing::debug!(connection = id, error = %e, "upgrade did not complete"),
-        }
-        tracing::info!(connection = id, "websocket closed");
-    });
+    let connection = AcceptedConnection {
+        session,
+        registration,
+        stats: state.stats.clone(),
+        options: state.options(limits),
+    };
+    state
+        .transport
+        .spawn(&state.tasks, up.on_upgrade, connection);
     Ok(up.response)
 }
 // ANCHOR_END: upgrade

@@ -1,33 +1,34 @@
 //! What runs *inside* a connection: a [`Session`] gets each complete data message and
 //! acts on its connection through a [`SessionContext`].
 //!
-//! The connection ([`crate::server::connection`]) owns the socket and speaks RFC 6455: frames,
-//! pings, the closing handshake, limits, writing. A session never sees a frame; it sees
-//! messages and decides what they mean. `/ws/echo` and `/ws` are the same connection code
-//! with two sessions ([`crate::server::echo::EchoSession`], [`crate::board::session::BoardSession`]).
+//! The transport ([`crate::server::transport`]; phase 3's own is
+//! [`crate::server::connection`]) owns the socket and speaks RFC 6455: frames, pings, the
+//! closing handshake, limits, writing. A session never sees a frame; it sees messages and
+//! answers with messages ([`Outgoing`]). `/ws/echo` and `/ws` are the same transport with
+//! two sessions ([`crate::server::echo::EchoSession`], [`crate::board::session::BoardSession`]),
+//! and the same session runs on any transport.
 //!
 //! # What reaches a client, and through which container
 //!
-//! Three containers carry bytes to one WebSocket client, each for a different writer:
+//! Three containers carry messages to one WebSocket client, each for a different writer:
 //!
 //! | container | holds | written by | read by | bound |
 //! |---|---|---|---|---|
-//! | [`SessionContext`] (its replies) | frames answering the messages of one read | the session, on the connection's task | the connection, before it waits again | emptied after every read |
-//! | [`DirectSends`](crate::server::registry::DirectSends) | frames for this client only, and a close request | any other task, via [`ConnectionRegistry`](crate::server::registry::ConnectionRegistry) | the connection | [`DIRECT_SENDS_MAX_FRAMES`](crate::server::registry::DIRECT_SENDS_MAX_FRAMES) |
-//! | [`SubscriberQueue`] (one per [`BoardFeed`]) | a board's broadcasts, encoded once for every subscriber | phase 2's hub | the connection | the hub's byte budget |
+//! | [`SessionContext`] (its replies) | messages answering the messages of one read | the session, on the connection's task | the transport, before it waits again | emptied after every read |
+//! | [`DirectSends`](crate::server::registry::DirectSends) | messages for this client only, and a close request | any other task, via [`ConnectionRegistry`](crate::server::registry::ConnectionRegistry) | the transport | [`DIRECT_SENDS_MAX_FRAMES`](crate::server::registry::DIRECT_SENDS_MAX_FRAMES) |
+//! | [`SubscriberQueue`] (one per [`BoardFeed`]) | a board's broadcasts, encoded once for every subscriber of a transport | phase 2's hub | the transport | the hub's byte budget |
 //!
 //! They stay apart because their writers differ: replies need no lock (same task), direct
 //! sends need one (any task), and broadcasts are shared with SSE streams through the hub.
 
 use std::{any::Any, sync::Arc};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use phase_2_sse::{presence::Person, queue::SubscriberQueue};
-use tokio_util::codec::Encoder;
 
-use crate::{
-    rfc6455::codec::FrameCodec, rfc6455::frame::Frame, rfc6455::limits::Limits,
-    server::registry::CloseRequest,
+use crate::server::{
+    outgoing::{BroadcastFraming, Outgoing},
+    registry::CloseRequest,
 };
 
 /// The application side of a WebSocket connection.
@@ -41,8 +42,8 @@ pub trait Session: Send + 'static {
 }
 
 /// One board a connection follows: the hub's [`SubscriberQueue`] of that board's
-/// broadcasts (already encoded as frames), and the guard whose drop leaves the board (a
-/// `Subscription` or a presence `Membership`).
+/// broadcasts (already encoded, as the transport's [`BroadcastFraming`] asks), and the
+/// guard whose drop leaves the board (a `Subscription` or a presence `Membership`).
 ///
 /// Written by the hub's fan-out, read by the connection; bounded by the hub's byte budget
 /// per subscriber (a connection that falls further behind is cut with 1013).
@@ -86,34 +87,35 @@ impl BoardFeed {
 }
 
 /// What a session may do to its connection without blocking: reply to this client, follow
-/// or leave boards, ask to close.
+/// or leave boards, ask to close. Built by the transport ([`SessionContext::new`]), one per
+/// connection, and handed to every call of its [`Session`].
 ///
-/// * **Replies**: frames encoded as the session makes them, held until the connection
-///   writes them — after the batch of messages that arrived in one read, before it waits
-///   again. Written by the session, on the connection's own task (so no lock), read by the
-///   connection; emptied after every batch, so bounded by what the messages of one read
-///   ask for.
+/// * **Replies**: [`Outgoing`] messages, held until the transport writes them — after the
+///   batch of messages that arrived in one read, before it waits again. Written by the
+///   session, on the connection's own task (so no lock), taken by the transport
+///   ([`SessionContext::take_replies`]); emptied after every batch, so bounded by what the
+///   messages of one read ask for.
 /// * **Feeds**: the [`BoardFeed`]s this connection follows, at most
-///   `LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION` (the board session checks).
-/// * **A close request**: the first one wins; data frames asked for after it are dropped.
+///   `LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION` (the board session checks), their
+///   broadcasts framed as the transport asked ([`SessionContext::broadcast_framing`]).
+/// * **A close request**: the first one wins; messages asked for after it are dropped.
 pub struct SessionContext {
     connection_id: u64,
-    encoder: FrameCodec,
-    replies: BytesMut,
-    reply_frames: usize,
-    pub(crate) feeds: Vec<BoardFeed>,
-    pub(crate) close: Option<CloseRequest>,
+    framing: BroadcastFraming,
+    replies: Vec<Outgoing>,
+    feeds: Vec<BoardFeed>,
+    close: Option<CloseRequest>,
     identity: Option<Person>,
 }
 
 impl SessionContext {
-    pub(crate) fn new(connection_id: u64) -> Self {
+    /// The context of connection `connection_id` (its [`Registration`](crate::server::registry::Registration)'s
+    /// id), on a transport that wants broadcasts as `framing`.
+    pub fn new(connection_id: u64, framing: BroadcastFraming) -> Self {
         Self {
             connection_id,
-            // Only the encoder half is used, which ignores the limits.
-            encoder: FrameCodec::server(Limits::default()),
-            replies: BytesMut::new(),
-            reply_frames: 0,
+            framing,
+            replies: Vec::new(),
             feeds: Vec::new(),
             close: None,
             identity: None,
@@ -125,25 +127,29 @@ impl SessionContext {
         self.connection_id
     }
 
-    /// Queues a frame for this client only. Data frames after a requested close are
+    /// How this connection's transport wants broadcasts framed: what a session asks the
+    /// hub for when it follows a board.
+    pub fn broadcast_framing(&self) -> BroadcastFraming {
+        self.framing
+    }
+
+    /// Queues a message for this client only. Messages after a requested close are
     /// dropped: RFC 6455 §5.5.1, "after sending a Close frame, the endpoint MUST NOT send
     /// any more data frames".
-    pub fn send(&mut self, frame: Frame) {
-        if self.close.is_some() {
-            return;
+    pub(crate) fn push(&mut self, message: Outgoing) {
+        if self.close.is_none() {
+            self.replies.push(message);
         }
-        // Encoding a final data frame of any size cannot fail; a control frame built by a
-        // session could, which is a bug worth a log line, not a panic.
-        if let Err(e) = self.encoder.encode(frame, &mut self.replies) {
-            tracing::error!(error = %e, "session tried to send an invalid frame");
-            return;
-        }
-        self.reply_frames += 1;
     }
 
     /// Queues a text message for this client only.
     pub fn send_text(&mut self, text: impl Into<String>) {
-        self.send(Frame::text(text));
+        self.push(Outgoing::text(text));
+    }
+
+    /// Queues a binary message for this client only.
+    pub fn send_binary(&mut self, data: impl Into<Bytes>) {
+        self.push(Outgoing::Binary(data.into()));
     }
 
     /// Who the server knows this connection to be (a signed session cookie sent with the
@@ -199,12 +205,31 @@ impl SessionContext {
         }
     }
 
-    /// Takes the replies queued so far: the bytes and how many frames they hold.
-    pub(crate) fn take_replies(&mut self) -> Option<(Bytes, usize)> {
-        if self.replies.is_empty() {
-            return None;
-        }
-        let frames = std::mem::take(&mut self.reply_frames);
-        Some((self.replies.split().freeze(), frames))
+    /// The boards this connection follows: what its transport waits on
+    /// ([`crate::server::feeds`]).
+    pub fn feeds(&self) -> &[BoardFeed] {
+        &self.feeds
+    }
+
+    /// Leaves every board at once (a transport does, when it starts closing: nothing is
+    /// broadcast after a Close, RFC 6455 §5.5.1).
+    pub fn leave_all_boards(&mut self) {
+        self.feeds.clear();
+    }
+
+    /// Whether a close was requested (a transport stops handing messages to the session).
+    pub fn close_requested(&self) -> bool {
+        self.close.is_some()
+    }
+
+    /// Takes the close request, once: the transport sends it after the replies.
+    pub fn take_close_request(&mut self) -> Option<CloseRequest> {
+        self.close.take()
+    }
+
+    /// Takes the replies queued so far, in order. The vector itself is handed over, so
+    /// an idle connection holds no reply buffer.
+    pub fn take_replies(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.replies)
     }
 }

@@ -58,6 +58,7 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
+/// The registry counts connections; a transport counts the rest, as it reads and writes.
 impl WsStats {
     pub(crate) fn connection_opened(&self) {
         add(&self.open, 1);
@@ -69,26 +70,34 @@ impl WsStats {
     pub(crate) fn refused(&self) {
         add(&self.refused, 1);
     }
-    pub(crate) fn received(&self, bytes: usize) {
+    /// The transport read `bytes` from the socket (frame headers included).
+    pub fn received(&self, bytes: usize) {
         add(&self.bytes_in, bytes as u64);
     }
-    pub(crate) fn message_in(&self) {
+    /// The transport handed one data message (text or binary) to the session.
+    pub fn message_in(&self) {
         add(&self.messages_in, 1);
     }
-    pub(crate) fn sent(&self, frames: usize, bytes: usize) {
+    /// The transport wrote `frames` frames, `bytes` bytes in all.
+    pub fn sent(&self, frames: usize, bytes: usize) {
         add(&self.messages_out, frames as u64);
         add(&self.bytes_out, bytes as u64);
     }
-    pub(crate) fn protocol_error(&self) {
+    /// The transport failed a connection whose peer broke RFC 6455.
+    pub fn protocol_error(&self) {
         add(&self.protocol_errors, 1);
     }
-    pub(crate) fn slow_consumer(&self) {
+    /// The transport cut a connection for lagging behind, or for a write past its deadline.
+    pub fn slow_consumer(&self) {
         add(&self.slow_consumers, 1);
     }
-    pub(crate) fn close_timeout(&self) {
+    /// The peer did not complete the closing handshake within the close deadline.
+    pub fn close_timeout(&self) {
         add(&self.close_timeouts, 1);
     }
-    pub(crate) fn served_wrapped(&self) {
+    /// The transport serves a connection through hyper's upgrade wrapper (see
+    /// [`WsStatsSnapshot::wrapped`]).
+    pub fn served_wrapped(&self) {
         add(&self.wrapped, 1);
     }
 
