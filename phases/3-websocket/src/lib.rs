@@ -98,6 +98,9 @@
 //! | [`board::ws_format`] | [`WsFormat`]: a hub event as one text frame (or payload), encoded once |
 //! | [`board::generated`] | the TypeScript files generated into `web/lib/generated/`        |
 //!
+//! With the `conformance` feature, `conformance` holds the close, interop and board-protocol
+//! cases as one suite any transport can run (`conformance_suite!`).
+//!
 //! ## A complete round trip
 //!
 //! ```
@@ -123,6 +126,8 @@
 #![warn(missing_docs)]
 
 pub mod board;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod rfc6455;
 pub mod server;
 

@@ -1,15 +1,15 @@
-//! The board protocol on `/ws`, over real sockets: requests and their answers, broadcasts
-//! between clients, and bad messages that get an `error` while the connection lives on.
+//! The board protocol on a transport's board endpoint (`/ws` in phase 3), over real
+//! sockets: requests and their answers, broadcasts between clients, and bad messages that
+//! get an `error` while the connection lives on.
 
-mod common;
-
-use common::{quick_config, RawClient, Server};
-use phase_3_websocket::{Frame, WsConfig};
 use serde_json::{json, Value};
 
-/// A connection to `/ws` with its `welcome` already read.
-async fn join(server: &Server) -> RawClient {
-    let mut client = RawClient::connect(server.addr(), "/ws").await;
+use super::{quick_config, RawClient, Target};
+use crate::{Frame, WsConfig};
+
+/// A connection to the board endpoint with its `welcome` already read.
+async fn join(target: &Target) -> RawClient {
+    let mut client = target.connect_board().await;
     let welcome = client.recv_json().await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     client
@@ -36,21 +36,26 @@ async fn subscribe(client: &mut RawClient, id: &str, payload: Value) -> Value {
     ready["payload"].clone()
 }
 
-#[tokio::test]
-async fn the_first_message_is_a_welcome_with_the_connection_id_and_limits() {
-    let server = Server::start(quick_config()).await;
-    let mut client = RawClient::connect(server.addr(), "/ws").await;
+/// The server speaks first: who you are and how much you may send.
+pub async fn the_first_message_is_a_welcome_with_the_connection_id_and_limits(target: &Target) {
+    let mut client = target.connect_board().await;
     let welcome = client.recv_json().await;
     assert_eq!(welcome["type"], "welcome");
-    assert!(welcome["payload"]["connectionId"].as_u64().unwrap() >= 1);
+    assert!(
+        welcome["payload"]["connectionId"]
+            .as_u64()
+            .expect("a numeric connectionId")
+            >= 1
+    );
     assert_eq!(welcome["payload"]["maxMessageBytes"], 4 * 1024 * 1024);
 }
 
-#[tokio::test]
-async fn a_message_published_by_one_client_reaches_another_and_the_ack_carries_the_request_id() {
-    let server = Server::start(quick_config()).await;
-    let mut ana = join(&server).await;
-    let mut bo = join(&server).await;
+/// A publish is acknowledged to its sender and broadcast to every subscriber, the sender included.
+pub async fn a_message_published_by_one_client_reaches_another_and_the_ack_carries_the_request_id(
+    target: &Target,
+) {
+    let mut ana = join(target).await;
+    let mut bo = join(target).await;
     let ready = subscribe(&mut ana, "a1", json!({"board": "demo"})).await;
     assert_eq!(ready["board"], "demo");
     assert_eq!(ready["recovered"], false);
@@ -62,7 +67,10 @@ async fn a_message_published_by_one_client_reaches_another_and_the_ack_carries_t
     assert_eq!(ack["type"], "ack");
     assert_eq!(ack["id"], "p-42");
     assert_eq!(ack["payload"]["request"], "publish");
-    let position = ack["payload"]["position"].as_str().unwrap().to_owned();
+    let position = ack["payload"]["position"]
+        .as_str()
+        .expect("an ack with a position")
+        .to_owned();
 
     for client in [&mut bo, &mut ana] {
         let msg = client.recv_json().await;
@@ -75,19 +83,23 @@ async fn a_message_published_by_one_client_reaches_another_and_the_ack_carries_t
     }
 }
 
-#[tokio::test]
-async fn a_subscriber_resuming_from_a_position_gets_exactly_what_it_missed() {
-    let server = Server::start(quick_config()).await;
-    let mut publisher = join(&server).await;
+/// A `since` position replays exactly the messages after it, then says how many.
+pub async fn a_subscriber_resuming_from_a_position_gets_exactly_what_it_missed(target: &Target) {
+    let mut publisher = join(target).await;
     let mut positions = Vec::new();
     for i in 0..3 {
         publisher
             .send_json(json!({"type": "publish", "id": i.to_string(), "payload": {"board": "r", "text": format!("m{i}")}}))
             .await;
         let ack = publisher.recv_json().await;
-        positions.push(ack["payload"]["position"].as_str().unwrap().to_owned());
+        positions.push(
+            ack["payload"]["position"]
+                .as_str()
+                .expect("an ack with a position")
+                .to_owned(),
+        );
     }
-    let mut late = join(&server).await;
+    let mut late = join(target).await;
     late.send_json(
         json!({"type": "subscribe", "id": "s", "payload": {"board": "r", "since": positions[0]}}),
     )
@@ -104,10 +116,9 @@ async fn a_subscriber_resuming_from_a_position_gets_exactly_what_it_missed() {
     assert_eq!(ready["payload"]["replayed"], 2);
 }
 
-#[tokio::test]
-async fn bad_messages_get_error_events_and_the_connection_keeps_working() {
-    let server = Server::start(quick_config()).await;
-    let mut client = join(&server).await;
+/// Every malformed or refused request gets a typed `error` with its request id; the connection lives on.
+pub async fn bad_messages_get_error_events_and_the_connection_keeps_working(target: &Target) {
+    let mut client = join(target).await;
     let cases = [
         ("{not json", "malformed_json", None),
         (r#"{"id":"u1","type":"dance"}"#, "unknown_type", Some("u1")),
@@ -143,7 +154,10 @@ async fn bad_messages_get_error_events_and_the_connection_keeps_working() {
         let err = client.recv_json().await;
         assert_eq!(err["type"], "error", "{text} → {err}");
         assert_eq!(err["payload"]["code"], code, "{text} → {err}");
-        assert!(!err["payload"]["message"].as_str().unwrap().is_empty());
+        assert!(!err["payload"]["message"]
+            .as_str()
+            .expect("an error with a message")
+            .is_empty());
         assert_eq!(err.get("id").and_then(Value::as_str), id, "{text}");
     }
     // Binary is valid WebSocket but not this protocol: an error, not a close.
@@ -159,13 +173,12 @@ async fn bad_messages_get_error_events_and_the_connection_keeps_working() {
         (pong["type"].as_str(), pong["id"].as_str()),
         (Some("pong"), Some("alive?"))
     );
-    assert_eq!(server.state.stats().protocol_errors, 0);
+    assert_eq!(target.state.stats().protocol_errors, 0);
 }
 
-#[tokio::test]
-async fn subscribing_twice_is_an_error_and_unsubscribing_stops_the_events() {
-    let server = Server::start(quick_config()).await;
-    let mut client = join(&server).await;
+/// A second subscribe to the same board is refused; after unsubscribing, no more events arrive.
+pub async fn subscribing_twice_is_an_error_and_unsubscribing_stops_the_events(target: &Target) {
+    let mut client = join(target).await;
     subscribe(&mut client, "1", json!({"board": "b"})).await;
     client
         .send_json(json!({"type": "subscribe", "id": "2", "payload": {"board": "b"}}))
@@ -191,10 +204,9 @@ async fn subscribing_twice_is_an_error_and_unsubscribing_stops_the_events() {
     assert_eq!(client.recv_json().await["type"], "pong");
 }
 
-#[tokio::test]
-async fn presence_is_shared_by_everyone_on_the_board() {
-    let server = Server::start(quick_config()).await;
-    let mut ana = join(&server).await;
+/// `presence.join`, `presence.list` and `presence.leave` reach everyone on the board.
+pub async fn presence_is_shared_by_everyone_on_the_board(target: &Target) {
+    let mut ana = join(target).await;
     subscribe(
         &mut ana,
         "1",
@@ -204,7 +216,7 @@ async fn presence_is_shared_by_everyone_on_the_board() {
     let join_event = ana.recv_json().await;
     assert_eq!(join_event["type"], "presence.join");
     assert_eq!(join_event["payload"]["clientId"], "ana");
-    let mut bo = join(&server).await;
+    let mut bo = join(target).await;
     bo.send_json(json!({"type": "subscribe", "id": "x", "payload": {"board": "p"}}))
         .await;
     assert_eq!(bo.recv_json().await["type"], "ack");
@@ -217,15 +229,18 @@ async fn presence_is_shared_by_everyone_on_the_board() {
     assert_eq!(leave["payload"]["clientId"], "ana");
 }
 
-#[tokio::test]
-async fn a_refused_limit_tells_the_person_the_numbers_and_the_developer_the_setting() {
-    let server = Server::start(WsConfig {
-        max_text_chars: 2_000,
-        max_boards_per_connection: 1,
-        ..quick_config()
-    })
-    .await;
-    let mut client = join(&server).await;
+/// A limit's refusal has a message for people and a `detail` naming the setting for developers.
+pub async fn a_refused_limit_tells_the_person_the_numbers_and_the_developer_the_setting(
+    target: &Target,
+) {
+    let target = target
+        .with_config(WsConfig {
+            max_text_chars: 2_000,
+            max_boards_per_connection: 1,
+            ..quick_config()
+        })
+        .await;
+    let mut client = join(&target).await;
     client
         .send_json(json!({"type": "publish", "id": "long",
             "payload": {"board": "demo", "text": "x".repeat(10_000)}}))
@@ -246,12 +261,14 @@ async fn a_refused_limit_tells_the_person_the_numbers_and_the_developer_the_sett
         .await;
     let err = client.recv_json().await;
     assert_eq!(err["payload"]["code"], "too_many_boards", "{err}");
-    let message = err["payload"]["message"].as_str().unwrap();
+    let message = err["payload"]["message"]
+        .as_str()
+        .expect("an error with a message");
     assert!(!message.contains("LIVEBOARD_"), "{message}");
     assert!(
         err["payload"]["detail"]
             .as_str()
-            .unwrap()
+            .expect("an error with a detail")
             .contains("LIVEBOARD_WS_MAX_BOARDS_PER_CONNECTION is 1"),
         "{err}"
     );
