@@ -11,6 +11,7 @@
 //! | 3 WebSocket | `/ws` (the board protocol), `/ws/echo`, `/ws/stats`, one hub for both transports |
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 //! | 5 Hardening | the reconnection contract advertised to every client, heartbeats, graceful shutdown |
+//! | 6 Third party | `--ws-transport` (hand-rolled or tokio-tungstenite behind `/ws`), both side by side at `/ws/hand-rolled` and `/ws/tungstenite`, `/ws/transports` |
 
 // One call needs `unsafe`: glibc's `malloc_trim`, in `memory.rs`, allowed there alone.
 #![deny(unsafe_code)]
@@ -25,6 +26,7 @@ use phase_2_sse::{Sse, SseConfig};
 use phase_3_websocket::{WebSocket, WsConfig};
 use phase_4_board::{Board, BoardConfig};
 use phase_5_hardening::{Hardening, HardeningConfig};
+use phase_6_third_party::{ThirdParty, ThirdPartyConfig};
 
 // ANCHOR: backend_main
 /// Liveboard: a real-time collaborative board, built phase by phase.
@@ -41,6 +43,8 @@ struct Cli {
     board: BoardConfig,
     #[command(flatten)]
     hardening: HardeningConfig,
+    #[command(flatten)]
+    third_party: ThirdPartyConfig,
     #[command(flatten)]
     memory: memory::MemoryConfig,
 }
@@ -61,6 +65,7 @@ async fn main() -> ExitCode {
         .module(WebSocket::new(cli.ws))
         .module(Board::new(cli.board))
         .module(Hardening::new(cli.hardening))
+        .module(ThirdParty::new(cli.third_party))
         .run()
         .await
 }

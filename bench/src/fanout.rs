@@ -141,7 +141,7 @@ async fn subscribe(
     addr: std::net::SocketAddr,
     i: usize,
 ) -> Result<WsClient, String> {
-    if kind != ServerKind::Liveboard {
+    if !kind.is_liveboard() {
         return WsClient::connect(addr, i, "/ws", None)
             .await
             .map_err(|e| e.to_string());
@@ -199,7 +199,7 @@ pub async fn measure(
 
     // The publisher: its own connection, its answers (our acks) read and dropped.
     let (path, protocol) = match kind {
-        ServerKind::Liveboard => ("/ws", Some("liveboard.v1")),
+        k if k.is_liveboard() => ("/ws", Some("liveboard.v1")),
         _ => ("/ws/publish", None),
     };
     let publisher = WsClient::connect(addr, subs, path, protocol)
@@ -249,7 +249,7 @@ pub async fn measure(
         tally.done[published as usize % RING].store(0, Ordering::Relaxed);
         let marker = format!("bench#{published}#{}#", clock_ns());
         frame.clear();
-        if kind == ServerKind::Liveboard {
+        if kind.is_liveboard() {
             let request = format!(
                 r#"{{"type":"publish","payload":{{"board":"{BOARD}","text":"{marker}"}}}}"#
             );

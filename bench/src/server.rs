@@ -27,8 +27,11 @@ use crate::procfs;
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ServerKind {
-    /// Our `liveboard` binary: phases 1–4, with the hand-rolled RFC 6455 codec and the hub.
+    /// Our `liveboard` binary: every phase, with the hand-rolled RFC 6455 codec and the hub.
     Liveboard,
+    /// The same binary with `--ws-transport tungstenite`: phase 6's tokio-tungstenite
+    /// transport behind the same hub and board protocol.
+    LiveboardTungstenite,
     /// tokio-tungstenite, `liveboard-bench serve-tungstenite`.
     Tungstenite,
     /// fastwebsockets on hyper 1, `liveboard-bench serve-fastwebsockets`.
@@ -36,9 +39,10 @@ pub enum ServerKind {
 }
 
 impl ServerKind {
-    /// All three, ours first.
-    pub const ALL: [ServerKind; 3] = [
+    /// All four, ours first.
+    pub const ALL: [ServerKind; 4] = [
         ServerKind::Liveboard,
+        ServerKind::LiveboardTungstenite,
         ServerKind::Tungstenite,
         ServerKind::Fastwebsockets,
     ];
@@ -47,9 +51,20 @@ impl ServerKind {
     pub fn label(self) -> &'static str {
         match self {
             ServerKind::Liveboard => "liveboard",
+            ServerKind::LiveboardTungstenite => "liveboard-tungstenite",
             ServerKind::Tungstenite => "tungstenite",
             ServerKind::Fastwebsockets => "fastwebsockets",
         }
+    }
+}
+
+impl ServerKind {
+    /// Whether this is our server (either transport): it speaks the board protocol.
+    pub fn is_liveboard(self) -> bool {
+        matches!(
+            self,
+            ServerKind::Liveboard | ServerKind::LiveboardTungstenite
+        )
     }
 }
 
@@ -129,7 +144,7 @@ impl ServerProcess {
             cmd.arg(wrapper);
         }
         match kind {
-            ServerKind::Liveboard => {
+            ServerKind::Liveboard | ServerKind::LiveboardTungstenite => {
                 let bin = opts.liveboard_bin()?;
                 if !bin.exists() {
                     return Err(format!(
@@ -163,6 +178,9 @@ impl ServerProcess {
                     "--board-access",
                     "open",
                 ]);
+                if kind == ServerKind::LiveboardTungstenite {
+                    cmd.args(["--ws-transport", "tungstenite"]);
+                }
                 cmd.args(&opts.liveboard_args);
             }
             ServerKind::Tungstenite | ServerKind::Fastwebsockets => {

@@ -36,8 +36,8 @@ impl Expectations {
         }
     }
 
-    /// tokio-tungstenite 0.29 behind the transport seam, as read from its source (not yet
-    /// run: confirm when phase 6 serves it):
+    /// tokio-tungstenite 0.29 behind the transport seam (phase 6 runs the suite against
+    /// it: `phases/6-third-party/tests/conformance.rs`):
     /// * tungstenite answers a Close by itself, echoing the peer's frame — an empty Close
     ///   gets an empty Close, and a code that must not be sent (1005, 999, …) gets 1002 with
     ///   *its* reason, `"Protocol violation"`, not the table's;

@@ -121,8 +121,6 @@ use std::{
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
-use phase_1_foundations::memory_release::CountedStream;
 use phase_2_sse::queue::CloseCause;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::{
@@ -142,7 +140,9 @@ use crate::{
     server::registry::{CloseRequest, Registration},
     server::session::{Session, SessionContext},
     server::stats::WsStats,
-    server::transport::{upgraded, AcceptedConnection, ConnectionOptions, WsTransport},
+    server::transport::{
+        upgraded, AcceptedConnection, ConnectionOptions, UpgradedSocket, WsTransport,
+    },
     server::unsent::rest_of_frame,
 };
 
@@ -218,17 +218,9 @@ impl WsTransport for HandRolled {
         tasks.spawn(async move {
             let id = connection.registration.id();
             if let Some(upgraded) = upgraded(upgrade, id).await {
-                // The socket itself when hyper gives it back (it does for phase 1's plain
-                // TCP: a `CountedStream`, the TCP stream that holds its place in the
-                // open-socket count), with any bytes hyper read past the request; hyper's
-                // wrapper otherwise. The type must be exactly what phase 1 gave hyper, or
-                // this silently falls back.
-                match upgraded.downcast::<TokioIo<CountedStream>>() {
-                    Ok(parts) => serve(parts.io.into_inner(), parts.read_buf, connection).await,
-                    Err(upgraded) => {
-                        connection.stats.served_wrapped();
-                        serve(TokioIo::new(upgraded), Bytes::new(), connection).await
-                    }
+                match UpgradedSocket::from(upgraded, &connection.stats) {
+                    UpgradedSocket::Bare(io, read_ahead) => serve(io, read_ahead, connection).await,
+                    UpgradedSocket::Wrapped(io) => serve(io, Bytes::new(), connection).await,
                 }
             }
             tracing::info!(connection = id, "websocket closed");

@@ -219,12 +219,37 @@ where
     E: BoardExtension,
     F: Fn(Option<SocketAddr>) -> E + Send + Sync + 'static,
 {
+    with_stats(
+        connection_routes(state.clone(), "/ws", make_extension),
+        state,
+    )
+}
+
+/// Adds `/ws/stats`: the connection counters and the hub's.
+fn with_stats(router: Router, state: Arc<WsState>) -> Router {
+    router.get("/ws/stats", move |_req, _params| {
+        let state = state.clone();
+        async move { Ok(stats(&state)) }
+    })
+}
+
+/// The board endpoint at `base` and the echo at `base/echo`, served by `state`'s
+/// transport (phase 6 mounts them a second time, on another transport).
+pub fn routes_at(state: Arc<WsState>, base: &str) -> Router {
+    connection_routes(state, base, |_peer| NoExtension)
+}
+
+/// `base` (the board protocol) and `base/echo`.
+fn connection_routes<E, F>(state: Arc<WsState>, base: &str, make_extension: F) -> Router
+where
+    E: BoardExtension,
+    F: Fn(Option<SocketAddr>) -> E + Send + Sync + 'static,
+{
     let make_extension = Arc::new(make_extension);
-    let board = state.clone();
     let echo = state.clone();
     Router::new()
-        .get("/ws", move |req, _params| {
-            let state = board.clone();
+        .get(base, move |req, _params| {
+            let state = state.clone();
             let make_extension = make_extension.clone();
             async move {
                 let services = state.services.clone();
@@ -244,16 +269,12 @@ where
                 )
             }
         })
-        .get("/ws/echo", move |req, _params| {
+        .get(&format!("{base}/echo"), move |req, _params| {
             let state = echo.clone();
             async move {
                 let limits = state.config.echo_limits();
                 upgrade(&state, req, &[], limits, |_| EchoSession)
             }
-        })
-        .get("/ws/stats", move |_req, _params| {
-            let state = state.clone();
-            async move { Ok(stats(&state)) }
         })
 }
 // ANCHOR_END: routes
@@ -263,8 +284,11 @@ where
 /// (phase 4: the note requests) and phase 3's module mounts its routes with it.
 #[derive(Clone)]
 pub struct BoardExtensionFactory {
-    mount: Arc<dyn Fn(Arc<WsState>) -> Router + Send + Sync>,
+    mount: Arc<MountAt>,
 }
+
+/// Mounts the board endpoint (with the extension) and the echo at a base path.
+type MountAt = dyn Fn(Arc<WsState>, &str) -> Router + Send + Sync;
 
 impl BoardExtensionFactory {
     /// `make_extension` builds one extension per `/ws` connection, given phase 3's state
@@ -277,17 +301,25 @@ impl BoardExtensionFactory {
     {
         let make_extension = Arc::new(make_extension);
         Self {
-            mount: Arc::new(move |state: Arc<WsState>| {
+            mount: Arc::new(move |state: Arc<WsState>, base: &str| {
                 let make_extension = make_extension.clone();
                 let for_connections = state.clone();
-                routes_with_extension(state, move |peer| make_extension(&for_connections, peer))
+                connection_routes(state, base, move |peer| {
+                    make_extension(&for_connections, peer)
+                })
             }),
         }
     }
 
     /// Phase 3's routes with this extension on `/ws`.
     pub fn routes(&self, state: Arc<WsState>) -> Router {
-        (self.mount)(state)
+        with_stats((self.mount)(state.clone(), "/ws"), state)
+    }
+
+    /// The board endpoint with this extension at `base`, and the echo at `base/echo`,
+    /// served by `state`'s transport.
+    pub fn routes_at(&self, state: Arc<WsState>, base: &str) -> Router {
+        (self.mount)(state, base)
     }
 }
 // ANCHOR_END: extension_factory

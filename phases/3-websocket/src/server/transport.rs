@@ -66,7 +66,10 @@
 
 use std::{sync::Arc, time::Duration};
 
+use bytes::Bytes;
 use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use phase_1_foundations::memory_release::CountedStream;
 use phase_2_sse::retry::RetryAdvice;
 use tokio_util::task::TaskTracker;
 
@@ -137,3 +140,32 @@ pub async fn upgraded(upgrade: OnUpgrade, connection_id: u64) -> Option<Upgraded
         }
     }
 }
+
+// ANCHOR: upgraded_socket
+/// What a transport serves a connection on: the socket itself when hyper gives it back,
+/// or hyper's wrapper.
+pub enum UpgradedSocket {
+    /// Phase 1's TCP stream (a `CountedStream`: the socket that holds its place in the
+    /// open-socket count) and the bytes hyper read past the upgrade request — a client may
+    /// send its first frame without waiting for the 101: they start the WebSocket stream.
+    Bare(CountedStream, Bytes),
+    /// hyper's `Upgraded` (a trait object around a buffer around the socket): for a
+    /// server that is not phase 1's plain TCP. Counted in `/ws/stats` as `wrapped`.
+    Wrapped(TokioIo<Upgraded>),
+}
+
+impl UpgradedSocket {
+    /// Takes the bare socket out of `upgraded` when it can (`Upgraded::downcast`): then
+    /// each read and write is one call, not three layers of them. The type must be exactly
+    /// what phase 1 gave hyper, or this silently falls back — which `stats` counts.
+    pub fn from(upgraded: Upgraded, stats: &WsStats) -> Self {
+        match upgraded.downcast::<TokioIo<CountedStream>>() {
+            Ok(parts) => UpgradedSocket::Bare(parts.io.into_inner(), parts.read_buf),
+            Err(upgraded) => {
+                stats.served_wrapped();
+                UpgradedSocket::Wrapped(TokioIo::new(upgraded))
+            }
+        }
+    }
+}
+// ANCHOR_END: upgraded_socket
