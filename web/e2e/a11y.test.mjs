@@ -56,6 +56,7 @@ test("every page has no serious or critical axe-core finding", async (t) => {
     ["/phases/3", /WebSocket/],
     ["/phases/4", /optimistic UI/],
     ["/phases/5", /Hardening/],
+    ["/phases/6", /Third-party libraries/],
     ["/no-such-page", "No page here"],
   ];
   for (const [path, heading] of pages) {

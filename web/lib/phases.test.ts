@@ -23,7 +23,7 @@ describe("PHASES", () => {
 
 describe("bookLinks", () => {
   it("names each phase's chapter as mdBook serves it, and its exercises section", () => {
-    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board", "ch05-hardening"]);
+    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board", "ch05-hardening", "ch06-third-party"]);
     expect(bookLinks("http://localhost:3001", PHASES[2]!)).toEqual({
       chapter: "http://localhost:3001/ch03-websocket.html",
       exercises: "http://localhost:3001/ch03-websocket.html#exercises",
@@ -31,9 +31,16 @@ describe("bookLinks", () => {
     expect(bookLinks("https://example.test/book", PHASES[0]!).chapter).toBe("https://example.test/book/ch01-foundations.html");
   });
 
+  // Phase 6's page landed before its chapter: listed here until the book has it, and this
+  // test fails as soon as it does, so that the exception is removed with it.
+  const CHAPTERS_NOT_WRITTEN_YET = new Set(["ch06-third-party"]);
+
   it("points at chapters the book has", () => {
     const summary = readFileSync(new URL("../../docs/src/SUMMARY.md", import.meta.url), "utf8");
-    for (const phase of PHASES) {
+    for (const chapter of CHAPTERS_NOT_WRITTEN_YET) {
+      expect(existsSync(new URL(`../../docs/src/${chapter}.md`, import.meta.url)), `${chapter} exists now: drop it from CHAPTERS_NOT_WRITTEN_YET`).toBe(false);
+    }
+    for (const phase of PHASES.filter((p) => !CHAPTERS_NOT_WRITTEN_YET.has(p.chapter))) {
       expect(existsSync(new URL(`../../docs/src/${phase.chapter}.md`, import.meta.url)), phase.chapter).toBe(true);
       expect(summary).toContain(`(${phase.chapter}.md)`);
     }

@@ -35,6 +35,7 @@ export const PHASES: readonly Phase[] = [
   phase(3, "websocket", "WebSocket", "One connection, both directions: the upgrade handshake, frames, close codes, and a frame inspector."),
   phase(4, "board", "The board", "Optimistic UI on a shared board: pending ops, acks and rejections, events in sequence order, idempotent retries."),
   phase(5, "hardening", "Hardening", "Links that fail: reconnection by a shared backoff contract, heartbeats and a deadline, resuming where the page left off."),
+  phase(6, "third-party", "Third-party libraries", "The same protocols through libraries: EventSource options in the browser, tokio-tungstenite behind the WebSocket seam."),
 ];
 
 /** The phase with this number, or `undefined` if it has not landed yet. */
