@@ -217,6 +217,7 @@ export interface OpenedStream {
 /** `readyState` CLOSED, the same number in all three. */
 const CLOSED = 2;
 
+// ANCHOR: open_event_stream
 /** Opens `request` with `option`'s `factory` and wires its events to `listener`. */
 export function openEventStream(
   option: EventSourceOptionId,
@@ -252,3 +253,4 @@ export function openEventStream(
     firstRequest: firstRequest(option, request.url, request.lastEventId),
   };
 }
+// ANCHOR_END: open_event_stream

@@ -31,16 +31,9 @@ describe("bookLinks", () => {
     expect(bookLinks("https://example.test/book", PHASES[0]!).chapter).toBe("https://example.test/book/ch01-foundations.html");
   });
 
-  // Phase 6's page landed before its chapter: listed here until the book has it, and this
-  // test fails as soon as it does, so that the exception is removed with it.
-  const CHAPTERS_NOT_WRITTEN_YET = new Set(["ch06-third-party"]);
-
   it("points at chapters the book has", () => {
     const summary = readFileSync(new URL("../../docs/src/SUMMARY.md", import.meta.url), "utf8");
-    for (const chapter of CHAPTERS_NOT_WRITTEN_YET) {
-      expect(existsSync(new URL(`../../docs/src/${chapter}.md`, import.meta.url)), `${chapter} exists now: drop it from CHAPTERS_NOT_WRITTEN_YET`).toBe(false);
-    }
-    for (const phase of PHASES.filter((p) => !CHAPTERS_NOT_WRITTEN_YET.has(p.chapter))) {
+    for (const phase of PHASES) {
       expect(existsSync(new URL(`../../docs/src/${phase.chapter}.md`, import.meta.url)), phase.chapter).toBe(true);
       expect(summary).toContain(`(${phase.chapter}.md)`);
     }

@@ -61,6 +61,7 @@ impl WsTransport for Counted {
     }
 
     fn spawn(&self, tasks: &TaskTracker, upgrade: OnUpgrade, mut connection: AcceptedConnection) {
+        // EXERCISE(ch6-counting-decorator): count a connection for its whole life, then serve it with the inner transport
         self.counts.accepted.fetch_add(1, Ordering::Relaxed);
         self.counts.open.fetch_add(1, Ordering::Relaxed);
         // The session lives exactly as long as the connection's task: its guard is the
@@ -70,6 +71,7 @@ impl WsTransport for Counted {
             _open: OpenGuard(self.counts.clone()),
         });
         self.inner.spawn(tasks, upgrade, connection);
+        // EXERCISE_END(ch6-counting-decorator)
     }
 }
 // ANCHOR_END: counted

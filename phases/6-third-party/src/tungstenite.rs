@@ -145,10 +145,12 @@ impl WsTransport for TungsteniteTransport {
 /// The library's settings, from phase 3's limits: one `--ws-max-message-bytes` means the
 /// same thing on both transports.
 pub fn tungstenite_config(limits: &Limits, read_buffer_bytes: usize) -> WebSocketConfig {
+    // EXERCISE(ch6-library-limits): configure the library from phase 3's limits
     WebSocketConfig::default()
         .read_buffer_size(read_buffer_bytes)
         .max_frame_size(Some(limits.max_frame_payload))
         .max_message_size(Some(limits.max_message_size))
+    // EXERCISE_END(ch6-library-limits)
 }
 // ANCHOR_END: tungstenite_config
 
@@ -309,6 +311,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     /// What a library error means for the connection: the Close code phase 3's codec
     /// would send for the same violation (RFC 6455 §7.4.1), or a dropped transport.
     fn failed(&mut self, error: Error) -> Ending {
+        // EXERCISE(ch6-close-codes): turn the library's errors into phase 3's close codes
         let code = match &error {
             Error::ConnectionClosed | Error::AlreadyClosed | Error::Io(_) => {
                 return Ending::Dropped(error.to_string())
@@ -328,6 +331,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             code: code.code(),
             reason: code.reason().to_owned(),
         })
+        // EXERCISE_END(ch6-close-codes)
     }
     // ANCHOR_END: tungstenite_errors
 
@@ -489,4 +493,31 @@ fn past_deadline(timeout: Duration) -> String {
         "a write did not finish within {} ms: the peer is not reading",
         timeout.as_millis()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_is_configured_from_phase_3s_limits() {
+        let limits = Limits {
+            max_frame_payload: 1_000,
+            max_message_size: 5_000,
+        };
+        let config = tungstenite_config(&limits, 2_048);
+        assert_eq!(config.max_frame_size, Some(1_000));
+        assert_eq!(config.max_message_size, Some(5_000));
+        assert_eq!(config.read_buffer_size, 2_048);
+    }
+
+    #[test]
+    fn the_library_defaults_are_not_our_limits() {
+        // Why the mapping exists: left alone, the library would accept 16 MiB frames and
+        // 64 MiB messages where phase 3 refuses more than 1 MiB and 4 MiB.
+        let defaults = WebSocketConfig::default();
+        let ours = Limits::default();
+        assert!(defaults.max_frame_size > Some(ours.max_frame_payload));
+        assert!(defaults.max_message_size > Some(ours.max_message_size));
+    }
 }

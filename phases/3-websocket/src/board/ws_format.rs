@@ -151,9 +151,11 @@ impl WireFormat for WsFormat {
     fn encode(&self, msg: &Message) -> Encoded {
         let payload = self.payload(msg);
         if self.framing == BroadcastFraming::Payload {
+            // EXERCISE(ch6-payload-framing): a broadcast for a transport that frames it itself
             // One buffer per message: the queue hands buffers out back to back, and a
             // transport that frames each message must see where one ends.
             return Encoded::from(Encoded::new(payload).to_bytes());
+            // EXERCISE_END(ch6-payload-framing)
         }
         let len = payload.iter().map(Bytes::len).sum();
         // A text frame of any length encodes; only control frames have a size rule.

@@ -6,15 +6,17 @@
 //! asserts *that* — exactly, never "either is fine". Everything not in this table is
 //! asserted the same for every transport.
 
+// ANCHOR: expectations
 /// What the suite expects of a transport where the RFC leaves a choice. Each field is
 /// asserted exactly by the cases that meet it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expectations {
-    /// Every Close the server sends because the peer broke the protocol carries the
-    /// reason from phase 3's close-code table ([`CloseCode::reason`](crate::CloseCode::reason)):
-    /// `"protocol error"` for 1002, `"message too big"` for 1009, a 1007 that names UTF-8.
-    /// When false only the code is asserted (the reason must still be valid UTF-8).
-    pub violation_close_reasons_from_the_table: bool,
+    /// The reason of the 1002 that answers a Close carrying a code that must not be sent
+    /// (1005, 1006, 999, …). Every other Close a transport sends for a violation carries
+    /// the reason from phase 3's close-code table ([`CloseCode::reason`](crate::CloseCode::reason)),
+    /// asserted for every transport; this one may come from a library that answers such a
+    /// Close itself.
+    pub forbidden_close_code_reason: &'static str,
     /// A frame whose header announces more than `max_frame_bytes` gets 1009 before any of
     /// its payload arrives (RFC 6455 §10.4: check a length before buffering for it). When
     /// false the case sends the whole frame, then expects the 1009.
@@ -30,7 +32,7 @@ impl Expectations {
     /// sends, oversized frames refused from the header, an empty Close answered with 1000.
     pub const fn hand_rolled() -> Self {
         Expectations {
-            violation_close_reasons_from_the_table: true,
+            forbidden_close_code_reason: "protocol error",
             closes_frame_over_limit_from_header: true,
             answers_an_empty_close_with: Some(1000),
         }
@@ -46,9 +48,10 @@ impl Expectations {
     ///   refuses an oversized frame from the header alone, as phase 3 does.
     pub const fn tungstenite() -> Self {
         Expectations {
-            violation_close_reasons_from_the_table: false,
+            forbidden_close_code_reason: "Protocol violation",
             closes_frame_over_limit_from_header: true,
             answers_an_empty_close_with: None,
         }
     }
 }
+// ANCHOR_END: expectations

@@ -143,9 +143,7 @@ pub async fn tungstenite_observes_1009_when_a_message_is_too_big(target: &Target
     match next(&mut ws).await {
         Message::Close(Some(frame)) => {
             assert_eq!(frame.code, CloseCode::Size);
-            if target.expect().violation_close_reasons_from_the_table {
-                assert_eq!(frame.reason.as_str(), "message too big");
-            }
+            assert_eq!(frame.reason.as_str(), "message too big");
         }
         other => panic!("expected close 1009, got {other:?}"),
     }

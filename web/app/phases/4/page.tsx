@@ -104,7 +104,8 @@ export default function BoardPhasePage() {
           </li>
           <li>
             The <code>demo</code> board over HTTP: <BackendCommand path="/boards/demo" /> and every board:{" "}
-            <BackendCommand path="/boards" />.
+            <BackendCommand path="/boards" />. Boards are private by default, so <code>curl</code>, which has no
+            session, is answered 403 unless the backend runs with <code>--board-access open</code>.
           </li>
         </ul>
       </section>
