@@ -75,11 +75,19 @@ pub struct Message {
 /// A room's history beyond memory: where a hub built with [`Hub::with_history`] numbers
 /// and replays from (phase 4's event log).
 ///
-/// The hub calls it **under the room's lock** (so that no publish can slip between the
-/// replay and the registration), from whichever thread subscribes: implementations must
-/// answer from data already durable, without waiting for the code that publishes (that
-/// code waits for this lock: a deadlock). Calls are rare — when a room is first used, and
-/// when a resume reaches further back than memory.
+/// The hub calls [`HistorySource::head`] and [`HistorySource::events`] **under the
+/// room's lock** (so that no publish can slip between the replay and the registration),
+/// from whichever thread subscribes — and [`crate::presence::Presence`] subscribes under
+/// its own lock too. That is the one place a store is read under a lock, and it is safe
+/// only because of what an implementation must do:
+/// * answer from data already durable and at hand, **never waiting for the code that
+///   publishes** (that code waits for this lock: a deadlock) — phase 4 reads SQLite's
+///   reader connection, which in WAL mode never waits for the writer;
+/// * answer quickly and boundedly: calls are rare (when a room is first used, when a
+///   resume reaches further back than memory) and a replay is capped, but while one
+///   runs, that room's publishes and the server's presence changes wait for it. A store
+///   across the network answers these from a local copy of the log's tail, or the hub
+///   must first learn to read it outside the lock.
 pub trait HistorySource: Send + Sync + 'static {
     /// The epoch of this history; the same after a restart as long as the history is.
     fn epoch(&self) -> String;
@@ -89,17 +97,18 @@ pub trait HistorySource: Send + Sync + 'static {
     /// position — all of them, or an error saying why not (the client then gets a reset).
     fn events(&self, room: &str, after: u64, through: u64) -> Result<Vec<Message>, String>;
     /// Appends `event` — one the source did not make itself, such as a chat line — to
-    /// `room`'s history at the next sequence number, durably, then calls `numbered` with
-    /// that number. The hub publishes the event inside `numbered` (with
-    /// [`Hub::publish_at`]), so the source must call it before it numbers anything else:
-    /// positions are published in order. Not called under a room's lock.
+    /// `room`'s history at the next sequence number, durably; publishes it there the way
+    /// the source publishes its own events (phase 4: through its publisher, which calls
+    /// [`Hub::publish_at`] on every hub serving the room); then calls `numbered` with what
+    /// the publish did — or at once with why the event is not in the history. Not called
+    /// under a room's lock.
     fn append(&self, room: &str, event: &str, data: Bytes, numbered: Numbered);
 }
 // ANCHOR_END: history_source
 
-/// What a [`HistorySource`] calls when it has appended an event: its sequence number, or
-/// why it is not in the history.
-pub type Numbered = Box<dyn FnOnce(Result<u64, RecordError>) + Send>;
+/// What a [`HistorySource`] calls when it has appended and published an event: what the
+/// publish did (its position, how many it reached here), or why it is not in the history.
+pub type Numbered = Box<dyn FnOnce(Result<Published, RecordError>) + Send>;
 
 /// Why an event published with [`Hub::publish_recorded`] is not in the room's history
 /// (and so was delivered to nobody).
@@ -525,23 +534,20 @@ impl Hub {
     /// Publishes `event` as part of the room's history, whoever numbers the room: on its
     /// own the hub numbers and records it ([`Hub::publish`]); with a [`HistorySource`] the
     /// source appends it to its log — after every event before it, through the same
-    /// single writer as the source's own events — and it is published with
-    /// [`Hub::publish_at`] once durable, so it gets its own position and is replayed on a
+    /// single writer as the source's own events — and publishes it once durable, the way
+    /// it publishes every event of the log (with [`Hub::publish_at`], here and on every
+    /// other server of the room), so it gets its own position and is replayed on a
     /// resume like any other numbered event. Chat lines take this path (phases 2 and 3).
-    pub fn publish_recorded(self: &Arc<Self>, room: &str, event: &str, data: Bytes) -> Recording {
+    pub fn publish_recorded(&self, room: &str, event: &str, data: Bytes) -> Recording {
         let Some(source) = &self.source else {
             return Recording::Published(self.publish(room, event, data));
         };
         let (done, pending) = tokio::sync::oneshot::channel();
-        let (hub, name, kind) = (self.clone(), room.to_owned(), event.to_owned());
-        let shared = data.clone(); // the log and the broadcast share the bytes
         source.append(
             room,
             event,
             data,
-            Box::new(move |numbered| {
-                // Called by the source in sequence order: publish before it numbers more.
-                let published = numbered.map(|seq| hub.publish_at(&name, seq, &kind, shared));
+            Box::new(move |published| {
                 let _ = done.send(published); // nobody waiting: fine, it is published
             }),
         );
@@ -551,15 +557,24 @@ impl Hub {
 
     // ANCHOR: publish_at
     /// Publishes an event numbered elsewhere — by the [`HistorySource`], which must already
-    /// hold it durably — at sequence `seq`. Calls must come in sequence order (phase 4 has
-    /// one writer, which commits, then publishes, one event at a time).
+    /// hold it durably — at sequence `seq`.
     ///
-    /// Two cases need no delivery, because the source already has the event:
-    /// * the room is not in memory: nobody is subscribed, and whoever subscribes next
-    ///   loads the room's head from the source — this event included;
-    /// * the event is at or below the room's position: the room was loaded after the
-    ///   event was committed, so everyone here has it (in a replay or in the state they
-    ///   loaded); delivering it now would deliver it twice.
+    /// What it assumes, and what it does when that does not hold. With one writer (phase
+    /// 4: commit, then publish, one event at a time) every call comes in sequence order.
+    /// Once events come from another server's writer too (phase 7: each server's hub is
+    /// handed every board event by a message bus), delivery may repeat or reorder them, so:
+    /// * **at or below the room's position: ignored.** A duplicate, a late arrival, or an
+    ///   event the room was loaded after (whoever is here has it, in a replay or in the
+    ///   state they loaded): delivering it would deliver it twice.
+    /// * **the next number: delivered**, recorded in memory's tail, fanned out.
+    /// * **further ahead: a gap.** The events between are in the source but not here, and
+    ///   a subscriber must never skip one silently. Memory forgets its tail (it is no
+    ///   longer contiguous), and every subscriber of the room is cut like a slow consumer:
+    ///   it resumes from its last position, and that resume replays the missing events
+    ///   from the source — all of them, or a `reset`. Then the event is recorded.
+    ///
+    /// A room nobody is subscribed to is not in memory and needs no delivery: whoever
+    /// subscribes next loads the room's head from the source, this event included.
     pub fn publish_at(&self, room: &str, seq: u64, event: &str, data: Bytes) -> Published {
         let position = StreamPosition::new(self.epoch.clone(), seq);
         let nothing = Published {
@@ -599,16 +614,18 @@ impl Hub {
         data: Bytes,
     ) -> Published {
         let seq = position.seq;
+        let mut skipped = 0;
         if seq != state.seq + 1 {
             // A hole in what memory saw: it no longer holds a contiguous tail, so forget
-            // it (replays then come from the source, which has everything).
+            // it, and send everyone back through a resume (replayed from the source).
             tracing::warn!(
                 room,
                 seq,
                 at = state.seq,
-                "publish_at skipped sequence numbers"
+                "publish_at skipped sequence numbers: subscribers resume from the log"
             );
             state.history.clear();
+            skipped = self.cut_all(state);
         }
         state.seq = seq;
         let msg = Arc::new(Message {
@@ -620,7 +637,22 @@ impl Hub {
         while state.history.len() > self.limits.history {
             state.history.pop_front();
         }
-        self.fan_out(state, &msg)
+        let mut published = self.fan_out(state, &msg);
+        published.cut += skipped;
+        published
+    }
+
+    /// Closes every subscriber's queue as a slow consumer (their transports tell them to
+    /// come back and resume) and removes them from the room; returns how many.
+    fn cut_all(&self, state: &mut RoomState) -> usize {
+        let cut = state.members.len();
+        for (_, member) in state.members.drain() {
+            member.queue.close(CloseCause::SlowConsumer);
+        }
+        self.counters
+            .subscribers
+            .fetch_sub(cut as u64, Ordering::Relaxed);
+        cut
     }
     // ANCHOR_END: publish_at
 
@@ -1098,11 +1130,21 @@ mod tests {
         assert_eq!(drain(&late).await.len(), 1);
     }
 
-    /// A history source in memory: what phase 4's event log is to the hub.
+    /// A history source in memory: what phase 4's event log is to the hub. Like phase
+    /// 4's writer, it publishes what it appends on the hub it is attached to.
     #[derive(Default)]
     struct Log {
         rooms: Mutex<HashMap<String, Vec<Message>>>,
         fail: std::sync::atomic::AtomicBool,
+        hub: std::sync::OnceLock<std::sync::Weak<Hub>>,
+    }
+
+    /// A hub numbered by a fresh [`Log`], which publishes its appends there.
+    fn logged_hub(limits: HubLimits) -> (Arc<Log>, Arc<Hub>) {
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(limits, log.clone());
+        let _ = log.hub.set(Arc::downgrade(&hub));
+        (log, hub)
     }
 
     impl Log {
@@ -1159,8 +1201,12 @@ mod tests {
             if self.fail.load(Ordering::SeqCst) {
                 return numbered(Err(RecordError::Failed("the disk is on fire".into())));
             }
-            let seq = self.push(room, event, data);
-            numbered(Ok(seq));
+            let seq = self.push(room, event, data.clone());
+            let published = match self.hub.get().and_then(std::sync::Weak::upgrade) {
+                Some(hub) => Ok(hub.publish_at(room, seq, event, data)),
+                None => Err(RecordError::Unavailable("no hub attached".into())),
+            };
+            numbered(published);
         }
     }
 
@@ -1246,6 +1292,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_duplicate_delivery_is_ignored() {
+        // Another server's writer, through a bus that delivers at least once.
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
+        let seq = commit_and_publish(&hub, &log, "b", "x");
+        let again = hub.publish_at("b", seq, "note", data("x"));
+        assert_eq!((again.delivered, again.cut), (0, 0));
+        commit_and_publish(&hub, &log, "b", "y");
+        assert_eq!(&drain(&sub).await[1..], ["note|1|x", "note|2|y"]);
+    }
+
+    #[tokio::test]
+    async fn an_event_ahead_of_a_gap_sends_subscribers_back_through_the_log_in_order() {
+        // 2 and 3 are committed, but 3 arrives first (the bus reordered them).
+        let log = Arc::new(Log::default());
+        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        commit_and_publish(&hub, &log, "b", "1");
+        let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
+        let mut last = StreamPosition::new("logepoch", 0);
+        for msg in drain(&sub).await {
+            last.seq = msg.split('|').nth(1).unwrap().parse().unwrap();
+        }
+        let (two, three) = (log.append("b", "2"), log.append("b", "3"));
+        let ahead = hub.publish_at("b", three, "note", data("3"));
+        assert_eq!(
+            (ahead.delivered, ahead.cut),
+            (0, 1),
+            "cut, never a silent skip"
+        );
+        assert_eq!(sub.queue().closed().await, CloseCause::SlowConsumer);
+        let late = hub.publish_at("b", two, "note", data("2"));
+        assert_eq!(
+            late.delivered, 0,
+            "at or below the room's position: ignored"
+        );
+        assert_eq!(hub.stats().subscribers, 0);
+        // The client comes back from its last position: the log fills the gap, in order.
+        let (back, resume) = hub.subscribe("b", Arc::new(Plain), Some(&last), BUDGET);
+        assert_eq!(resume, Resume::Recovered { replayed: 2 });
+        assert_eq!(&drain(&back).await[..2], ["note|2|2", "note|3|3"]);
+    }
+
+    #[tokio::test]
     async fn a_logged_room_nobody_watches_costs_no_memory() {
         let log = Arc::new(Log::default());
         let hub = Hub::with_history(HubLimits::default(), log.clone());
@@ -1285,8 +1375,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_recorded_publish_on_a_logged_room_is_numbered_by_the_log_and_replayed() {
-        let log = Arc::new(Log::default());
-        let hub = Hub::with_history(HubLimits::default(), log.clone());
+        let (log, hub) = logged_hub(HubLimits::default());
         let (sub, _) = hub.subscribe("b", Arc::new(Plain), None, BUDGET);
         commit_and_publish(&hub, &log, "b", "n");
         let first = hub

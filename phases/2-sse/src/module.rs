@@ -2,9 +2,11 @@
 //!
 //! * **provides** the hub's limits, for a later phase that builds the hub itself (phase 4
 //!   numbers it by its event log);
-//! * **builds** the hub (or takes the one a later phase provided), presence and
-//!   [`SseState`] (checking the [`SharedAccess`] rules a later phase may provide), and stores all three for the modules after it: phase 3's WebSockets
-//!   join the same rooms and the same presence lists;
+//! * **builds** the hub and presence (or takes those a later phase provided: phase 4's
+//!   hub numbered by its log; an `Arc<dyn BoardPresence>` shared by servers) and
+//!   [`SseState`] (checking the [`SharedAccess`] rules a later phase may provide), and
+//!   stores all three for the modules after it: phase 3's WebSockets join the same rooms
+//!   and the same presence lists;
 //! * **routes**: `/boards/:board/events`, `/boards/:board/presence`,
 //!   `/boards/:board/messages`, `/stats`;
 //! * **stops** through the server's cancellation tree (no hook of its own): after the
@@ -19,8 +21,14 @@ use phase_1_foundations::{
 };
 
 use crate::{
-    access::SharedAccess, config::SseConfig, hub::Hub, presence::Presence, retry::RetryAdvice,
-    routes, stream::StreamStop, HubLimits, SseState,
+    access::SharedAccess,
+    config::SseConfig,
+    hub::Hub,
+    presence::{BoardPresence, Presence},
+    retry::RetryAdvice,
+    routes,
+    stream::StreamStop,
+    HubLimits, SseState,
 };
 
 // ANCHOR: sse_module
@@ -58,6 +66,9 @@ impl Module for Sse {
         };
         // A later phase may have provided access rules (phase 4: owners and share links).
         let access = services.get_or_insert_with(SharedAccess::default);
+        // A later phase may have provided presence shared by several servers (phase 7).
+        let presence = services
+            .get_or_insert_with(|| -> Arc<dyn BoardPresence> { Presence::new(hub.clone()) });
         let state = SseState::with_advice(
             hub,
             self.config.clone(),
@@ -65,8 +76,8 @@ impl Module for Sse {
             retry,
             stop,
             access,
+            presence,
         );
-        services.insert::<Arc<Presence>>(state.presence().clone());
         services.insert(state.clone());
         Ok(routes(state))
     }

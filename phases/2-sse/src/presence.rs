@@ -24,6 +24,28 @@
 //! [`Hub::publish_ephemeral`], never numbered or replayed. A reconnecting client gets a
 //! fresh `presence.list` instead of a replay of old joins and leaves.
 //!
+//! **Behind a trait.** The transports — SSE here, WebSocket in phase 3, the board's
+//! routes in phase 4 — use presence through [`BoardPresence`], shared as
+//! `Arc<dyn BoardPresence>` in the server's services. [`Presence`], the in-process list
+//! behind one mutex, is the default. With two servers, Ana's tab on one and Bo's on the
+//! other must see each other: phase 7 provides a shared implementation (a store with
+//! expiring entries, diffs on a bus) without touching a transport.
+//!
+//! ## What an implementation must do
+//!
+//! - [ ] **Join in one step** ([`BoardPresence::connect`]): subscribe the connection to the
+//!   hub room (with its replay), queue `presence.list` on its queue, and broadcast
+//!   `presence.join` if this is the person's first connection (or their details
+//!   changed) — so that the list plus the diffs that follow add up to the truth.
+//! - [ ] **Leave when the [`Membership`] drops**, however the connection ended: leave the
+//!   room first, then, on the person's last connection, broadcast `presence.leave`
+//!   ([`Membership::new`] takes what to run).
+//! - [ ] **Group connections by `clientId`**: one entry per person, counted in tabs.
+//! - [ ] **Send diffs as ephemeral events** ([`Hub::publish_ephemeral`]): never numbered,
+//!   never replayed.
+//! - [ ] **Call no store under its own lock** beyond what [`Hub::subscribe`] reads
+//!   (see [`crate::hub::HistorySource`] for why that one read is safe).
+//!
 //! Wire shapes (JSON, camelCase):
 //! `presence.list` `{"people":[{"clientId","name","color"},…]}` ·
 //! `presence.join` `{"clientId","name","color"}` (also sent when a person's name or color
@@ -31,7 +53,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, Weak},
 };
 
 use bytes::Bytes;
@@ -222,11 +244,35 @@ impl PresenceList {
 }
 // ANCHOR_END: presence_list
 
-/// Presence on every board, tied to the hub the diffs are broadcast through.
-pub struct Presence {
-    hub: Arc<Hub>,
-    boards: Mutex<HashMap<String, PresenceList>>,
+// ANCHOR: board_presence
+/// Who is on each board, as the transports need it. Share as `Arc<dyn BoardPresence>`.
+pub trait BoardPresence: Send + Sync + 'static {
+    /// Subscribes a connection to `board` with a queue of `queue_bytes` (replaying from
+    /// `since`, see [`Hub::subscribe`]), queues the presence snapshot on it, and — if
+    /// `person` is given and this is their first connection, or their details changed —
+    /// broadcasts `presence.join`. Dropping the membership undoes all of it.
+    fn connect(
+        &self,
+        board: &str,
+        format: Arc<dyn WireFormat>,
+        since: Option<&StreamPosition>,
+        person: Option<Person>,
+        queue_bytes: usize,
+    ) -> (Membership, Resume);
+
+    /// Everyone on `board`, with their connection counts.
+    fn snapshot(&self, board: &str) -> Vec<PresenceEntry>;
+
+    /// Ends every connection `client_id` has open on `board` (their transports say
+    /// goodbye: `: closed` on an event stream, Close 1000 on a WebSocket) — phase 4 does
+    /// when a revoked link removes someone. Returns how many were closed.
+    fn close_person(&self, board: &str, client_id: &str) -> usize;
 }
+// ANCHOR_END: board_presence
+
+/// What a [`BoardPresence`] runs when a connection's membership ends (after it left the
+/// hub room): take the connection out of the list, announce a leave.
+pub type Leave = Box<dyn FnOnce() + Send + Sync>;
 
 /// A connection's membership: its hub subscription and (for a person) its presence
 /// entry. Dropping it leaves the room, then — if it was that person's last connection —
@@ -234,116 +280,51 @@ pub struct Presence {
 pub struct Membership {
     // Field order is drop order: leave the room first, then announce the leave.
     subscription: Subscription,
-    _presence: Option<PresenceGuard>,
+    _leave: Option<LeaveOnDrop>,
 }
 
 impl Membership {
+    /// A membership of `subscription`; `leave` runs once it has left the room.
+    pub fn new(subscription: Subscription, leave: Option<Leave>) -> Self {
+        Self {
+            subscription,
+            _leave: leave.map(|leave| LeaveOnDrop(Some(leave))),
+        }
+    }
+
     /// The hub subscription (its queue is what the transport drains).
     pub fn subscription(&self) -> &Subscription {
         &self.subscription
     }
 }
 
-struct PresenceGuard {
-    presence: Arc<Presence>,
-    board: String,
-    client_id: String,
-    conn: u64,
+struct LeaveOnDrop(Option<Leave>);
+
+impl Drop for LeaveOnDrop {
+    fn drop(&mut self) {
+        if let Some(leave) = self.0.take() {
+            leave();
+        }
+    }
 }
 
-impl Drop for PresenceGuard {
-    fn drop(&mut self) {
-        self.presence
-            .disconnect(&self.board, self.conn, &self.client_id);
-    }
+/// Presence on every board in this process, behind one mutex, tied to the hub the diffs
+/// are broadcast through: the default [`BoardPresence`].
+pub struct Presence {
+    /// Itself (weak: not a cycle), so that each membership it hands out holds it.
+    me: Weak<Presence>,
+    hub: Arc<Hub>,
+    boards: Mutex<HashMap<String, PresenceList>>,
 }
 
 impl Presence {
     /// Presence for boards that are rooms of `hub`.
     pub fn new(hub: Arc<Hub>) -> Arc<Self> {
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             hub,
             boards: Mutex::new(HashMap::new()),
         })
-    }
-
-    // ANCHOR: presence_connect
-    /// Subscribes a connection to `board` with a queue of `queue_bytes` (replaying from
-    /// `since`, see [`Hub::subscribe`]), queues the presence snapshot on it, and — if `person` is given and this is their
-    /// first connection, or their details changed — broadcasts `presence.join`.
-    pub fn connect(
-        self: &Arc<Self>,
-        board: &str,
-        format: Arc<dyn WireFormat>,
-        since: Option<&StreamPosition>,
-        person: Option<Person>,
-        queue_bytes: usize,
-    ) -> (Membership, Resume) {
-        let mut boards = self.lock();
-        let (subscription, resume) = self
-            .hub
-            .subscribe(board, format.clone(), since, queue_bytes);
-        // The snapshot, taken and queued under the lock: no diff can come between.
-        let people = boards
-            .get(board)
-            .map(PresenceList::people)
-            .unwrap_or_default();
-        let list = Message {
-            position: None,
-            event: "presence.list".into(),
-            data: to_json(&PeopleList { people: &people }),
-        };
-        // A fresh queue has room for it; if it does not, the connection is being cut anyway.
-        let _ = subscription.queue().push(&format.encode(&list));
-        let presence = person.map(|person| {
-            let client_id = person.client_id.clone();
-            let change = boards
-                .entry(board.to_owned())
-                .or_default()
-                .add(subscription.id(), person);
-            self.broadcast(board, change);
-            PresenceGuard {
-                presence: self.clone(),
-                board: board.to_owned(),
-                client_id,
-                conn: subscription.id(),
-            }
-        });
-        drop(boards);
-        (
-            Membership {
-                subscription,
-                _presence: presence,
-            },
-            resume,
-        )
-    }
-    // ANCHOR_END: presence_connect
-
-    /// Ends every connection `client_id` has open on `board` (their transports say
-    /// goodbye: `: closed` on an event stream, Close 1000 on a WebSocket) — phase 4 does
-    /// when a revoked link removes someone. Returns how many were closed.
-    pub fn close_person(&self, board: &str, client_id: &str) -> usize {
-        let conns: Vec<u64> = self
-            .lock()
-            .get(board)
-            .and_then(|list| {
-                list.entries
-                    .iter()
-                    .find(|(p, _)| p.client_id == client_id)
-                    .map(|(_, conns)| conns.clone())
-            })
-            .unwrap_or_default();
-        self.hub
-            .close_subscribers(board, &conns, CloseCause::Closed)
-    }
-
-    /// Everyone on `board`, with their connection counts.
-    pub fn snapshot(&self, board: &str) -> Vec<PresenceEntry> {
-        self.lock()
-            .get(board)
-            .map(PresenceList::entries)
-            .unwrap_or_default()
     }
 
     fn disconnect(&self, board: &str, conn: u64, client_id: &str) {
@@ -382,6 +363,74 @@ impl Presence {
     }
 }
 
+impl BoardPresence for Presence {
+    // ANCHOR: presence_connect
+    fn connect(
+        &self,
+        board: &str,
+        format: Arc<dyn WireFormat>,
+        since: Option<&StreamPosition>,
+        person: Option<Person>,
+        queue_bytes: usize,
+    ) -> (Membership, Resume) {
+        let mut boards = self.lock();
+        let (subscription, resume) = self
+            .hub
+            .subscribe(board, format.clone(), since, queue_bytes);
+        // The snapshot, taken and queued under the lock: no diff can come between.
+        let people = boards
+            .get(board)
+            .map(PresenceList::people)
+            .unwrap_or_default();
+        let list = Message {
+            position: None,
+            event: "presence.list".into(),
+            data: to_json(&PeopleList { people: &people }),
+        };
+        // A fresh queue has room for it; if it does not, the connection is being cut anyway.
+        let _ = subscription.queue().push(&format.encode(&list));
+        let presence = person.map(|person| {
+            let client_id = person.client_id.clone();
+            let change = boards
+                .entry(board.to_owned())
+                .or_default()
+                .add(subscription.id(), person);
+            self.broadcast(board, change);
+            let (me, board, conn) = (self.me.upgrade(), board.to_owned(), subscription.id());
+            let leave: Leave = Box::new(move || {
+                if let Some(presence) = me {
+                    presence.disconnect(&board, conn, &client_id);
+                }
+            });
+            leave
+        });
+        drop(boards);
+        (Membership::new(subscription, presence), resume)
+    }
+    // ANCHOR_END: presence_connect
+
+    fn close_person(&self, board: &str, client_id: &str) -> usize {
+        let conns: Vec<u64> = self
+            .lock()
+            .get(board)
+            .and_then(|list| {
+                list.entries
+                    .iter()
+                    .find(|(p, _)| p.client_id == client_id)
+                    .map(|(_, conns)| conns.clone())
+            })
+            .unwrap_or_default();
+        self.hub
+            .close_subscribers(board, &conns, CloseCause::Closed)
+    }
+
+    fn snapshot(&self, board: &str) -> Vec<PresenceEntry> {
+        self.lock()
+            .get(board)
+            .map(PresenceList::entries)
+            .unwrap_or_default()
+    }
+}
 /// The data of `presence.list`.
 #[derive(Serialize)]
 struct PeopleList<'a> {

@@ -35,7 +35,7 @@ use crate::{
     config::SseConfig,
     hub::{Hub, HubStats, RecordError},
     position::StreamPosition,
-    presence::{parse_name, Person, Presence, PresenceEntry},
+    presence::{parse_name, BoardPresence, Person, Presence, PresenceEntry},
     query::Query,
     retry::RetryAdvice,
     slots::StreamSlots,
@@ -47,7 +47,7 @@ use crate::{
 /// to [`routes`].
 pub struct SseState {
     hub: Arc<Hub>,
-    presence: Arc<Presence>,
+    presence: Arc<dyn BoardPresence>,
     slots: Arc<StreamSlots>,
     config: SseConfig,
     max_message_body_bytes: usize,
@@ -69,19 +69,20 @@ impl SseState {
     ) -> Arc<Self> {
         let retry = RetryAdvice::fixed(config.retry_ms);
         Self::with_advice(
-            hub,
+            hub.clone(),
             config,
             server_max_body_bytes,
             retry,
             stop,
             SharedAccess::default(),
+            Presence::new(hub),
         )
     }
 
     /// The same, with what later phases provide: the retry advice (phase 5: drawn per
-    /// client over a window) instead of the fixed `--sse-retry-ms`, and the `access` rules
+    /// client over a window) instead of the fixed `--sse-retry-ms`, the `access` rules
     /// every stream, presence read and message is checked against (phase 4: owners and
-    /// share links; see [`crate::access`]).
+    /// share links; see [`crate::access`]), and `presence` (phase 7: shared by servers).
     pub fn with_advice(
         hub: Arc<Hub>,
         config: SseConfig,
@@ -89,10 +90,11 @@ impl SseState {
         retry: RetryAdvice,
         stop: StreamStop,
         access: SharedAccess,
+        presence: Arc<dyn BoardPresence>,
     ) -> Arc<Self> {
         Arc::new(Self {
             retry,
-            presence: Presence::new(hub.clone()),
+            presence,
             slots: StreamSlots::new(config.max_streams, config.max_streams_per_board),
             max_message_body_bytes: config.max_message_body_bytes(server_max_body_bytes),
             hub,
@@ -108,7 +110,7 @@ impl SseState {
     }
 
     /// Presence on every board.
-    pub fn presence(&self) -> &Arc<Presence> {
+    pub fn presence(&self) -> &Arc<dyn BoardPresence> {
         &self.presence
     }
 

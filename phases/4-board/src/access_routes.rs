@@ -23,7 +23,7 @@ use phase_1_foundations::{
 };
 use phase_2_sse::{
     board_name::BoardName,
-    presence::{Person, Presence},
+    presence::{BoardPresence, Person},
 };
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +108,7 @@ struct AccessView<'a> {
 
 // ANCHOR: access_routes
 /// The access routes (see the module's table).
-pub fn routes(state: Arc<BoardState>, presence: Arc<Presence>) -> Router {
+pub fn routes(state: Arc<BoardState>, presence: Arc<dyn BoardPresence>) -> Router {
     let claim = state.access().clone();
     let view = state.access().clone();
     let create = state.access().clone();

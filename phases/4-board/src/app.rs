@@ -8,6 +8,12 @@
 //!   3 mounts `/ws` speaking the note requests too; and a [`SharedAccess`]: people's
 //!   signed sessions and the access rules ([`crate::access`]) phases 2 and 3 check every way into a
 //!   board against;
+//! * **takes** (pass 1, from a module listed before it): the seams a second server needs
+//!   — a [`SharedBoardStore`] (where boards' logs and notes live) and a
+//!   [`PublisherFactory`] (where an accepted change is published). Without them, the
+//!   embedded defaults: the store `--data-dir` names, and this process's hub. A module
+//!   that scales the board out provides both in its own `provide`, and is listed before
+//!   this one — phases 2–4 stay as they are;
 //! * **routes**: `GET /boards`, `GET /boards/:board`, `/session` and the share links;
 //! * **stops**: after the HTTP drain and the WebSockets' close, the writer commits what
 //!   it still holds (those clients were acked or will retry) — a blocking join, so it
@@ -18,10 +24,13 @@ use std::sync::Arc;
 use phase_1_foundations::{
     module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services, StartError,
 };
-use phase_2_sse::{access::SharedAccess, presence::Presence, Hub, HubLimits};
+use phase_2_sse::{access::SharedAccess, presence::BoardPresence, Hub, HubLimits};
 use phase_3_websocket::BoardExtensionFactory;
 
-use crate::{config::IN_MEMORY, routes, BoardConfig, BoardState, NotesExtension};
+use crate::{
+    config::IN_MEMORY, publish::PublisherFactory, routes, store::SharedBoardStore, BoardConfig,
+    BoardState, NotesExtension,
+};
 
 // ANCHOR: board_module
 /// Phase 4's module: the board, its store and its event log.
@@ -50,9 +59,13 @@ impl Module for Board {
         }
         let limits = services.get::<HubLimits>().copied().unwrap_or_default();
         let data_dir = config.data_dir.clone();
-        let board = BoardState::open(config, limits).map_err(|e| {
-            StartError::new(format!("cannot open the board store in {data_dir}: {e}"))
-        })?;
+        let publisher = services.get_or_insert_with(PublisherFactory::default);
+        let board = match services.get::<SharedBoardStore>() {
+            Some(shared) => BoardState::with_store(config, limits, shared.0.clone(), &publisher),
+            None => BoardState::open(config, limits, &publisher),
+        }
+        .map_err(|e| StartError::new(format!("cannot open the board store in {data_dir}: {e}")))?;
+        services.insert(SharedBoardStore(board.store().clone()));
         services.insert::<Arc<Hub>>(board.hub().clone());
         // Phases 2 and 3 check every stream, subscribe and message against these rules.
         services.insert(SharedAccess(board.access().clone()));
@@ -65,7 +78,7 @@ impl Module for Board {
     }
 
     fn build(&self, services: &mut Services) -> Result<Router, StartError> {
-        let presence = services.require::<Arc<Presence>>()?.clone();
+        let presence = services.require::<Arc<dyn BoardPresence>>()?.clone();
         Ok(routes(
             services.require::<Arc<BoardState>>()?.clone(),
             presence,

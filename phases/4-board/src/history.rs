@@ -1,5 +1,5 @@
 //! The event log as the hub's history: [`LogHistory`] implements phase 2's
-//! [`HistorySource`] over a [`BoardStore`].
+//! [`HistorySource`] over a [`BoardStore`]'s [`LogReader`].
 //!
 //! This is how "the event log is the spine" reaches every transport. The hub numbers a
 //! board's room from the log's head, publishes each event at the sequence number the log
@@ -8,17 +8,18 @@
 //! WebSocket's `subscribe { since }` resume from the same numbers, across restarts.
 //!
 //! The hub calls these methods under a room's lock, on the subscribing task's thread:
-//! they read through the store's *reader* connection (SQLite WAL: never waits for the
-//! writer) and never wait for the writer thread, which is what publishes into that room —
-//! waiting for it there could deadlock. A replay is bounded by
-//! `LIVEBOARD_BOARD_MAX_REPLAY_EVENTS`; beyond it, the client is told to reload.
+//! they read through the store's [`LogReader`] (SQLite: the *reader* connection, which in
+//! WAL mode never waits for the writer) and never wait for the writer thread, which is
+//! what publishes into that room — waiting for it there could deadlock. A replay is
+//! bounded by `LIVEBOARD_BOARD_MAX_REPLAY_EVENTS`; beyond it, the client is told to reload.
 //!
 //! **Chat lines are in the log too.** Since the log numbers a board's room, an event the
 //! hub would have numbered itself — a chat line — must be numbered by the log, or two
 //! lines would share a position and none could be replayed. [`HistorySource::append`]
 //! hands it to the [`Writer`], the log's only writer, which appends it between the note
-//! changes as a `message` event. The history holds the writer weakly: the writer's thread
-//! holds the hub, which holds this history, and a strong handle would keep all three alive.
+//! changes as a `message` event, and publishes it like them. The history holds the writer
+//! weakly: the writer's thread holds the publisher, which holds the hub, which holds this
+//! history, and a strong handle would keep them all alive.
 
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -28,20 +29,25 @@ use phase_2_sse::{
     position::StreamPosition,
 };
 
-use crate::{store::BoardStore, writer::Writer};
+use crate::{
+    store::{BoardStore, LogReader},
+    writer::Writer,
+};
 
 /// A board store, seen by the hub as the history of its rooms.
 pub struct LogHistory {
-    store: Arc<dyn BoardStore>,
+    log: Arc<dyn LogReader>,
+    epoch: String,
     max_replay_events: u64,
     writer: OnceLock<Weak<Writer>>,
 }
 
 impl LogHistory {
     /// The history of `store`'s boards; replays longer than `max_replay_events` are refused.
-    pub fn new(store: Arc<dyn BoardStore>, max_replay_events: u64) -> Self {
+    pub fn new(store: &dyn BoardStore, max_replay_events: u64) -> Self {
         Self {
-            store,
+            log: store.history(),
+            epoch: store.epoch().to_owned(),
             max_replay_events,
             writer: OnceLock::new(),
         }
@@ -56,11 +62,11 @@ impl LogHistory {
 // ANCHOR: log_history
 impl HistorySource for LogHistory {
     fn epoch(&self) -> String {
-        self.store.epoch().to_owned()
+        self.epoch.clone()
     }
 
     fn head(&self, room: &str) -> Result<u64, String> {
-        self.store.head(room).map_err(|e| e.to_string())
+        self.log.head(room).map_err(|e| e.to_string())
     }
 
     fn events(&self, room: &str, after: u64, through: u64) -> Result<Vec<Message>, String> {
@@ -72,9 +78,9 @@ impl HistorySource for LogHistory {
                 self.max_replay_events
             ));
         }
-        let epoch = self.store.epoch();
+        let epoch = &self.epoch;
         Ok(self
-            .store
+            .log
             .events(room, after, through)
             .map_err(|e| e.to_string())?
             .into_iter()

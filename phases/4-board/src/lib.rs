@@ -22,11 +22,13 @@
 //! | the protocol: requests, acks, typed errors, events (TypeScript generated) | [`protocol`], [`generated`] |
 //! | validation and the conflict rule, as pure functions | [`rules`] |
 //! | the event as logged and broadcast, with a human summary | [`events`] |
-//! | the store trait; one change = one transaction | [`store`] |
+//! | the store seam (async); one change = one transaction | [`store`] |
 //! | SQLite: WAL, `synchronous=FULL`, what fsync buys | [`sqlite`] |
 //! | the same store in memory | [`memory`] |
+//! | a blocking store behind the async seam: where each call runs | [`embedded`] |
 //! | the log as the hub's history: replays across restarts | [`history`] |
 //! | one writer thread: commit, publish, answer — in order | [`writer`] |
+//! | where an accepted change is published: this hub, or every server's | [`publish`] |
 //! | note requests on phase 3's `/ws`, answered after the commit | [`extension`] |
 //! | a per-connection token bucket | [`rate`] |
 //! | every limit with default and trade-off | [`config`] |
@@ -40,7 +42,8 @@
 //! identity: see the security chapter), rich text and
 //! character-level merging (CRDTs/OT: a text edit here replaces the text, and concurrent
 //! edits of one text conflict), group commit, expiring op-id records, and sharing a board
-//! between servers (phase 7 puts a shared store behind [`store::BoardStore`]).
+//! between servers (phase 7 puts a shared store behind [`store::BoardStore`] and a message
+//! bus behind [`publish::BoardPublisher`]).
 //!
 //! ## Using it
 //! ```no_run
@@ -66,6 +69,7 @@ pub mod access_routes;
 pub mod access_sqlite;
 pub mod app;
 pub mod config;
+pub mod embedded;
 pub mod events;
 pub mod extension;
 pub mod generated;
@@ -74,6 +78,7 @@ pub mod identity;
 pub mod memory;
 pub mod note;
 pub mod protocol;
+pub mod publish;
 pub mod rate;
 pub mod routes;
 pub mod rules;

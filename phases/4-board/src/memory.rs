@@ -18,8 +18,8 @@ use crate::{
     protocol::NoteAck,
     rules::{NoteOp, RuleLimits, StoredNote},
     store::{
-        append_line, apply_op, sort_notes, Appended, BoardCursor, BoardRow, BoardStore, LogTx,
-        OpRecord, Outcome, Snapshot, StoreError,
+        append_line, apply_op, sort_notes, Appended, BlockingStore, BoardCursor, BoardRow,
+        LogReader, LogTx, OpRecord, Outcome, Snapshot, StoreError,
     },
 };
 
@@ -112,7 +112,33 @@ impl LogTx for MemoryTx<'_> {
     }
 }
 
-impl BoardStore for MemoryStore {
+impl LogReader for MemoryStore {
+    fn head(&self, board: &str) -> Result<u64, StoreError> {
+        Ok(self.lock().get(board).map_or(0, |b| b.head))
+    }
+
+    fn events(
+        &self,
+        board: &str,
+        after: u64,
+        through: u64,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let boards = self.lock();
+        let Some(b) = boards.get(board) else {
+            return Ok(Vec::new());
+        };
+        // Sequence numbers start at 1 without gaps: event n is at index n - 1.
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(b.events.len());
+        let end = usize::try_from(through)
+            .unwrap_or(usize::MAX)
+            .min(b.events.len());
+        Ok(b.events[start..end.max(start)].to_vec())
+    }
+}
+
+impl BlockingStore for MemoryStore {
     fn epoch(&self) -> &str {
         &self.epoch
     }
@@ -139,30 +165,6 @@ impl BoardStore for MemoryStore {
             limits,
             now_ms,
         )
-    }
-
-    fn head(&self, board: &str) -> Result<u64, StoreError> {
-        Ok(self.lock().get(board).map_or(0, |b| b.head))
-    }
-
-    fn events(
-        &self,
-        board: &str,
-        after: u64,
-        through: u64,
-    ) -> Result<Vec<LoggedEvent>, StoreError> {
-        let boards = self.lock();
-        let Some(b) = boards.get(board) else {
-            return Ok(Vec::new());
-        };
-        // Sequence numbers start at 1 without gaps: event n is at index n - 1.
-        let start = usize::try_from(after)
-            .unwrap_or(usize::MAX)
-            .min(b.events.len());
-        let end = usize::try_from(through)
-            .unwrap_or(usize::MAX)
-            .min(b.events.len());
-        Ok(b.events[start..end.max(start)].to_vec())
     }
 
     fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError> {

@@ -31,7 +31,7 @@ use phase_1_foundations::{json::json_response, ApiError, Router};
 use phase_2_sse::{
     access::{BoardAccess, BoardAction},
     board_name::BoardName,
-    presence::Presence,
+    presence::BoardPresence,
     query::Query,
 };
 
@@ -80,7 +80,7 @@ fn board_page(query: Option<&str>) -> Result<(Option<BoardCursor>, usize), ApiEr
 // ANCHOR: routes
 /// `GET /boards` and `GET /boards/:board`, then the session and access routes
 /// (`presence` is how a revoked member's open connections are found and closed).
-pub fn routes(board: Arc<BoardState>, presence: Arc<Presence>) -> Router {
+pub fn routes(board: Arc<BoardState>, presence: Arc<dyn BoardPresence>) -> Router {
     let list = board.clone();
     let one = board.clone();
     Router::new()

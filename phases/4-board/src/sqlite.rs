@@ -52,8 +52,8 @@ use crate::{
     protocol::NoteAck,
     rules::{NoteOp, RuleLimits, StoredNote},
     store::{
-        append_line, apply_op, Appended, BoardCursor, BoardRow, BoardStore, LogTx, OpRecord,
-        Outcome, Snapshot, StoreError,
+        append_line, apply_op, Appended, BlockingStore, BoardCursor, BoardRow, LogReader, LogTx,
+        OpRecord, Outcome, Snapshot, StoreError,
     },
 };
 
@@ -369,7 +369,33 @@ impl LogTx for SqliteTx<'_> {
 }
 // ANCHOR_END: sqlite_tx
 
-impl BoardStore for SqliteStore {
+impl LogReader for SqliteStore {
+    fn head(&self, board: &str) -> Result<u64, StoreError> {
+        head_in(&self.reader(), board)
+    }
+
+    fn events(
+        &self,
+        board: &str,
+        after: u64,
+        through: u64,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, event, data FROM events WHERE board = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![board, to_i64(after), to_i64(through)], |r| {
+            Ok(LoggedEvent {
+                seq: to_u64(r.get(0)?),
+                event: r.get(1)?,
+                data: r.get::<_, String>(2)?.into(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl BlockingStore for SqliteStore {
     fn epoch(&self) -> &str {
         &self.epoch
     }
@@ -403,30 +429,6 @@ impl BoardStore for SqliteStore {
             tx.0.commit()?; // fsynced, as a note change: only now is it published
         }
         Ok(appended)
-    }
-
-    fn head(&self, board: &str) -> Result<u64, StoreError> {
-        head_in(&self.reader(), board)
-    }
-
-    fn events(
-        &self,
-        board: &str,
-        after: u64,
-        through: u64,
-    ) -> Result<Vec<LoggedEvent>, StoreError> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, event, data FROM events WHERE board = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![board, to_i64(after), to_i64(through)], |r| {
-            Ok(LoggedEvent {
-                seq: to_u64(r.get(0)?),
-                event: r.get(1)?,
-                data: r.get::<_, String>(2)?.into(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     // ANCHOR: sqlite_snapshot

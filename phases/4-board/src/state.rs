@@ -1,5 +1,6 @@
 //! [`BoardState`]: the store, the hub that numbers boards from the store's log, and the
-//! writer — built once, shared by the HTTP routes and every `/ws` connection.
+//! writer that publishes into it — built once, shared by the HTTP routes and every `/ws`
+//! connection.
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -14,10 +15,12 @@ use crate::{
     access::AccessModel,
     access_sqlite::AccessLog,
     config::{BoardConfig, IN_MEMORY},
+    embedded::Embedded,
     history::LogHistory,
     identity::Sessions,
     memory::MemoryStore,
     protocol::{BoardList, BoardSnapshot, BoardSummary},
+    publish::PublisherFactory,
     rate::{KeyedBuckets, MAX_TRACKED_KEYS},
     sqlite::SqliteStore,
     store::{BoardCursor, BoardStore, StoreError},
@@ -64,18 +67,24 @@ impl SharedRateLimits {
 // ANCHOR: open_state
 impl BoardState {
     /// Opens the store `config.data_dir` names (SQLite, or memory for `:memory:`), and
-    /// builds a hub whose rooms are numbered and replayed by the store's event log. Phase
+    /// builds a hub whose rooms are numbered and replayed by the store's event log, and a
+    /// writer that publishes each change with `publisher`'s publisher for that hub. Phase
     /// 4's module provides that hub to phases 2 and 3 ([`crate::app`]), so every transport
     /// sees the log.
     ///
     /// Boards' owners and share links ([`crate::access`]) live in the same database
     /// (in memory with the memory store), and sessions are signed with the key of
     /// `--session-secret-file` (default: `session.key` beside the database).
-    pub fn open(config: BoardConfig, hub_limits: HubLimits) -> Result<Arc<Self>, StoreError> {
+    pub fn open(
+        config: BoardConfig,
+        hub_limits: HubLimits,
+        publisher: &PublisherFactory,
+    ) -> Result<Arc<Self>, StoreError> {
         if config.data_dir == IN_MEMORY {
-            return Self::with_store(config, hub_limits, Arc::new(MemoryStore::new()));
+            let store = Arc::new(Embedded::new(MemoryStore::new()));
+            return Self::with_store(config, hub_limits, store, publisher);
         }
-        let store = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let store = Arc::new(Embedded::new(SqliteStore::open(&config.data_dir)?));
         let key_file = config
             .session_secret_file
             .clone()
@@ -85,7 +94,7 @@ impl BoardState {
             Some(&key_file),
             Some(AccessLog::open(&config.data_dir)?),
         )?;
-        Ok(Self::build(config, hub_limits, store, access))
+        Ok(Self::build(config, hub_limits, store, access, publisher))
     }
 
     /// The same, over a store of your choosing (phase 7's shared store, tests); owners
@@ -95,10 +104,11 @@ impl BoardState {
         config: BoardConfig,
         hub_limits: HubLimits,
         store: Arc<dyn BoardStore>,
+        publisher: &PublisherFactory,
     ) -> Result<Arc<Self>, StoreError> {
         let key_file = config.session_secret_file.clone();
         let access = Self::access_model(&config, key_file.as_deref(), None)?;
-        Ok(Self::build(config, hub_limits, store, access))
+        Ok(Self::build(config, hub_limits, store, access, publisher))
     }
 
     fn access_model(
@@ -126,12 +136,13 @@ impl BoardState {
         hub_limits: HubLimits,
         store: Arc<dyn BoardStore>,
         access: Arc<AccessModel>,
+        publisher: &PublisherFactory,
     ) -> Arc<Self> {
-        let history = Arc::new(LogHistory::new(store.clone(), config.max_replay_events));
+        let history = Arc::new(LogHistory::new(store.as_ref(), config.max_replay_events));
         let hub = Hub::with_history(hub_limits, history.clone());
         let writer = Arc::new(Writer::spawn(
             store.clone(),
-            hub.clone(),
+            publisher.make(&hub),
             config.rule_limits(),
             config.write_queue,
         ));
@@ -191,11 +202,9 @@ impl BoardState {
         self.writer.close();
     }
 
-    /// `board`'s snapshot (read on a blocking thread).
+    /// `board`'s snapshot.
     pub async fn snapshot(&self, board: &str) -> Result<BoardSnapshot, StoreError> {
-        let store = self.store.clone();
-        let name = board.to_owned();
-        let snap = blocking(move || store.snapshot(&name)).await?;
+        let snap = self.store.snapshot(board).await?;
         Ok(BoardSnapshot {
             board: board.to_owned(),
             position: StreamPosition::new(self.store.epoch(), snap.seq).to_string(),
@@ -204,16 +213,14 @@ impl BoardState {
         })
     }
 
-    /// A page of up to `limit` boards after `after`, with the cursor of the next page
-    /// (read on a blocking thread).
+    /// A page of up to `limit` boards after `after`, with the cursor of the next page.
     pub async fn boards(
         &self,
         after: Option<BoardCursor>,
         limit: usize,
     ) -> Result<BoardList, StoreError> {
-        let store = self.store.clone();
         // One row more than asked: if it is there, there is a next page.
-        let mut rows = blocking(move || store.boards(after.as_ref(), limit + 1)).await?;
+        let mut rows = self.store.boards(after.as_ref(), limit + 1).await?;
         let next = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|last| BoardCursor::after(last).to_string())
@@ -235,13 +242,4 @@ impl BoardState {
                 .collect(),
         })
     }
-}
-
-/// Runs a blocking store call on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
 }

@@ -1,9 +1,11 @@
 //! The store behind a trait: boards, notes, the event log and the op-id records.
 //!
-//! [`BoardStore`] is what the rest of the phase talks to. This phase has two
-//! implementations — [`crate::sqlite::SqliteStore`] (the default: a file, durable) and
-//! [`crate::memory::MemoryStore`] (tests, `--data-dir :memory:`) — and phase 7 adds a
-//! shared one so that several servers serve the same boards.
+//! [`BoardStore`] is what the rest of the phase talks to — the seam that decides where a
+//! board's log and notes live. This phase puts the embedded stores behind it:
+//! [`crate::sqlite::SqliteStore`] (the default: a file, durable) and
+//! [`crate::memory::MemoryStore`] (tests, `--data-dir :memory:`), each a
+//! [`BlockingStore`] run by [`crate::embedded::Embedded`]. Phase 7 puts a shared store
+//! behind it, so that several servers serve the same boards.
 //!
 //! ## One change, one transaction
 //!
@@ -23,12 +25,35 @@
 //! event exists but the op-id record does not (a retry would apply it twice). And because
 //! the ack is sent only after the commit returns, an acknowledged change is on disk.
 //!
-//! The trait is synchronous: SQLite is a blocking library, and the callers
-//! ([`crate::writer`], and `spawn_blocking` for reads) keep it off the async threads. A
-//! network store for phase 7 can implement it by blocking on its client, or the trait can
-//! grow `async` methods then.
+//! ## Why the seam is async, and the stores under it are not
+//!
+//! SQLite is a blocking library: a commit waits for an `fsync`, a read for the disk. A
+//! store across the network waits for replies. [`BoardStore`]'s calls return futures, so
+//! that either can sit behind it without blocking an async worker thread: the embedded
+//! adapter runs reads on tokio's blocking pool and writes on the thread that awaits them
+//! — the writer's own thread ([`crate::writer`]), exactly as before the seam; a network
+//! store awaits its client. The stores themselves stay synchronous ([`BlockingStore`]):
+//! one transaction is plain straight-line code.
+//!
+//! ## What an implementation must do
+//!
+//! - [ ] **Decide a change atomically** ([`BoardStore::apply`]): the op-id check, the
+//!   rules against the note as stored, the next sequence number — and write the note, the
+//!   event, the op-id record and the head together or not at all ([`apply_op`] over a
+//!   [`LogTx`] does all of it). With several servers, the store is where two writers meet:
+//!   two changes of one board must never get the same sequence number.
+//! - [ ] **Answer only once durable**: the writer publishes the event and acks the client
+//!   as soon as `apply` returns.
+//! - [ ] **Keep a board's log gap-free and forever readable** from any sequence number
+//!   ([`BoardStore::events`]): resumes and the hub's replays read it.
+//! - [ ] **Serve the hub's reads synchronously** ([`BoardStore::history`]): the hub
+//!   reads a room's head and replays under a lock — see [`LogReader`] for what that asks.
+//!
+//! Nothing calls the store while holding the hub's or presence's locks, except those
+//! reads: the writer calls `apply` with no lock held and publishes after it returns;
+//! snapshots and board lists are read by the request's own task.
 
-use std::fmt;
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use bytes::Bytes;
 use phase_1_foundations::human::counted;
@@ -156,8 +181,13 @@ pub struct Snapshot {
     pub notes: Vec<Note>,
 }
 
+/// What a [`BoardStore`] call returns: a boxed future, so the trait stays object-safe
+/// (`Arc<dyn BoardStore>`).
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
 // ANCHOR: board_store
-/// Boards, notes, their event logs and op-id records. Share as `Arc<dyn BoardStore>`.
+/// Where boards, notes, their event logs and op-id records live — the seam the writer and
+/// the readers use. Share as `Arc<dyn BoardStore>` ([`SharedBoardStore`]).
 pub trait BoardStore: Send + Sync + 'static {
     /// The log's epoch: created with the store, the same after every restart. A client's
     /// position `<epoch>-<seq>` stays valid as long as the data does.
@@ -165,10 +195,87 @@ pub trait BoardStore: Send + Sync + 'static {
 
     /// Applies one change atomically (see [`apply_op`]): op-id check, rules, then the
     /// note, the event at the next sequence number and the op-id record — or nothing.
-    fn apply(&self, op: &NoteOp, limits: &RuleLimits, now_ms: u64) -> Result<Outcome, StoreError>;
+    /// Resolves once the change is durable.
+    fn apply<'a>(
+        &'a self,
+        op: &'a NoteOp,
+        limits: &'a RuleLimits,
+        now_ms: u64,
+    ) -> StoreFuture<'a, Outcome>;
 
     /// Appends an event that changes no note — a chat line — to the board's log at the
     /// next sequence number, atomically (see [`append_line`]).
+    fn append<'a>(
+        &'a self,
+        board: &'a str,
+        event: &'a str,
+        data: Bytes,
+        limits: &'a RuleLimits,
+        now_ms: u64,
+    ) -> StoreFuture<'a, Appended>;
+
+    /// The board's events with `after < seq <= through`, in order.
+    fn events<'a>(
+        &'a self,
+        board: &'a str,
+        after: u64,
+        through: u64,
+    ) -> StoreFuture<'a, Vec<LoggedEvent>>;
+
+    /// The board's live notes and the head they reflect, read consistently.
+    fn snapshot<'a>(&'a self, board: &'a str) -> StoreFuture<'a, Snapshot>;
+
+    /// Up to `limit` boards that have changed at least once, most recently changed first
+    /// (ties by name), starting after `after` (from the first board if `None`).
+    fn boards<'a>(
+        &'a self,
+        after: Option<&'a BoardCursor>,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<BoardRow>>;
+
+    /// The ack recorded for `op_id` on `board`, if that op was applied.
+    fn find_op<'a>(&'a self, board: &'a str, op_id: &'a str) -> StoreFuture<'a, Option<NoteAck>>;
+
+    /// The log as the hub reads it: synchronously, under a room's lock ([`LogReader`]).
+    fn history(&self) -> Arc<dyn LogReader>;
+}
+// ANCHOR_END: board_store
+
+/// The store every module uses, provided in [`phase_1_foundations::Services`]: phase 4
+/// opens its embedded store unless a module before it provided one ([`crate::app`]).
+#[derive(Clone)]
+pub struct SharedBoardStore(pub Arc<dyn BoardStore>);
+
+/// The reads the hub makes **under a room's lock** (phase 2's `HistorySource`, through
+/// [`crate::history::LogHistory`]): a room's head when it is first used, a replay when a
+/// resume reaches further back than memory.
+///
+/// The one place the store is called under a lock, and why that is safe: these answer
+/// from data already durable and at hand, and never wait for the writer — which waits
+/// for that same lock to publish. SQLite reads through its reader connection, which in
+/// WAL mode never waits for the writer's transaction; the memory store holds its own
+/// mutex for a copy. Calls are rare and a replay is capped
+/// (`LIVEBOARD_BOARD_MAX_REPLAY_EVENTS`). A store across the network must answer from a
+/// local copy of the log's tail here — a round trip under the lock would stall the room.
+pub trait LogReader: Send + Sync + 'static {
+    /// The board's last sequence number (0: never changed).
+    fn head(&self, board: &str) -> Result<u64, StoreError>;
+
+    /// The board's events with `after < seq <= through`, in order.
+    fn events(&self, board: &str, after: u64, through: u64)
+        -> Result<Vec<LoggedEvent>, StoreError>;
+}
+
+/// A store whose calls block the calling thread until done: the embedded stores, SQLite
+/// and memory. [`crate::embedded::Embedded`] puts one behind [`BoardStore`].
+pub trait BlockingStore: LogReader {
+    /// See [`BoardStore::epoch`].
+    fn epoch(&self) -> &str;
+
+    /// See [`BoardStore::apply`]; returns once durable.
+    fn apply(&self, op: &NoteOp, limits: &RuleLimits, now_ms: u64) -> Result<Outcome, StoreError>;
+
+    /// See [`BoardStore::append`].
     fn append(
         &self,
         board: &str,
@@ -178,25 +285,17 @@ pub trait BoardStore: Send + Sync + 'static {
         now_ms: u64,
     ) -> Result<Appended, StoreError>;
 
-    /// The board's last sequence number (0: never changed).
-    fn head(&self, board: &str) -> Result<u64, StoreError>;
-
-    /// The board's events with `after < seq <= through`, in order.
-    fn events(&self, board: &str, after: u64, through: u64)
-        -> Result<Vec<LoggedEvent>, StoreError>;
-
-    /// The board's live notes and the head they reflect, read consistently.
+    /// See [`BoardStore::snapshot`].
     fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError>;
 
-    /// Up to `limit` boards that have changed at least once, most recently changed first
-    /// (ties by name), starting after `after` (from the first board if `None`).
+    /// See [`BoardStore::boards`].
     fn boards(
         &self,
         after: Option<&BoardCursor>,
         limit: usize,
     ) -> Result<Vec<BoardRow>, StoreError>;
 
-    /// The ack recorded for `op_id` on `board`, if that op was applied.
+    /// See [`BoardStore::find_op`].
     fn find_op(&self, board: &str, op_id: &str) -> Result<Option<NoteAck>, StoreError>;
 }
 // ANCHOR_END: board_store

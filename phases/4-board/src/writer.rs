@@ -3,7 +3,7 @@
 //! ```text
 //!  connection tasks ──submit(op)──▶ bounded queue ──▶ writer thread
 //!                                                     │ store.apply(op): one transaction, fsync
-//!                                                     │ hub.publish_at(board, seq, event)
+//!                                                     │ publisher.publish(board, event)
 //!                                                     └ reply(outcome) ──▶ the client's ack
 //! ```
 //!
@@ -18,6 +18,13 @@
 //! replaying — sees one history. (Reads — snapshots, board lists — do use
 //! `spawn_blocking`: they can run side by side on SQLite's reader connection.)
 //!
+//! **Two seams, no knowledge of what is behind them.** The writer talks to the store
+//! through [`BoardStore`] and tells the world through a [`BoardPublisher`]
+//! ([`crate::publish`]): the embedded store and this server's hub here, a shared store
+//! and a message bus to every server in phase 7. The store's calls are futures; the
+//! thread waits for each one (`wait`) before it takes the next job — for the embedded
+//! store the change runs right there, on this thread, as it always has.
+//!
 //! **Commit, then publish, then answer.** The event is published only after it is durable,
 //! so a client that saw it can always find it again in the log; the ack is sent last, so
 //! an acknowledged change is on disk. A client may receive its own broadcast before its
@@ -31,21 +38,25 @@
 //! **Chat lines take the same queue.** A board's log numbers *every* event of its room,
 //! so a chat line (phase 2's `POST .../messages`, phase 3's `publish`) is a job here too
 //! ([`Writer::append`]): appended at the next sequence number between the note changes,
-//! committed, then published — by the hub, in the callback, before the next job runs.
+//! committed, then published like them, before the next job runs.
 
 use std::{
+    future::Future,
+    pin::pin,
     sync::{
         mpsc::{self, Receiver, SyncSender, TrySendError},
         Arc, Mutex, MutexGuard,
     },
-    thread::JoinHandle,
+    task::{Context, Poll, Wake, Waker},
+    thread::{JoinHandle, Thread},
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use bytes::Bytes;
-use phase_2_sse::hub::{Hub, Numbered, RecordError};
+use phase_2_sse::hub::{Numbered, RecordError};
 
 use crate::{
+    publish::BoardPublisher,
     rules::{NoteOp, RuleLimits},
     store::{Appended, BoardStore, Outcome, StoreError},
 };
@@ -56,7 +67,7 @@ pub type Reply = Box<dyn FnOnce(Result<Outcome, StoreError>) + Send>;
 enum Job {
     /// A note change, answered with its outcome.
     Change { op: NoteOp, reply: Reply },
-    /// A chat line, answered with its sequence number (the hub publishes it then).
+    /// A chat line, answered with what its publish did.
     Line {
         board: String,
         event: String,
@@ -94,18 +105,24 @@ fn now_ms() -> u64 {
 }
 
 impl Writer {
-    /// Starts the writer thread: changes are applied to `store` and published on `hub`.
+    /// Starts the writer thread: changes are applied to `store` and published through
+    /// `publisher`. Started inside a tokio runtime, the thread enters it, so a store's
+    /// futures may use tokio's I/O and timers.
     pub fn spawn(
         store: Arc<dyn BoardStore>,
-        hub: Arc<Hub>,
+        publisher: Arc<dyn BoardPublisher>,
         limits: RuleLimits,
         capacity: usize,
     ) -> Self {
         let capacity = capacity.max(1);
         let (jobs, queue) = mpsc::sync_channel(capacity);
+        let runtime = tokio::runtime::Handle::try_current().ok();
         let thread = std::thread::Builder::new()
             .name("liveboard-writer".into())
-            .spawn(move || run(store, hub, limits, queue))
+            .spawn(move || {
+                let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
+                run(store.as_ref(), publisher.as_ref(), &limits, queue)
+            })
             .map_err(|e| tracing::error!(error = %e, "cannot start the writer thread"))
             .ok();
         Self {
@@ -170,7 +187,12 @@ impl Drop for Writer {
 }
 
 // ANCHOR: writer_loop
-fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Receiver<Job>) {
+fn run(
+    store: &dyn BoardStore,
+    publisher: &dyn BoardPublisher,
+    limits: &RuleLimits,
+    queue: Receiver<Job>,
+) {
     for job in queue {
         let (op, reply) = match job {
             Job::Change { op, reply } => (op, reply),
@@ -180,18 +202,16 @@ fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Rec
                 data,
                 numbered,
             } => {
-                append_line(store.as_ref(), &limits, &board, &event, data, numbered);
+                append_line(store, publisher, limits, &board, &event, data, numbered);
                 continue;
             }
         };
-        let outcome = store.apply(&op, &limits, now_ms());
+        let outcome = wait(store.apply(&op, limits, now_ms()));
         match &outcome {
             Ok(Outcome::Applied { event, .. }) => {
                 // Durable now. Publish before answering, in commit order (this thread is
-                // the only writer), at the sequence number the log gave the event. The
-                // JSON built in the transaction is the JSON every subscriber gets: the
-                // clone shares its bytes.
-                hub.publish_at(op.board(), event.seq, &event.event, event.data.clone());
+                // the only writer), at the sequence number the log gave the event.
+                publisher.publish(op.board(), event);
             }
             Ok(_) => {}
             Err(e) => {
@@ -204,18 +224,19 @@ fn run(store: Arc<dyn BoardStore>, hub: Arc<Hub>, limits: RuleLimits, queue: Rec
 }
 // ANCHOR_END: writer_loop
 
-/// Commits a chat line, then hands its sequence number to `numbered`, which publishes it
-/// (phase 2's hub, [`Hub::publish_recorded`]) — here, before the next job: commit order.
+/// Commits a chat line, publishes it, then hands what the publish did to `numbered` (phase
+/// 2's hub, [`phase_2_sse::hub::Hub::publish_recorded`]) — before the next job: commit order.
 fn append_line(
     store: &dyn BoardStore,
+    publisher: &dyn BoardPublisher,
     limits: &RuleLimits,
     board: &str,
     event: &str,
     data: Bytes,
     numbered: Numbered,
 ) {
-    let result = match store.append(board, event, data, limits, now_ms()) {
-        Ok(Appended::Logged(logged)) => Ok(logged.seq),
+    let result = match wait(store.append(board, event, data, limits, now_ms())) {
+        Ok(Appended::Logged(logged)) => Ok(publisher.publish(board, &logged)),
         Ok(Appended::Refused(rejection)) => Err(RecordError::Refused(rejection.detail)),
         Err(e) => {
             tracing::error!(board, error = %e, "store failed to append a chat line");
@@ -223,6 +244,30 @@ fn append_line(
         }
     };
     numbered(result);
+}
+
+/// Wakes the writer thread when the future it waits for can make progress.
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Waits on this thread for `future`: polls it, and sleeps until woken while it is not
+/// ready. The writer waits for one store call at a time — that is its job. The embedded
+/// store's futures are ready at the first poll (the work happens inside it).
+fn wait<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
 }
 
 #[cfg(test)]
@@ -234,13 +279,17 @@ mod tests {
         queue::Encoded,
     };
 
+    use phase_2_sse::hub::Hub;
+
     use super::*;
     use crate::{
+        embedded::Embedded,
         events::LoggedEvent,
         history::LogHistory,
         memory::MemoryStore,
         protocol::{CreateNote, NoteAck},
-        store::{BoardCursor, BoardRow, Snapshot},
+        publish::LocalPublisher,
+        store::{BlockingStore, BoardCursor, BoardRow, LogReader, Snapshot},
     };
 
     /// A memory store whose writes wait for a permit, and say when one is waiting.
@@ -250,7 +299,16 @@ mod tests {
         permits: Mutex<Receiver<()>>,
     }
 
-    impl BoardStore for Gated {
+    impl LogReader for Gated {
+        fn head(&self, board: &str) -> Result<u64, StoreError> {
+            self.inner.head(board)
+        }
+        fn events(&self, b: &str, a: u64, t: u64) -> Result<Vec<LoggedEvent>, StoreError> {
+            self.inner.events(b, a, t)
+        }
+    }
+
+    impl BlockingStore for Gated {
         fn epoch(&self) -> &str {
             self.inner.epoch()
         }
@@ -270,12 +328,6 @@ mod tests {
             let _ = lock(&self.entered).send(());
             let _ = lock(&self.permits).recv();
             self.inner.append(b, e, d, l, now)
-        }
-        fn head(&self, board: &str) -> Result<u64, StoreError> {
-            self.inner.head(board)
-        }
-        fn events(&self, b: &str, a: u64, t: u64) -> Result<Vec<LoggedEvent>, StoreError> {
-            self.inner.events(b, a, t)
         }
         fn snapshot(&self, board: &str) -> Result<Snapshot, StoreError> {
             self.inner.snapshot(board)
@@ -305,21 +357,22 @@ mod tests {
     fn a_full_queue_refuses_at_once_and_close_finishes_what_was_queued_in_order() {
         let (entered_tx, entered) = channel();
         let (permit, permits) = channel();
-        let store = Arc::new(Gated {
+        let store: Arc<dyn BoardStore> = Arc::new(Embedded::new(Gated {
             inner: MemoryStore::new(),
             entered: Mutex::new(entered_tx),
             permits: Mutex::new(permits),
-        });
+        }));
         let hub = Hub::with_history(
             HubLimits::default(),
-            Arc::new(LogHistory::new(store.clone(), 100)),
+            Arc::new(LogHistory::new(store.as_ref(), 100)),
         );
         let limits = RuleLimits {
             max_text_chars: 10,
             max_notes: 10,
             max_boards: 100,
         };
-        let writer = Writer::spawn(store, hub.clone(), limits, 1);
+        let publisher = Arc::new(LocalPublisher::new(hub.clone()));
+        let writer = Writer::spawn(store, publisher, limits, 1);
         let (done_tx, done) = channel::<u64>();
         let reply = |tx: Sender<u64>| -> Reply {
             Box::new(move |outcome| {
@@ -358,17 +411,17 @@ mod tests {
                 msg.data.clone().into()
             }
         }
-        let store = Arc::new(MemoryStore::new());
+        let store: Arc<dyn BoardStore> = Arc::new(Embedded::new(MemoryStore::new()));
         let hub = Hub::with_history(
             HubLimits::default(),
-            Arc::new(LogHistory::new(store.clone(), 100)),
+            Arc::new(LogHistory::new(store.as_ref(), 100)),
         );
         let (subscriber, _) = hub.subscribe("b", Arc::new(AsIs), None, 1 << 20);
         let mut parts = Vec::new();
         subscriber.queue().next_batch(&mut parts).await.unwrap(); // `ready`
         let writer = Writer::spawn(
             store,
-            hub.clone(),
+            Arc::new(LocalPublisher::new(hub.clone())),
             RuleLimits {
                 max_text_chars: 10,
                 max_notes: 10,

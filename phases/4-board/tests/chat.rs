@@ -64,7 +64,7 @@ async fn chat_lines_over_http_and_ws_get_consecutive_sequences_in_the_log_of_not
         [1, 2, 3, 4],
         "{positions:?}"
     );
-    let logged = server.board.store().events("demo", 0, 4).unwrap();
+    let logged = server.board.store().events("demo", 0, 4).await.unwrap();
     let kinds: Vec<_> = logged.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(
         kinds,
@@ -179,5 +179,8 @@ async fn a_chat_line_that_would_make_a_board_past_the_cap_is_refused_and_not_sen
         )
         .await;
     rejected(&answer, "refused");
-    assert_eq!(server.board.store().head("second").unwrap(), 0);
+    assert_eq!(
+        server.board.store().snapshot("second").await.unwrap().seq,
+        0
+    );
 }

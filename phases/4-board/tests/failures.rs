@@ -15,7 +15,7 @@ use phase_4_board::{
     protocol::CreateNote,
     rate::TokenBucket,
     rules::{NoteOp, RuleLimits},
-    store::{BoardStore, Outcome},
+    store::{BlockingStore, LogReader, Outcome},
     BoardConfig,
 };
 

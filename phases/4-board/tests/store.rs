@@ -8,7 +8,7 @@ use phase_4_board::{
     protocol::{CreateNote, MoveNote, NoteErrorCode, UpdateNote},
     rules::{NoteOp, RuleLimits},
     sqlite::SqliteStore,
-    store::{BoardCursor, BoardStore, Outcome},
+    store::{BlockingStore, BoardCursor, LogReader, Outcome},
 };
 
 const LIMITS: RuleLimits = RuleLimits {
@@ -53,7 +53,7 @@ fn applied_seq(outcome: Outcome) -> u64 {
 }
 
 /// The contract every store must keep.
-fn contract(store: &dyn BoardStore) {
+fn contract(store: &dyn BlockingStore) {
     assert_eq!(store.head("b").unwrap(), 0);
     assert_eq!(
         applied_seq(store.apply(&create("b", "o1", "n1"), &LIMITS, 10).unwrap()),
@@ -135,7 +135,7 @@ fn contract(store: &dyn BoardStore) {
 }
 
 /// Listing in pages, and the cap on boards, for any store.
-fn pages_and_cap(store: &dyn BoardStore) {
+fn pages_and_cap(store: &dyn BlockingStore) {
     let limits = RuleLimits {
         max_boards: 5,
         ..LIMITS
@@ -293,7 +293,7 @@ fn rusqlite_connection(path: &std::path::Path) -> rusqlite::Connection {
 
 #[test]
 fn the_board_limit_counts_live_notes_only() {
-    let store: Arc<dyn BoardStore> = Arc::new(MemoryStore::new());
+    let store: Arc<dyn BlockingStore> = Arc::new(MemoryStore::new());
     for i in 0..3 {
         applied_seq(
             store

@@ -26,7 +26,7 @@ use phase_2_sse::{
     board_name::BoardName,
     hub::{Hub, Published, RecordError, Recording},
     position::StreamPosition,
-    presence::{parse_name, Person, Presence},
+    presence::{parse_name, BoardPresence, Person},
 };
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -47,7 +47,7 @@ pub struct BoardServices {
     /// Rooms and fan-out (shared with SSE in the backend).
     pub hub: Arc<Hub>,
     /// Who is on each board (shared with SSE in the backend).
-    pub presence: Arc<Presence>,
+    pub presence: Arc<dyn BoardPresence>,
     /// Limits for requests.
     pub config: WsConfig,
     /// What every connection is told right after `welcome`.

@@ -20,7 +20,11 @@ use phase_1_foundations::{
     cors::CorsPolicy, module::ShutdownFuture, Module, PhaseInfo, Router, ServerConfig, Services,
     ShutdownAdvice, ShutdownTree, StartError,
 };
-use phase_2_sse::{access::SharedAccess, presence::Presence, Hub, HubLimits, RetryAdvice};
+use phase_2_sse::{
+    access::SharedAccess,
+    presence::{BoardPresence, Presence},
+    Hub, HubLimits, RetryAdvice,
+};
 
 use crate::{
     board::session::Greeting,
@@ -52,7 +56,8 @@ impl Module for WebSocket {
     fn build(&self, services: &mut Services) -> Result<Router, StartError> {
         let origins = CorsPolicy::new(services.require::<ServerConfig>()?.allowed_origins.clone());
         let hub = services.get_or_insert_with(|| Hub::new(HubLimits::default()));
-        let presence = services.get_or_insert_with(|| Presence::new(hub.clone()));
+        let presence = services
+            .get_or_insert_with(|| -> Arc<dyn BoardPresence> { Presence::new(hub.clone()) });
         // What later phases provide: advice on when to come back (phase 2 stores its own
         // if no later phase gave better) and a greeting after `welcome` (phase 5).
         let retry = services.get_or_insert_with(|| RetryAdvice::fixed(DEFAULT_RETRY_MS));

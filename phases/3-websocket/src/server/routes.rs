@@ -23,7 +23,7 @@ use phase_1_foundations::{
 use phase_2_sse::{
     access::SharedAccess,
     hub::{Hub, HubStats},
-    presence::Presence,
+    presence::BoardPresence,
     retry::RetryAdvice,
 };
 use serde::Serialize;
@@ -76,7 +76,7 @@ impl WsState {
         config: WsConfig,
         origins: CorsPolicy,
         hub: Arc<Hub>,
-        presence: Arc<Presence>,
+        presence: Arc<dyn BoardPresence>,
         tasks: TaskTracker,
     ) -> Arc<Self> {
         Self::with_advice(
@@ -100,7 +100,7 @@ impl WsState {
         config: WsConfig,
         origins: CorsPolicy,
         hub: Arc<Hub>,
-        presence: Arc<Presence>,
+        presence: Arc<dyn BoardPresence>,
         tasks: TaskTracker,
         retry: RetryAdvice,
         greeting: Greeting,
