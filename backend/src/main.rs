@@ -12,6 +12,7 @@
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 //! | 5 Hardening | the reconnection contract advertised to every client, heartbeats, graceful shutdown |
 //! | 6 Third party | `--ws-transport` (hand-rolled or tokio-tungstenite behind `/ws`), both side by side at `/ws/hand-rolled` and `/ws/tungstenite`, `/ws/transports` |
+//! | 8 Protocol lab | `/boards/:board/poll`: the event log by short polling (`ETag`, `304`) and long polling (`wait_ms`, held requests capped) |
 
 // One call needs `unsafe`: glibc's `malloc_trim`, in `memory.rs`, allowed there alone.
 #![deny(unsafe_code)]
@@ -27,6 +28,7 @@ use phase_3_websocket::{WebSocket, WsConfig};
 use phase_4_board::{Board, BoardConfig};
 use phase_5_hardening::{Hardening, HardeningConfig};
 use phase_6_third_party::{ThirdParty, ThirdPartyConfig};
+use phase_8_protocol_lab::{ProtocolLab, ProtocolLabConfig};
 
 // ANCHOR: backend_main
 /// Liveboard: a real-time collaborative board, built phase by phase.
@@ -45,6 +47,8 @@ struct Cli {
     hardening: HardeningConfig,
     #[command(flatten)]
     third_party: ThirdPartyConfig,
+    #[command(flatten)]
+    lab: ProtocolLabConfig,
     #[command(flatten)]
     memory: memory::MemoryConfig,
 }
@@ -66,6 +70,7 @@ async fn main() -> ExitCode {
         .module(Board::new(cli.board))
         .module(Hardening::new(cli.hardening))
         .module(ThirdParty::new(cli.third_party))
+        .module(ProtocolLab::new(cli.lab))
         .run()
         .await
 }

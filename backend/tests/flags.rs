@@ -242,4 +242,43 @@ async fn routes_prints_which_phase_serves_which_route_and_exits_0() {
     assert!(row("/boards/:board/events").ends_with("2 Server-Sent Events"));
     assert!(row("/ws").ends_with("3 WebSocket"));
     assert!(row("/boards").ends_with("4 The board"));
+    assert!(row("/boards/:board/poll").ends_with("8 Protocol lab"));
+}
+
+/// `GET path` on `server`: the status and the JSON body.
+async fn get_json(server: &Liveboard, path: &str) -> (u16, Value) {
+    let res = tokio::time::timeout(WAIT, reqwest::get(format!("http://{}{path}", server.addr)))
+        .await
+        .expect("an answer in time")
+        .expect("request sent");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn the_poll_flags_cut_pages_and_waits_and_cap_held_requests() {
+    let small = start(&["--poll-max-events", "2", "--poll-max-wait-ms", "1"]).await;
+    let http = reqwest::Client::new();
+    for text in ["one", "two", "three"] {
+        let res = http
+            .post(format!("http://{}/boards/b/messages", small.addr))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .expect("posted");
+        assert_eq!(res.status(), 200);
+    }
+    let (status, page) = get_json(&small, "/boards/b/poll?after=0").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(2), "{page}");
+    assert_eq!(page["more"], true);
+    // A ten-minute wait is cut to 1 ms: answered, nothing new, long before WAIT.
+    let (status, caught_up) = get_json(&small, "/boards/b/poll?after=3&wait_ms=600000").await;
+    assert_eq!(status, 200, "{caught_up}");
+    assert_eq!(caught_up["events"], json!([]));
+
+    let none_held = start(&["--poll-max-held", "0"]).await;
+    let (status, refused) = get_json(&none_held, "/boards/b/poll?wait_ms=1000").await;
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(refused["error"]["code"], "too_many_held_polls");
 }

@@ -7,7 +7,7 @@
 //!   thread ([`crate::writer`]), which exists to wait for the disk — one at a time, in
 //!   order, as before the seam. No thread hop, no extra allocation but the future's box.
 //!   They must not be awaited on an async worker.
-//! * **Reads** (`events`, `snapshot`, `boards`, `find_op`) run on tokio's blocking pool,
+//! * **Reads** (`head`, `events`, `snapshot`, `boards`, `find_op`) run on tokio's blocking pool,
 //!   side by side on SQLite's reader connection, and may be awaited anywhere.
 //! * **The hub's reads** ([`BoardStore::history`]) are the store itself: synchronous and
 //!   never waiting for the writer ([`crate::store::LogReader`] says why that is required).
@@ -69,6 +69,11 @@ impl<S: BlockingStore> BoardStore for Embedded<S> {
         now_ms: u64,
     ) -> StoreFuture<'a, Appended> {
         Box::pin(async move { self.0.append(board, event, data, limits, now_ms) })
+    }
+
+    fn head<'a>(&'a self, board: &'a str) -> StoreFuture<'a, u64> {
+        let (store, board) = (self.0.clone(), board.to_owned());
+        Box::pin(blocking(move || store.head(&board)))
     }
 
     fn events<'a>(

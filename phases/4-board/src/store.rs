@@ -214,6 +214,11 @@ pub trait BoardStore: Send + Sync + 'static {
         now_ms: u64,
     ) -> StoreFuture<'a, Appended>;
 
+    /// The board's last sequence number (0: never changed), read like [`BoardStore::events`]
+    /// — off the caller's thread, under no lock: what a poll reads to learn whether
+    /// anything is new (phase 8) before it reads any event.
+    fn head<'a>(&'a self, board: &'a str) -> StoreFuture<'a, u64>;
+
     /// The board's events with `after < seq <= through`, in order.
     fn events<'a>(
         &'a self,
