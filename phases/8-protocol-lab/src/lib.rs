@@ -37,6 +37,7 @@ pub mod etag;
 pub mod module;
 pub mod poll;
 pub mod wake;
+pub mod webhooks;
 
 pub use config::ProtocolLabConfig;
 pub use module::ProtocolLab;
