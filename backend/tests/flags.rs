@@ -282,3 +282,54 @@ async fn the_poll_flags_cut_pages_and_waits_and_cap_held_requests() {
     assert_eq!(status, 503, "{refused}");
     assert_eq!(refused["error"]["code"], "too_many_held_polls");
 }
+
+#[tokio::test]
+async fn the_webhook_flags_allow_local_targets_cap_hooks_and_give_up_after_the_attempts() {
+    let http = reqwest::Client::new();
+    let register = |server: &Liveboard| {
+        http.post(format!("http://{}/boards/b/webhooks", server.addr))
+            // Port 9 (discard) on loopback: nothing listens, every attempt fails.
+            .json(&json!({ "url": "http://127.0.0.1:9/hook", "events": ["*"] }))
+            .send()
+    };
+    let strict = start(&[]).await;
+    let res = register(&strict).await.expect("sent");
+    assert_eq!(res.status(), 400);
+    let refused: Value = res.json().await.expect("a JSON body");
+    assert_eq!(refused["error"]["code"], "private_address");
+
+    let local = start(&[
+        "--webhook-allow-private-targets",
+        "--webhook-max-attempts",
+        "1",
+        "--webhook-max-per-board",
+        "1",
+    ])
+    .await;
+    assert_eq!(register(&local).await.expect("sent").status(), 201);
+    let res = register(&local).await.expect("sent");
+    assert_eq!(res.status(), 409, "--webhook-max-per-board 1");
+    let res = http
+        .post(format!("http://{}/boards/b/messages", local.addr))
+        .json(&json!({ "text": "to nobody" }))
+        .send()
+        .await
+        .expect("posted");
+    assert_eq!(res.status(), 200);
+    // One failed attempt is all --webhook-max-attempts 1 allows: the hook is disabled.
+    let listed = tokio::time::timeout(WAIT, async {
+        loop {
+            let (_, listed) = get_json(&local, "/boards/b/webhooks").await;
+            if listed["webhooks"][0]["status"] == "disabled" {
+                return listed;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the hook is disabled in time");
+    let reason = listed["webhooks"][0]["disabledReason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.starts_with("1 of 1 attempts failed"), "{reason}");
+}

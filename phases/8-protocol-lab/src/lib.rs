@@ -1,4 +1,4 @@
-//! # Phase 8 — The protocol lab: polling on the event log
+//! # Phase 8 — The protocol lab: polling and webhooks on the event log
 //!
 //! Phases 2–6 pushed: a stream or a socket stays open and the server writes into it. Some
 //! clients cannot hold one — a script run by cron, a corporate proxy that buffers
@@ -22,11 +22,12 @@
 //! | the cursor: a position in the log, and a reset when it is from another epoch | [`cursor`] |
 //! | `ETag`, `If-None-Match`, `304` (RFC 9110 §8.8.3, §13.1.2, §15.4.5) | [`etag`] |
 //! | waking a held request from the hub's fan-out, without a timer | [`wake`] |
-//! | the limits: page size, longest wait, held requests | [`config`] |
+//! | webhooks: signed deliveries, the log as the outbox, retries, SSRF rules | [`webhooks`] |
+//! | the limits: page size, longest wait, held requests, webhook retries | [`config`] |
 //! | phase 8 as a module of a server | [`module`] |
 //!
 //! ## What it deliberately leaves out
-//! Webhooks and the lab page come next in this phase; HTTP/2 and HTTP/3, which change
+//! The lab page comes next in this phase; HTTP/2 and HTTP/3, which change
 //! what a held request costs (a stream, not a connection), are discussed in the chapter.
 
 #![forbid(unsafe_code)]
@@ -42,6 +43,7 @@ pub mod webhooks;
 pub use config::ProtocolLabConfig;
 pub use module::ProtocolLab;
 pub use poll::PollState;
+pub use webhooks::Webhooks;
 
 use phase_1_foundations::PhaseInfo;
 

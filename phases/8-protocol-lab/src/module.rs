@@ -3,23 +3,31 @@
 //! * **takes** what phases 1–4 built: the board's log ([`SharedBoardStore`]), the hub
 //!   whose rooms wake held requests, the access rules ([`SharedAccess`]), the retry advice
 //!   and, if phase 5 is in the server, its shutdown advice, and the [`ShutdownTree`];
-//! * **routes**: `GET /boards/:board/poll` ([`crate::poll`]);
+//! * **routes**: `GET /boards/:board/poll` ([`crate::poll`]) and the webhooks' API
+//!   ([`crate::webhooks`]);
+//! * **starts** a worker per enabled webhook, on the tree's task tracker, with the
+//!   background token — unless the server only lists its routes (`--routes`);
 //! * **stops** through the tree, with no hook of its own: held requests take the token of
 //!   never-ending responses, so when the event streams end (after the WebSockets'
-//!   goodbyes), every held poll answers at once and the HTTP drain can finish.
+//!   goodbyes), every held poll answers at once and the HTTP drain can finish; webhook
+//!   workers stop when shutdown begins (an attempt in flight is abandoned and sent again
+//!   after the restart: delivery is at least once), and the server waits for them.
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
+use http::Method;
 use phase_1_foundations::{
-    Module, PhaseInfo, RetryAdvice, Router, Services, ShutdownAdvice, ShutdownTree, StartError,
+    Module, PhaseInfo, RetryAdvice, Router, ServerConfig, Services, ShutdownAdvice, ShutdownTree,
+    StartError,
 };
 use phase_2_sse::{access::SharedAccess, Hub};
-use phase_4_board::store::SharedBoardStore;
+use phase_4_board::{config::IN_MEMORY, store::SharedBoardStore, BoardState};
 use tokio::sync::Semaphore;
 
 use crate::{
     config::ProtocolLabConfig,
     poll::{poll, PollState},
+    webhooks::{routes as hooks, WebhookParts, Webhooks},
 };
 
 // ANCHOR: protocol_lab_module
@@ -56,12 +64,70 @@ impl Module for ProtocolLab {
             stop: services.require::<ShutdownTree>()?.streams(),
         });
         services.insert(state.clone());
-        Ok(
-            Router::new().get("/boards/:board/poll", move |req, params| {
+        let webhooks = self.webhooks(services)?;
+        services.insert(webhooks.clone());
+        let (w1, w2, w3, w4) = (
+            webhooks.clone(),
+            webhooks.clone(),
+            webhooks.clone(),
+            webhooks,
+        );
+        Ok(Router::new()
+            .get("/boards/:board/poll", move |req, params| {
                 let state = state.clone();
                 async move { poll(&state, req, params).await }
-            }),
-        )
+            })
+            .post("/boards/:board/webhooks", move |req, params| {
+                let w = w1.clone();
+                async move { hooks::register(&w, req, params).await }
+            })
+            .get("/boards/:board/webhooks", move |req, params| {
+                let w = w2.clone();
+                async move { hooks::list(&w, req, params).await }
+            })
+            .route(
+                Method::DELETE,
+                "/boards/:board/webhooks/:id",
+                move |req, params| {
+                    let w = w3.clone();
+                    async move { hooks::delete(&w, req, params).await }
+                },
+            )
+            .get(
+                "/boards/:board/webhooks/:id/deliveries",
+                move |req, params| {
+                    let w = w4.clone();
+                    async move { hooks::deliveries(&w, req, params).await }
+                },
+            ))
     }
 }
 // ANCHOR_END: protocol_lab_module
+
+impl ProtocolLab {
+    /// Opens the webhooks' store next to the boards' (in memory when they are) and, in a
+    /// serving server, resumes every enabled hook's worker.
+    fn webhooks(&self, services: &Services) -> Result<Arc<Webhooks>, StartError> {
+        let board = services.require::<Arc<BoardState>>()?;
+        let data_dir = &board.config().data_dir;
+        let tree = services.require::<ShutdownTree>()?;
+        let webhooks = Webhooks::open(
+            self.config.clone(),
+            WebhookParts {
+                data_dir: (data_dir != IN_MEMORY).then(|| PathBuf::from(data_dir)),
+                store: services.require::<SharedBoardStore>()?.0.clone(),
+                hub: services.require::<Arc<Hub>>()?.clone(),
+                access: services.require::<SharedAccess>()?.clone(),
+                stop: tree.background(),
+                tasks: tree.tasks().clone(),
+            },
+        )
+        .map_err(StartError::new)?;
+        if !services.require::<ServerConfig>()?.list_routes {
+            webhooks
+                .resume_all()
+                .map_err(|e| StartError::new(format!("cannot resume the webhooks: {e}")))?;
+        }
+        Ok(webhooks)
+    }
+}
