@@ -65,6 +65,7 @@ impl Cursor {
     /// Checks the cursor against the log (`epoch`, `head`): the sequence number to read
     /// after, or why it cannot be resumed (the client must reload — a reset).
     pub fn resume(&self, epoch: &str, head: u64) -> Result<u64, String> {
+        // EXERCISE(ch8-poll-cursor): resume a cursor, or say why it is a reset
         if let Some(theirs) = self.epoch.as_deref().filter(|e| *e != epoch) {
             return Err(format!(
                 "position {theirs}-{} is from another history (epoch {epoch} now): the log was lost or replaced",
@@ -78,6 +79,7 @@ impl Cursor {
             ));
         }
         Ok(self.seq)
+        // EXERCISE_END(ch8-poll-cursor)
     }
     // ANCHOR_END: cursor_resume
 }

@@ -30,6 +30,7 @@ pub fn log_tag(epoch: &str, head: u64) -> String {
 // ANCHOR: if_none_match
 /// Whether the request's `If-None-Match` matches `tag` — then the answer is `304`.
 pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+    // EXERCISE(ch8-if-none-match): does the request's If-None-Match match the current tag
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -43,6 +44,7 @@ pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
             // the opaque tags are equal, whether either is marked weak or not.
                 || candidate.strip_prefix("W/").unwrap_or(candidate) == tag
         })
+    // EXERCISE_END(ch8-if-none-match)
 }
 // ANCHOR_END: if_none_match
 

@@ -73,8 +73,10 @@ fn mac(secret: &str, timestamp: u64, body: &[u8]) -> HmacSha256 {
 // ANCHOR: webhook_sign
 /// The `Liveboard-Signature` value for `body` signed at `timestamp`.
 pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
+    // EXERCISE(ch8-sign-webhook): the t=…,v1=… signature header
     let signature = mac(secret, timestamp, body).finalize().into_bytes();
     format!("t={timestamp},v1={}", hex(&signature))
+    // EXERCISE_END(ch8-sign-webhook)
 }
 // ANCHOR_END: webhook_sign
 
@@ -100,6 +102,7 @@ pub enum SignatureError {
 /// tolerance (either way: a clock ahead is as suspect as one behind), then some `v1=`
 /// equal to the HMAC of `"<t>.<body>"`, compared in constant time.
 pub fn verify(secret: &str, header: &str, body: &[u8], now: u64) -> Result<(), SignatureError> {
+    // EXERCISE(ch8-verify-webhook): verify a delivery as a receiver: tolerance, then a constant-time compare
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for part in header.split(',') {
@@ -126,6 +129,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: u64) -> Result<(), S
     } else {
         Err(SignatureError::Mismatch)
     }
+    // EXERCISE_END(ch8-verify-webhook)
 }
 // ANCHOR_END: webhook_verify
 
@@ -153,6 +157,16 @@ mod tests {
         assert_eq!(
             verify(&secret, &moved, body, 1_010),
             Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn the_header_is_t_then_v1_the_hex_hmac_of_t_dot_body() {
+        // Computed independently: Python's
+        // hmac.new(b"whsec_test", b'1718000000.{"seq":42}', hashlib.sha256).hexdigest()
+        assert_eq!(
+            sign("whsec_test", 1_718_000_000, br#"{"seq":42}"#),
+            "t=1718000000,v1=97aafe4af1c61cd14bbc84cb149b25785886fdc7e0e013d3ad961d5a2aabe175"
         );
     }
 

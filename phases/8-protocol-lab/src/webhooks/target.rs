@@ -117,6 +117,7 @@ pub fn refused_kind(ip: IpAddr) -> Option<&'static str> {
 }
 
 fn v4_kind(v4: Ipv4Addr) -> Option<&'static str> {
+    // EXERCISE(ch8-private-address): which IPv4 addresses a webhook may not target
     let [a, b, ..] = v4.octets();
     if v4.is_loopback() {
         Some("loopback")
@@ -139,6 +140,7 @@ fn v4_kind(v4: Ipv4Addr) -> Option<&'static str> {
     } else {
         None
     }
+    // EXERCISE_END(ch8-private-address)
 }
 // ANCHOR_END: address_kind
 
