@@ -198,6 +198,11 @@ impl CountedStream {
             _place: sockets.map(OpenSockets::open),
         }
     }
+
+    /// The TCP stream.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.stream
+    }
 }
 
 impl AsyncRead for CountedStream {

@@ -67,6 +67,40 @@ impl Refusal {
     // ANCHOR_END: refusal_response
 }
 
+// ANCHOR: header_timeout
+/// Answers a connection whose request head did not arrive within the header deadline:
+/// `408 Request Timeout` with a JSON body, `Connection: close`, without waiting (the
+/// caller closes it). hyper's own deadline closes the connection without a word, and a
+/// client then cannot tell a slow network from a server that hung up on it (RFC 9110
+/// §15.5.9: a 408 says the server "would like to shut down this unused connection").
+/// Not sent to an idle keep-alive connection that began no new request: closing those
+/// quietly is ordinary (RFC 9112 §9.6).
+pub fn answer_header_timeout(stream: &TcpStream, deadline: std::time::Duration) {
+    let body = serde_json::json!({
+        "error": {
+            "code": "header_timeout",
+            "message": format!(
+                "the request headers did not arrive within {} ms; send the whole request at once",
+                deadline.as_millis()
+            )
+        }
+    })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 408 Request Timeout\r\n\
+         content-type: application/json\r\n\
+         content-length: {}\r\n\
+         connection: close\r\n\
+         \r\n\
+         {body}",
+        body.len()
+    );
+    // The socket has room for a few hundred bytes unless the client stopped reading, and
+    // then there is nobody to tell.
+    let _ = stream.try_write(response.as_bytes());
+}
+// ANCHOR_END: header_timeout
+
 /// Answers `stream` with `reason`'s `503` and closes it, without waiting.
 pub fn refuse(stream: TcpStream, reason: Refusal) {
     // A write error or a short write means the client is gone or not reading; either way

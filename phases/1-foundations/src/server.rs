@@ -16,9 +16,9 @@
 //! address's share, and a client past either is answered `503` with `Retry-After` at
 //! once ([`crate::refusal`]) rather than left unanswered in the kernel's backlog — even
 //! past the process's descriptor limit, thanks to one spare descriptor. A
-//! connection must finish each request's headers within `--header-timeout-ms` (hyper
-//! then closes it, without an answer) and its body within `--body-timeout-ms` (a `408`,
-//! see [`crate::json`]). With a [`MemoryRelease`] configured, each connection's stream
+//! connection must finish each request's headers within `--header-timeout-ms` and its
+//! body within `--body-timeout-ms`, or it is answered `408` and closed (the header
+//! deadline: [`crate::refusal::answer_header_timeout`]; the body's: [`crate::json`]). With a [`MemoryRelease`] configured, each connection's stream
 //! also holds a place in a count of open sockets (see [`crate::memory_release`]), which
 //! hands freed memory back to the operating system after load.
 //!
@@ -32,7 +32,17 @@
 //! Long-lived responses (SSE, upgraded WebSockets) need their own signal: see
 //! [`crate::shutdown`] for the order in which the rest of the server stops.
 
-use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    future::Future,
+    io,
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use tokio::time::Instant;
 
@@ -50,7 +60,7 @@ use crate::{
     logging::EverySecond,
     memory_release::{self, CountedStream, MemoryRelease, OpenSockets},
     per_ip::PerIpCounts,
-    refusal::{refuse, Refusal},
+    refusal::{answer_header_timeout, refuse, Refusal},
 };
 
 // ANCHOR: serve_options
@@ -200,7 +210,12 @@ pub async fn accept(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let body_read_timeout = opts.body_read_timeout;
+        // Whether this connection has sent a whole request head yet: an expired header
+        // deadline before the first one is answered `408`, an idle keep-alive is not.
+        let headed = Arc::new(AtomicBool::new(false));
+        let headed_by_service = headed.clone();
         let service = service_fn(move |mut req: Request<Incoming>| {
+            headed_by_service.store(true, Ordering::Relaxed);
             // The body's deadline starts when its headers have arrived.
             let deadline = BodyDeadline(Instant::now() + body_read_timeout);
             req.extensions_mut().insert(deadline);
@@ -216,18 +231,30 @@ pub async fn accept(
             )
             .with_upgrades();
         let draining = stop.clone();
+        let header_read_timeout = opts.header_read_timeout;
         connections.spawn(async move {
-            tokio::pin!(conn);
+            let mut conn = conn;
             let result = tokio::select! {
-                result = conn.as_mut() => result,
+                result = &mut conn => result,
                 () = draining.cancelled() => {
                     // Finish the request in flight (if any), then close.
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+                    std::pin::Pin::new(&mut conn).graceful_shutdown();
+                    (&mut conn).await
                 }
             };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match result {
+                // hyper gives up at the header deadline without a word; we answer.
+                Err(e) if e.is_timeout() => {
+                    if let Some(parts) = conn.into_parts() {
+                        let unanswered = !headed.load(Ordering::Relaxed);
+                        let started = !parts.read_buf.is_empty();
+                        if unanswered || started {
+                            answer_header_timeout(parts.io.inner().tcp(), header_read_timeout);
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(%peer, error = %e, "connection ended with an error"),
+                Ok(()) => {}
             }
             drop((permit, ip_slot));
         });

@@ -111,7 +111,7 @@ async fn a_body_trickled_one_byte_per_write_within_the_deadline_is_read_whole() 
 }
 
 #[tokio::test]
-async fn a_client_that_sends_no_header_is_closed_at_the_header_deadline_without_an_answer() {
+async fn a_client_that_sends_no_header_gets_a_json_408_at_the_header_deadline() {
     // The default is 10 s, twice as long as read_until_closed waits.
     let server = start(ServerConfig {
         header_timeout_ms: 300,
@@ -119,8 +119,42 @@ async fn a_client_that_sends_no_header_is_closed_at_the_header_deadline_without_
     })
     .await;
     let mut silent = TcpStream::connect(server.addr).await.unwrap();
-    // hyper closes the connection at its header deadline; it writes no 408.
-    assert_eq!(read_until_closed(&mut silent).await, "");
+    let answer = read_until_closed(&mut silent).await;
+    let (status, headers, body) = parse(&answer);
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert!(headers.contains("connection: close"), "{headers}");
+    assert_eq!(body["error"]["code"], "header_timeout", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("300 ms"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn half_a_request_head_gets_a_408_and_an_idle_keep_alive_is_closed_quietly() {
+    let server = start(ServerConfig {
+        header_timeout_ms: 300,
+        ..testing::server_config()
+    })
+    .await;
+    let mut half = TcpStream::connect(server.addr).await.unwrap();
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let (status, _, _) = parse(&read_until_closed(&mut half).await);
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+
+    // A whole request answered, then nothing: the keep-alive ends without a 408.
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(!answer.contains(" 408 "), "{answer}");
 }
 
 #[tokio::test]
