@@ -1537,7 +1537,12 @@ mod tests {
         // race on different CPUs. A lost wake-up hangs a reader (caught by the timeout),
         // a gap between replay and live or a duplicate breaks the sequence.
         const EVENTS: u64 = 2_000;
-        let hub = Hub::new(HubLimits::default());
+        // History for every event: a reader starved of CPU (a loaded CI machine) that
+        // falls more than the default 1,024 behind would be told to reset on every
+        // resubscription and never catch up — a livelock of the test, not of the hub.
+        let hub = Hub::new(HubLimits {
+            history: EVENTS as usize,
+        });
         let reader = |hub: Arc<Hub>, resubscribe_every: usize| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
