@@ -333,3 +333,39 @@ async fn the_webhook_flags_allow_local_targets_cap_hooks_and_give_up_after_the_a
         .unwrap_or_default();
     assert!(reason.starts_with("1 of 1 attempts failed"), "{reason}");
 }
+
+#[tokio::test]
+async fn lab_receiver_serves_the_lab_receiver_and_lets_a_hook_target_only_its_own_url() {
+    let http = reqwest::Client::new();
+    let make = |server: &Liveboard| {
+        http.post(format!("http://{}/lab/receivers", server.addr))
+            .send()
+    };
+    let without = start(&[]).await;
+    assert_eq!(make(&without).await.expect("sent").status(), 404);
+
+    let with = start(&["--lab-receiver"]).await;
+    let res = make(&with).await.expect("sent");
+    assert_eq!(res.status(), 201);
+    let receiver: Value = res.json().await.expect("a JSON body");
+    let url = receiver["url"].as_str().expect("its URL");
+    assert_eq!(
+        url,
+        format!(
+            "http://{}/lab/receivers/{}",
+            with.addr,
+            receiver["id"].as_str().unwrap()
+        )
+    );
+    let register = |url: String| {
+        http.post(format!("http://{}/boards/b/webhooks", with.addr))
+            .json(&json!({ "url": url, "events": ["*"] }))
+            .send()
+    };
+    assert_eq!(register(url.to_owned()).await.expect("sent").status(), 201);
+    // Loopback in general stays closed.
+    let other = register(format!("http://{}/boards/b/messages", with.addr))
+        .await
+        .expect("sent");
+    assert_eq!(other.status(), 400);
+}

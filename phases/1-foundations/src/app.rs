@@ -31,6 +31,12 @@ use crate::{
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// The server's own socket address a request arrived on (the connection's local end),
+/// stored in each request's extensions by the server: the address a client reached it
+/// at, known from the socket rather than from a `Host` header the client wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAddr(pub SocketAddr);
+
 /// The request handler the server calls: router + CORS + logging.
 pub struct App {
     router: Router,

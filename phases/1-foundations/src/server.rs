@@ -54,7 +54,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    app::App,
+    app::{App, LocalAddr},
     body::BodyDeadline,
     config::ServerConfig,
     logging::EverySecond,
@@ -214,11 +214,15 @@ pub async fn accept(
         // deadline before the first one is answered `408`, an idle keep-alive is not.
         let headed = Arc::new(AtomicBool::new(false));
         let headed_by_service = headed.clone();
+        let local = stream.local_addr().ok().map(LocalAddr);
         let service = service_fn(move |mut req: Request<Incoming>| {
             headed_by_service.store(true, Ordering::Relaxed);
             // The body's deadline starts when its headers have arrived.
             let deadline = BodyDeadline(Instant::now() + body_read_timeout);
             req.extensions_mut().insert(deadline);
+            if let Some(local) = local {
+                req.extensions_mut().insert(local);
+            }
             let app = app.clone();
             async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
         });

@@ -44,6 +44,13 @@ pub struct ProtocolLabConfig {
     /// How webhooks are delivered.
     #[command(flatten)]
     pub webhooks: WebhookConfig,
+
+    /// Serves the lab receiver (`/lab/receivers`): a webhook receiver inside the server,
+    /// so the lab page can show deliveries arriving. Off by default: it lets anyone who
+    /// can reach the server make (bounded, in-memory) receivers, and lets webhooks target
+    /// this server's own receiver URLs (and nothing else private).
+    #[arg(long = "lab-receiver", env = "LIVEBOARD_LAB_RECEIVER")]
+    pub lab_receiver: bool,
 }
 // ANCHOR_END: poll_config
 
@@ -147,6 +154,7 @@ impl Default for ProtocolLabConfig {
             max_wait_ms: 25_000,
             max_held: 1_000,
             webhooks: WebhookConfig::default(),
+            lab_receiver: false,
         }
     }
 }
@@ -197,6 +205,7 @@ mod tests {
             default.webhooks.max_per_board
         );
         assert!(!parsed.webhooks.allow_private_targets);
+        assert_eq!(parsed.lab_receiver, default.lab_receiver);
     }
 
     #[test]

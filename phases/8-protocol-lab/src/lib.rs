@@ -23,18 +23,22 @@
 //! | `ETag`, `If-None-Match`, `304` (RFC 9110 §8.8.3, §13.1.2, §15.4.5) | [`etag`] |
 //! | waking a held request from the hub's fan-out, without a timer | [`wake`] |
 //! | webhooks: signed deliveries, the log as the outbox, retries, SSRF rules | [`webhooks`] |
+//! | the lab receiver: a webhook receiver in the server, for the lab page (`--lab-receiver`) | [`lab`] |
+//! | the answers' TypeScript types, generated (`web/lib/generated/protocolLab.ts`) | [`generated`] |
 //! | the limits: page size, longest wait, held requests, webhook retries | [`config`] |
 //! | phase 8 as a module of a server | [`module`] |
 //!
 //! ## What it deliberately leaves out
-//! The lab page comes next in this phase; HTTP/2 and HTTP/3, which change
-//! what a held request costs (a stream, not a connection), are discussed in the chapter.
+//! HTTP/2 and HTTP/3, which change what a held request costs (a stream, not a
+//! connection), are discussed in the chapter, not served.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod cursor;
 pub mod etag;
+pub mod generated;
+pub mod lab;
 pub mod module;
 pub mod poll;
 pub mod wake;

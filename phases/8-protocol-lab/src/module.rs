@@ -3,8 +3,8 @@
 //! * **takes** what phases 1–4 built: the board's log ([`SharedBoardStore`]), the hub
 //!   whose rooms wake held requests, the access rules ([`SharedAccess`]), the retry advice
 //!   and, if phase 5 is in the server, its shutdown advice, and the [`ShutdownTree`];
-//! * **routes**: `GET /boards/:board/poll` ([`crate::poll`]) and the webhooks' API
-//!   ([`crate::webhooks`]);
+//! * **routes**: `GET /boards/:board/poll` ([`crate::poll`]), the webhooks' API
+//!   ([`crate::webhooks`]) and, with `--lab-receiver`, the lab receiver ([`crate::lab`]);
 //! * **starts** a worker per enabled webhook, on the tree's task tracker, with the
 //!   background token — unless the server only lists its routes (`--routes`);
 //! * **stops** through the tree, with no hook of its own: held requests take the token of
@@ -24,8 +24,14 @@ use phase_2_sse::{access::SharedAccess, Hub};
 use phase_4_board::{config::IN_MEMORY, store::SharedBoardStore, BoardState};
 use tokio::sync::Semaphore;
 
+use phase_2_sse::stream::StreamStop;
+
 use crate::{
     config::ProtocolLabConfig,
+    lab::{
+        routes::{self as lab_api, LabState},
+        LabReceivers,
+    },
     poll::{poll, PollState},
     webhooks::{routes as hooks, WebhookParts, Webhooks},
 };
@@ -64,15 +70,35 @@ impl Module for ProtocolLab {
             stop: services.require::<ShutdownTree>()?.streams(),
         });
         services.insert(state.clone());
-        let webhooks = self.webhooks(services)?;
+        let lab = self
+            .config
+            .lab_receiver
+            .then(|| Arc::new(LabReceivers::default()));
+        let webhooks = self.webhooks(services, lab.clone())?;
         services.insert(webhooks.clone());
+        let router = match lab {
+            Some(receivers) => {
+                let tree = services.require::<ShutdownTree>()?;
+                let lab = Arc::new(LabState {
+                    receivers,
+                    webhooks: webhooks.clone(),
+                    stop: StreamStop {
+                        token: tree.streams(),
+                        advice: services.get::<ShutdownAdvice>().cloned(),
+                    },
+                });
+                services.insert(lab.clone());
+                lab_routes(Router::new(), lab)
+            }
+            None => Router::new(),
+        };
         let (w1, w2, w3, w4) = (
             webhooks.clone(),
             webhooks.clone(),
             webhooks.clone(),
             webhooks,
         );
-        Ok(Router::new()
+        Ok(router
             .get("/boards/:board/poll", move |req, params| {
                 let state = state.clone();
                 async move { poll(&state, req, params).await }
@@ -104,10 +130,36 @@ impl Module for ProtocolLab {
 }
 // ANCHOR_END: protocol_lab_module
 
+/// The lab receiver's routes (`--lab-receiver`).
+fn lab_routes(router: Router, lab: Arc<LabState>) -> Router {
+    let (l1, l2, l3, l4) = (lab.clone(), lab.clone(), lab.clone(), lab);
+    router
+        .post("/lab/receivers", move |req, _params| {
+            let lab = l1.clone();
+            async move { lab_api::create(&lab, &req) }
+        })
+        .post("/lab/receivers/:id", move |req, params| {
+            let lab = l2.clone();
+            async move { lab_api::receive(&lab, req, params).await }
+        })
+        .get("/lab/receivers/:id/events", move |req, params| {
+            let lab = l3.clone();
+            async move { lab_api::events(&lab, &req, &params) }
+        })
+        .route(Method::DELETE, "/lab/receivers/:id", move |_req, params| {
+            let lab = l4.clone();
+            async move { lab_api::delete(&lab, &params) }
+        })
+}
+
 impl ProtocolLab {
     /// Opens the webhooks' store next to the boards' (in memory when they are) and, in a
     /// serving server, resumes every enabled hook's worker.
-    fn webhooks(&self, services: &Services) -> Result<Arc<Webhooks>, StartError> {
+    fn webhooks(
+        &self,
+        services: &Services,
+        lab: Option<Arc<LabReceivers>>,
+    ) -> Result<Arc<Webhooks>, StartError> {
         let board = services.require::<Arc<BoardState>>()?;
         let data_dir = &board.config().data_dir;
         let tree = services.require::<ShutdownTree>()?;
@@ -120,6 +172,7 @@ impl ProtocolLab {
                 access: services.require::<SharedAccess>()?.clone(),
                 stop: tree.background(),
                 tasks: tree.tasks().clone(),
+                lab,
             },
         )
         .map_err(StartError::new)?;

@@ -72,6 +72,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
 use crate::{
     config::ProtocolLabConfig,
@@ -108,13 +109,15 @@ impl PollState {
     }
 }
 
-/// An answer's body.
-#[derive(Serialize)]
+/// The answer to a poll (`200`): what the log holds after the cursor.
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-struct PollAnswer<'a> {
+pub(crate) struct PollAnswer<'a> {
     board: &'a str,
+    /// The log's epoch: a cursor from another epoch is answered `410 reset`.
     epoch: &'a str,
     /// The log's last sequence number when the answer was made.
+    #[ts(type = "number")]
     head: u64,
     events: Vec<PolledEvent<'a>>,
     /// The cursor for the next poll: the last event's position, or the one asked about.
@@ -123,14 +126,19 @@ struct PollAnswer<'a> {
     more: bool,
     /// At shutdown only: when to poll again, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
     retry_after_ms: Option<u64>,
 }
 
 /// One event of the log, its JSON as the log holds it.
-#[derive(Serialize)]
-struct PolledEvent<'a> {
+#[derive(Serialize, TS)]
+pub(crate) struct PolledEvent<'a> {
+    #[ts(type = "number")]
     seq: u64,
+    /// `note.created`, `note.updated`, `note.moved`, `note.deleted`, `message`.
     event: &'a str,
+    /// The event's payload, as the SSE stream and the WebSocket carry it.
+    #[ts(type = "unknown")]
     data: &'a RawValue,
 }
 

@@ -97,7 +97,7 @@ use phase_2_sse::{access::SharedAccess, Hub};
 use phase_4_board::store::{BoardStore, StoreError};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::config::ProtocolLabConfig;
+use crate::{config::ProtocolLabConfig, lab::LabReceivers};
 use store::{Hook, HookStore};
 use target::GuardedResolver;
 
@@ -127,6 +127,7 @@ pub struct Webhooks {
     running: Mutex<HashMap<String, CancellationToken>>,
     stop: CancellationToken,
     tasks: TaskTracker,
+    lab: Option<Arc<LabReceivers>>,
 }
 
 /// The parts [`Webhooks::open`] takes from the server.
@@ -143,6 +144,8 @@ pub struct WebhookParts {
     pub stop: CancellationToken,
     /// Where workers are spawned (the server waits for them).
     pub tasks: TaskTracker,
+    /// The server's own lab receivers (`--lab-receiver`), which hooks may target.
+    pub lab: Option<Arc<LabReceivers>>,
 }
 
 impl Webhooks {
@@ -174,6 +177,7 @@ impl Webhooks {
             running: Mutex::new(HashMap::new()),
             stop: parts.stop,
             tasks: parts.tasks,
+            lab: parts.lab,
         }))
     }
 
@@ -208,6 +212,13 @@ impl Webhooks {
 
     fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `url` may be at a private address: with `--webhook-allow-private-targets`
+    /// any may; without it, only this server's own lab receiver (see [`crate::lab`]).
+    pub fn may_target_private(&self, url: &reqwest::Url) -> bool {
+        self.config.webhooks.allow_private_targets
+            || self.lab.as_ref().is_some_and(|lab| lab.is_own(url))
     }
 
     /// The client deliveries are sent with.

@@ -12,6 +12,7 @@ use phase_1_foundations::{
 };
 use phase_2_sse::{access::BoardAction, board_name::BoardName};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{
     signature::new_secret,
@@ -36,25 +37,47 @@ struct Register {
     events: Vec<String>,
 }
 
-/// A hook as listed (never its secret).
-#[derive(Serialize)]
+/// A hook as listed (never its secret, but in the answer to its registration).
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-struct Listed<'a> {
+#[ts(rename = "Webhook")]
+pub(crate) struct Listed<'a> {
     id: &'a str,
     board: &'a str,
     url: &'a str,
-    events: &'a [String],
+    events: Vec<&'a str>,
     /// `enabled` or `disabled`.
+    #[ts(type = "\"enabled\" | \"disabled\"")]
     status: &'static str,
+    /// Why it is disabled.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     disabled_reason: Option<&'a str>,
     consecutive_failures: u32,
     /// The last sequence number delivered or skipped.
+    #[ts(type = "number")]
     cursor: u64,
+    #[ts(type = "number")]
     created_at_ms: u64,
     /// Only in the answer to the registration.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     secret: Option<&'a str>,
+}
+
+/// `GET /boards/:board/webhooks`'s answer.
+#[derive(Serialize, TS)]
+pub(crate) struct WebhookList<'a> {
+    board: &'a str,
+    webhooks: Vec<Listed<'a>>,
+}
+
+/// `GET /boards/:board/webhooks/:id/deliveries`'s answer: the hook, and its delivery log,
+/// newest first.
+#[derive(Serialize, TS)]
+pub(crate) struct DeliveryLog<'a> {
+    webhook: Listed<'a>,
+    deliveries: Vec<ListedDelivery<'a>>,
 }
 
 impl<'a> Listed<'a> {
@@ -63,7 +86,7 @@ impl<'a> Listed<'a> {
             id: &hook.id,
             board: &hook.board,
             url: &hook.url,
-            events: &hook.events,
+            events: hook.events.iter().map(String::as_str).collect(),
             status: if hook.disabled_reason.is_some() {
                 "disabled"
             } else {
@@ -78,18 +101,29 @@ impl<'a> Listed<'a> {
     }
 }
 
-/// One row of the delivery log, as listed.
-#[derive(Serialize)]
+/// One row of the delivery log: an event, as its latest attempt left it.
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-struct ListedDelivery<'a> {
+pub(crate) struct ListedDelivery<'a> {
+    /// `<board>-<seq>-<hook id>`, as sent in `Liveboard-Delivery`.
     id: String,
+    #[ts(type = "number")]
     seq: u64,
     event: &'a str,
+    /// `delivered`, `retrying` (this attempt failed; another follows) or `failed` (the
+    /// hook was disabled).
+    #[ts(type = "\"delivered\" | \"retrying\" | \"failed\"")]
     outcome: &'a str,
+    /// The receiver's status code, if it answered.
     status_code: Option<u16>,
+    /// Why there was no answer.
     error: Option<&'a str>,
     attempts: u32,
+    /// How long the attempt took, in milliseconds.
+    #[ts(type = "number")]
     latency_ms: u64,
+    /// When it was made, Unix milliseconds.
+    #[ts(type = "number")]
     at_ms: u64,
 }
 
@@ -155,7 +189,9 @@ pub async fn register(
     let board = admit(hooks, &req, &params)?;
     let wanted: Register = read_json(req, MAX_BODY_BYTES).await?;
     check_events(&wanted.events)?;
-    let url = target::validate(&wanted.url, hooks.config.webhooks.allow_private_targets)
+    // The server's own lab receiver is the one private target allowed without the flag.
+    let own = target::parse(&wanted.url).is_ok_and(|url| hooks.may_target_private(&url));
+    let url = target::validate(&wanted.url, own)
         .await
         .map_err(|e| e.to_api_error())?;
     let cap = hooks.config.webhooks.max_per_board;
@@ -220,7 +256,10 @@ pub async fn list(
     let listed: Vec<Listed<'_>> = all.iter().map(Listed::of).collect();
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({ "board": board, "webhooks": listed }),
+        &WebhookList {
+            board: &board,
+            webhooks: listed,
+        },
     ))
 }
 
@@ -283,6 +322,9 @@ pub async fn deliveries(
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({ "webhook": Listed::of(&hook), "deliveries": listed }),
+        &DeliveryLog {
+            webhook: Listed::of(&hook),
+            deliveries: listed,
+        },
     ))
 }

@@ -214,8 +214,7 @@ async fn deliver(
 async fn send(hooks: &Webhooks, hook: &Hook, event: &LoggedEvent) -> Result<u16, String> {
     let url = target::parse(&hook.url).map_err(|e| e.to_string())?;
     // A name is re-checked by the client's resolver; an IP literal never reaches one.
-    target::check_literal(&url, hooks.config.webhooks.allow_private_targets)
-        .map_err(|e| e.to_string())?;
+    target::check_literal(&url, hooks.may_target_private(&url)).map_err(|e| e.to_string())?;
     let id = delivery_id(&hook.board, event.seq, &hook.id);
     let data = serde_json::from_slice::<&RawValue>(&event.data)
         .map_err(|e| format!("event {} is not JSON: {e}", event.seq))?;
@@ -264,7 +263,8 @@ fn describe(result: &Result<u16, String>) -> String {
     }
 }
 
-fn now_ms() -> u64 {
+/// Now, in Unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
