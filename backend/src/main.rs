@@ -12,7 +12,7 @@
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 //! | 5 Hardening | the reconnection contract advertised to every client, heartbeats, graceful shutdown |
 //! | 6 Third party | `--ws-transport` (hand-rolled or tokio-tungstenite behind `/ws`), both side by side at `/ws/hand-rolled` and `/ws/tungstenite`, `/ws/transports` |
-//! | 8 Protocol lab | `/boards/:board/poll`: the event log by short polling (`ETag`, `304`) and long polling (`wait_ms`, held requests capped); `/boards/:board/webhooks`: signed deliveries of the log, retried with backoff, resumed after a restart |
+//! | 8 Protocol lab | `/boards/:board/poll`: the event log by short polling (`ETag`, `304`) and long polling (`wait_ms`, held requests capped); `/boards/:board/webhooks`: signed deliveries of the log, retried with backoff, resumed after a restart; with `--lab-receiver`, `/lab/receivers`: a webhook receiver in the server for the lab page |
 
 // One call needs `unsafe`: glibc's `malloc_trim`, in `memory.rs`, allowed there alone.
 #![deny(unsafe_code)]
