@@ -248,7 +248,8 @@ impl Module for Foundations {
 
     fn build(&self, services: &mut Services) -> Result<Router, StartError> {
         let phases = services.require::<Phases>()?.0.clone();
-        Ok(health::routes(phases))
+        let checks = services.get_or_insert_with(health::HealthChecks::default);
+        Ok(health::routes(phases, checks))
     }
 }
 

@@ -10,7 +10,7 @@ use tokio::sync::{oneshot, Mutex};
 
 /// The phase-1 routes plus an echo route that reads JSON, as later phases will.
 fn router() -> Router {
-    health::routes(vec![PHASE]).post("/echo", |req, _| async move {
+    health::routes(vec![PHASE], Default::default()).post("/echo", |req, _| async move {
         let v: Value = json::read_json(req, 1024).await?;
         Ok(json::json_response(StatusCode::OK, &v))
     })
@@ -33,6 +33,55 @@ async fn health_reports_ok_version_uptime_and_phases() {
     assert!(v["uptime_secs"].as_f64().unwrap() >= 0.0);
     assert_eq!(v["phases"][0]["number"], 1);
     assert_eq!(v["phases"][0]["slug"], "foundations");
+    assert!(
+        v.get("checks").is_none(),
+        "no checks registered, none listed"
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn health_says_degraded_and_why_while_a_registered_check_is_down() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use health::{CheckReport, HealthCheck, HealthChecks};
+    /// A link whose state the test flips.
+    struct Store(AtomicBool);
+    impl HealthCheck for Store {
+        fn name(&self) -> &str {
+            "store"
+        }
+        fn report(&self) -> CheckReport {
+            let up = self.0.load(Ordering::SeqCst);
+            CheckReport {
+                up,
+                target: "redis://10.0.0.5:6379".into(),
+                last_error: (!up).then(|| "connection refused".into()),
+                disconnects: u64::from(!up),
+            }
+        }
+    }
+    let store = Arc::new(Store(AtomicBool::new(true)));
+    let checks = HealthChecks::default();
+    checks.register(store.clone());
+    let server = TestServer::start(health::routes(vec![PHASE], checks)).await;
+    let get = || async {
+        let res = reqwest::get(server.url("/health")).await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "up or not, the process answers"
+        );
+        res.json::<Value>().await.unwrap()
+    };
+    let v = get().await;
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["checks"]["store"]["up"], true);
+    store.0.store(false, Ordering::SeqCst);
+    let v = get().await;
+    assert_eq!(v["status"], "degraded");
+    assert_eq!(v["checks"]["store"]["lastError"], "connection refused");
+    assert_eq!(v["checks"]["store"]["disconnects"], 1);
     server.shutdown().await.unwrap();
 }
 

@@ -82,6 +82,10 @@ pub enum StoreError {
     /// Stored data that does not read back (a bug, or a file edited by hand).
     #[error("corrupt store: {0}")]
     Corrupt(String),
+    /// A store across the network cannot be reached now (phase 7): nothing was changed,
+    /// and the same change may be retried once it is back.
+    #[error("the store is unreachable: {0}")]
+    Unavailable(String),
 }
 
 /// What [`BoardStore::apply`] did.

@@ -238,6 +238,7 @@ fn append_line(
     let result = match wait(store.append(board, event, data, limits, now_ms())) {
         Ok(Appended::Logged(logged)) => Ok(publisher.publish(board, &logged)),
         Ok(Appended::Refused(rejection)) => Err(RecordError::Refused(rejection.detail)),
+        Err(StoreError::Unavailable(why)) => Err(RecordError::Unavailable(why)),
         Err(e) => {
             tracing::error!(board, error = %e, "store failed to append a chat line");
             Err(RecordError::Failed(e.to_string()))
