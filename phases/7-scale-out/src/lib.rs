@@ -6,6 +6,7 @@
 //! process does not copy it. This phase keeps each connection where it is and moves the
 //! two things every server must agree on out of the process:
 //!
+//! * **the board's log and notes** go to a shared store (Redis, [`redis_store`]), which
 //!   decides every change atomically — the op-id check, the conflict rule, the next
 //!   sequence number — so two servers never hand out the same number and a client
 //!   resumes on any server;
@@ -19,15 +20,20 @@
 //! ## What this crate teaches
 //! | concept | file |
 //! |---|---|
+//! | a shared store that decides atomically: `WATCH`/`MULTI`/`EXEC` around phase 4's rules | [`redis_store`] |
 //! | where each part of a board lives in Redis, and why a board counter | [`redis_keys`] |
 //! | phase 4's transaction over values read ahead, its writes queued for `EXEC` | [`staged`] |
 //! | a link's state in `/health`, retries with phase 5's backoff | [`link`] |
+//! | a real `redis-server` for tests (feature `testing`) | `testing` |
 
 #![forbid(unsafe_code)]
 
 pub mod link;
 pub mod redis_keys;
+pub mod redis_store;
 pub mod staged;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use phase_1_foundations::PhaseInfo;
 
