@@ -12,6 +12,7 @@
 //! | 4 The board | notes over `/ws`, `GET /boards`, `GET /boards/:board`, the event log on disk (`--data-dir`) |
 //! | 5 Hardening | the reconnection contract advertised to every client, heartbeats, graceful shutdown |
 //! | 6 Third party | `--ws-transport` (hand-rolled or tokio-tungstenite behind `/ws`), both side by side at `/ws/hand-rolled` and `/ws/tungstenite`, `/ws/transports` |
+//! | 7 Scale-out | with `--redis-url`, boards in Redis shared by every instance; with `--nats-url` too, every instance's events fanned out to the others over NATS; `/health` reports both links; `/scale/instance` |
 //! | 8 Protocol lab | `/boards/:board/poll`: the event log by short polling (`ETag`, `304`) and long polling (`wait_ms`, held requests capped); `/boards/:board/webhooks`: signed deliveries of the log, retried with backoff, resumed after a restart; with `--lab-receiver`, `/lab/receivers`: a webhook receiver in the server for the lab page |
 
 // One call needs `unsafe`: glibc's `malloc_trim`, in `memory.rs`, allowed there alone.
@@ -28,6 +29,7 @@ use phase_3_websocket::{WebSocket, WsConfig};
 use phase_4_board::{Board, BoardConfig};
 use phase_5_hardening::{Hardening, HardeningConfig};
 use phase_6_third_party::{ThirdParty, ThirdPartyConfig};
+use phase_7_scale_out::{ScaleOut, ScaleOutConfig};
 use phase_8_protocol_lab::{ProtocolLab, ProtocolLabConfig};
 
 // ANCHOR: backend_main
@@ -41,6 +43,8 @@ struct Cli {
     sse: SseConfig,
     #[command(flatten)]
     ws: WsConfig,
+    #[command(flatten)]
+    scale: ScaleOutConfig,
     #[command(flatten)]
     board: BoardConfig,
     #[command(flatten)]
@@ -65,6 +69,9 @@ async fn main() -> ExitCode {
     };
     logging::init(&cli.server.log);
     Composition::new(cli.server)
+        // First: with --redis-url / --nats-url it provides the store and the publisher
+        // phase 4 takes.
+        .module(ScaleOut::new(cli.scale))
         .module(Sse::new(cli.sse))
         .module(WebSocket::new(cli.ws))
         .module(Board::new(cli.board))

@@ -63,7 +63,10 @@ impl Composition {
         services.insert(self.config.clone());
         let tree = ShutdownTree::new();
         services.insert(tree.clone());
-        services.insert(Phases(self.modules.iter().map(|m| m.phase()).collect()));
+        // By number: a module may be listed before the phases it provides for (phase 7).
+        let mut phases: Vec<PhaseInfo> = self.modules.iter().map(|m| m.phase()).collect();
+        phases.sort_by_key(|p| p.number);
+        services.insert(Phases(phases));
         for module in &self.modules {
             module.provide(&mut services)?;
         }

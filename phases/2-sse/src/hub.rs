@@ -334,6 +334,26 @@ impl Hub {
         StreamPosition::new(self.epoch.clone(), seq)
     }
 
+    /// The position of `room` if it is in memory (someone is subscribed, or it keeps a
+    /// tail): what [`Hub::publish_at`] compares the next event with. `None` otherwise —
+    /// and then nothing is read from the history source. A publisher that receives events
+    /// out of order (phase 7's bus) asks this first and fills a gap from the log, instead
+    /// of letting `publish_at` cut the room's subscribers.
+    pub fn live_position(&self, room: &str) -> Option<u64> {
+        let found = self.existing_room(room)?;
+        let mut state = found.lock();
+        if state.retired {
+            return None;
+        }
+        self.load(room, &mut state);
+        Some(state.seq)
+    }
+
+    /// The rooms in memory now, by name: those a resynchronisation must check.
+    pub fn live_rooms(&self) -> Vec<String> {
+        self.rooms_lock().keys().cloned().collect()
+    }
+
     // ANCHOR: subscribe
     /// Joins `room` with a fresh queue of `queue_bytes` (the transport's slow-consumer
     /// budget). If `since` is given, replays every event after it, or queues a `reset` if

@@ -10,6 +10,7 @@
 //!   decides every change atomically — the op-id check, the conflict rule, the next
 //!   sequence number — so two servers never hand out the same number and a client
 //!   resumes on any server;
+//! * **the fan-out** goes over a message bus (NATS, [`bus`]): every server publishes the
 //!   events it committed and hands the others' to its own hub, in order, filling any gap
 //!   from the log.
 //!
@@ -23,17 +24,26 @@
 //! | a shared store that decides atomically: `WATCH`/`MULTI`/`EXEC` around phase 4's rules | [`redis_store`] |
 //! | where each part of a board lives in Redis, and why a board counter | [`redis_keys`] |
 //! | phase 4's transaction over values read ahead, its writes queued for `EXEC` | [`staged`] |
+//! | pub/sub fan-out between servers, ordering, gaps filled from the log | [`bus`] |
 //! | a link's state in `/health`, retries with phase 5's backoff | [`link`] |
-//! | a real `redis-server` for tests (feature `testing`) | `testing` |
+//! | the settings | [`config`] |
+//! | phase 7 as a module of a server, listed first | [`module`] |
+//! | a real `redis-server` and `nats-server` for tests (feature `testing`) | `testing` |
 
 #![forbid(unsafe_code)]
 
+pub mod bus;
+pub mod config;
 pub mod link;
+pub mod module;
 pub mod redis_keys;
 pub mod redis_store;
 pub mod staged;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use config::ScaleOutConfig;
+pub use module::ScaleOut;
 
 use phase_1_foundations::PhaseInfo;
 

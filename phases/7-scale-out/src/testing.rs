@@ -1,4 +1,5 @@
-//! [`RedisServer`]: a real `redis-server` for tests (feature `testing`).
+//! [`RedisServer`] and [`NatsServer`]: a real `redis-server` and a real `nats-server`
+//! for tests (feature `testing`).
 //!
 //! It listens on 127.0.0.1 only, on a free port (Redis cannot pick one itself: the port
 //! is found by binding port 0, then handed over — another process may take it in
@@ -6,7 +7,8 @@
 //! directory, and persists like production must: `appendonly yes`, `appendfsync always`,
 //! no RDB snapshots. [`RedisServer::kill`] and [`RedisServer::restart`] make the outage
 //! tests: the same port, the same files. Dropping it kills the process it started, by its
-//! PID, and removes the directory.
+//! PID, and removes the directory. [`NatsServer`] is the same for the bus (which keeps
+//! nothing: core NATS has no files).
 
 use std::{
     net::TcpListener,
@@ -77,6 +79,94 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A `nats-server` process of this test, on 127.0.0.1 at a free port.
+pub struct NatsServer {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    /// Starts one and waits until it greets a client (`INFO`). Panics, saying why, if it
+    /// cannot.
+    pub fn start() -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            match spawn_nats(port) {
+                Ok(child) => {
+                    return Self {
+                        port,
+                        child: Some(child),
+                    }
+                }
+                Err(why) => last = why,
+            }
+        }
+        panic!("cannot start nats-server: {last}");
+    }
+
+    /// Its URL, `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it (SIGKILL) and waits for it to exit.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port. Panics if it cannot.
+    pub fn restart(&mut self) {
+        self.kill();
+        match spawn_nats(self.port) {
+            Ok(child) => self.child = Some(child),
+            Err(why) => panic!("cannot restart nats-server: {why}"),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts `nats-server` on `port` and waits until a connection is greeted with `INFO`.
+fn spawn_nats(port: u16) -> Result<Child, String> {
+    use std::io::Read;
+    let mut child = Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("nats-server could not be run: {e} (is it installed?)"))?;
+    let deadline = Instant::now() + READY_WITHIN;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("nats-server exited ({status}) on port {port}"));
+        }
+        let greeted = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_millis(200)))?;
+            let mut info = [0; 4];
+            s.read_exact(&mut info)?;
+            Ok(&info == b"INFO")
+        });
+        if greeted.unwrap_or(false) {
+            return Ok(child);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("nats-server did not greet on port {port}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
