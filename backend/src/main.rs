@@ -70,7 +70,7 @@ async fn main() -> ExitCode {
     logging::init(&cli.server.log);
     Composition::new(cli.server)
         // First: with --redis-url / --nats-url it provides the store and the publisher
-        // phase 4 takes.
+        // phase 4 takes, and the presence phases 2 and 3 take.
         .module(ScaleOut::new(cli.scale))
         .module(Sse::new(cli.sse))
         .module(WebSocket::new(cli.ws))

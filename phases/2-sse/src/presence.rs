@@ -296,6 +296,20 @@ impl Membership {
     pub fn subscription(&self) -> &Subscription {
         &self.subscription
     }
+
+    /// The same membership, running `then` after its own leave (phase 7 tells the other
+    /// servers that this connection is gone).
+    pub fn then_on_leave(mut self, then: Leave) -> Self {
+        let first = self._leave.take().and_then(|mut l| l.0.take());
+        let both: Leave = Box::new(move || {
+            if let Some(first) = first {
+                first();
+            }
+            then();
+        });
+        self._leave = Some(LeaveOnDrop(Some(both)));
+        self
+    }
 }
 
 struct LeaveOnDrop(Option<Leave>);
@@ -326,6 +340,28 @@ impl Presence {
             boards: Mutex::new(HashMap::new()),
         })
     }
+
+    // ANCHOR: remote_connections
+    /// Connection `conn` of `person`, held by **another server**, is on `board` (phase 7
+    /// hears it from the bus): counted like a local connection, so a person with tabs on
+    /// two servers is one entry with two tabs, and announced the same way — a
+    /// `presence.join` only if they were not here yet. `conn` must never be the id of one
+    /// of this hub's subscriptions: phase 7 numbers remote connections from 2^63 up.
+    pub fn add_remote(&self, board: &str, conn: u64, person: Person) {
+        let mut boards = self.lock();
+        let change = boards
+            .entry(board.to_owned())
+            .or_default()
+            .add(conn, person);
+        self.broadcast(board, change);
+    }
+
+    /// Remote connection `conn` of `client_id` left `board` (or its server is gone): a
+    /// `presence.leave` if it was their last connection, here or anywhere.
+    pub fn remove_remote(&self, board: &str, conn: u64, client_id: &str) {
+        self.disconnect(board, conn, client_id);
+    }
+    // ANCHOR_END: remote_connections
 
     fn disconnect(&self, board: &str, conn: u64, client_id: &str) {
         let mut boards = self.lock();
@@ -548,6 +584,42 @@ mod tests {
         drop(bo);
         assert_eq!(drain(&ana).await, [r#"presence.leave {"clientId":"bo"}"#]);
         assert_eq!(presence.snapshot("b").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_person_on_another_server_counts_as_a_tab_and_leaves_only_with_their_last_one() {
+        let hub = Hub::new(HubLimits::default());
+        let presence = Presence::new(hub);
+        let (watcher, _) = presence.connect("b", Arc::new(Plain), None, None, BUDGET);
+        let _ = drain(&watcher).await;
+        presence.add_remote("b", 1 << 63, person("ana"));
+        assert_eq!(
+            drain(&watcher).await,
+            [r##"presence.join {"clientId":"ana","name":"ana","color":"#aabbcc"}"##]
+        );
+        let left = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = left.clone();
+        let (here, _) = presence.connect("b", Arc::new(Plain), None, Some(person("ana")), BUDGET);
+        let here = here.then_on_leave(Box::new(move || {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst)
+        }));
+        assert_eq!(presence.snapshot("b")[0].tabs, 2, "one here, one there");
+        drop(here);
+        assert!(
+            left.load(std::sync::atomic::Ordering::SeqCst),
+            "the chained leave ran"
+        );
+        assert_eq!(
+            watcher.subscription().queue().queued_bytes(),
+            0,
+            "still there"
+        );
+        presence.remove_remote("b", 1 << 63, "ana");
+        assert_eq!(
+            drain(&watcher).await,
+            [r#"presence.leave {"clientId":"ana"}"#]
+        );
+        assert!(presence.snapshot("b").is_empty());
     }
 
     #[tokio::test]

@@ -233,6 +233,7 @@ pub struct Bus {
     link: Arc<Link>,
     outbox: mpsc::Sender<BusEvent>,
     resync: Arc<Notify>,
+    connected: Arc<Notify>,
     counters: Arc<BusCounters>,
 }
 
@@ -259,8 +260,9 @@ impl Bus {
     /// between attempts.
     pub async fn connect(settings: BusSettings) -> Result<Arc<Self>, String> {
         let link = Arc::new(Link::new("bus", redact(&settings.url)));
-        let resync = Arc::new(Notify::new());
-        let (events_link, events_resync) = (link.clone(), resync.clone());
+        let (resync, connected) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (events_link, events_resync, events_connected) =
+            (link.clone(), resync.clone(), connected.clone());
         let policy = settings.backoff;
         let client = ConnectOptions::new()
             .name(format!("liveboard {}", settings.instance))
@@ -270,13 +272,19 @@ impl Bus {
                 retry_delay(&policy, u32::try_from(attempts).unwrap_or(u32::MAX))
             })
             .event_callback(move |event| {
-                let (link, resync) = (events_link.clone(), events_resync.clone());
+                let (link, resync, connected) = (
+                    events_link.clone(),
+                    events_resync.clone(),
+                    events_connected.clone(),
+                );
                 async move {
                     match event {
                         Event::Connected => {
                             link.up();
-                            // What was published while away is lost: catch up from the log.
+                            // What was published while away is lost: catch up from the log,
+                            // and tell the others who is here (presence).
                             resync.notify_one();
+                            connected.notify_one();
                         }
                         Event::Disconnected => link.down("disconnected from NATS"),
                         Event::SlowConsumer(_) => {
@@ -306,6 +314,7 @@ impl Bus {
             link,
             outbox,
             resync,
+            connected,
             counters,
         }))
     }
@@ -319,6 +328,26 @@ impl Bus {
     /// The bus's counters.
     pub fn counters(&self) -> &BusCounters {
         &self.counters
+    }
+
+    /// The NATS client (phase 7's presence publishes with it too).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The subject of presence messages.
+    pub fn presence_subject(&self) -> String {
+        format!("{}.presence", self.prefix)
+    }
+
+    /// This instance's name on the bus.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Notified each time the link (re)connects.
+    pub fn connected(&self) -> Arc<Notify> {
+        self.connected.clone()
     }
 
     /// Queues `event` for the other instances; never waits.

@@ -59,6 +59,18 @@ pub struct ScaleOutConfig {
     )]
     pub resync_ms: u64,
 
+    /// How long another instance may stay silent on the bus before its people are
+    /// presumed gone, in milliseconds. Default 15 000; each instance says it is alive
+    /// every third of it. Shorter: ghosts of a crashed instance vanish sooner, for more
+    /// bus traffic.
+    #[arg(
+        long = "presence-ttl-ms",
+        env = "LIVEBOARD_PRESENCE_TTL_MS",
+        default_value_t = 15_000,
+        value_parser = clap::value_parser!(u64).range(30..)
+    )]
+    pub presence_ttl_ms: u64,
+
     /// First reconnection window for a lost store or bus link, in milliseconds. Default
     /// 250. Each failed attempt doubles the window up to `--scale-retry-cap-ms`, with full
     /// jitter (phase 5's contract): instances that lost Redis together do not return
@@ -92,6 +104,7 @@ impl Default for ScaleOutConfig {
             instance_id: None,
             redis_timeout_ms: 2_000,
             resync_ms: 5_000,
+            presence_ttl_ms: 15_000,
             retry_base_ms: 250,
             retry_cap_ms: 5_000,
         }

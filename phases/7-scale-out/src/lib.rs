@@ -25,6 +25,7 @@
 //! | where each part of a board lives in Redis, and why a board counter | [`redis_keys`] |
 //! | phase 4's transaction over values read ahead, its writes queued for `EXEC` | [`staged`] |
 //! | pub/sub fan-out between servers, ordering, gaps filled from the log | [`bus`] |
+//! | who is on a board across instances: remote tabs, heartbeats, expiry | [`presence`] |
 //! | a link's state in `/health`, retries with phase 5's backoff | [`link`] |
 //! | the settings | [`config`] |
 //! | phase 7 as a module of a server, listed first | [`module`] |
@@ -36,6 +37,7 @@ pub mod bus;
 pub mod config;
 pub mod link;
 pub mod module;
+pub mod presence;
 pub mod redis_keys;
 pub mod redis_store;
 pub mod staged;

@@ -41,7 +41,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(&cli.server.log);
     Composition::new(cli.server)
-        // First: it provides the store and the publisher phase 4 takes.
+        // First: it provides the store and the publisher phase 4 takes, and the
+        // presence phases 2 and 3 take.
         .module(ScaleOut::new(cli.scale))
         .module(Sse::new(cli.sse))
         .module(WebSocket::new(cli.ws))

@@ -1,17 +1,21 @@
 //! [`ScaleOut`]: phase 7 as a module of a server (see [`phase_1_foundations::module`]).
 //!
-//! **Listed first**: it provides what phase 4 takes.
+//! **Listed first**, before phase 2: it provides what phases 2 and 4 take.
 //!
 //! * **provides** (pass 1, before phase 4 takes what it finds): with `--redis-url`, the
 //!   [`SharedBoardStore`] — boards, notes, logs and op ids in Redis; with `--nats-url`
 //!   too, a [`PublisherFactory`] whose publisher is the bus
 //!   ([`crate::bus::BusPublisher`]); each link as a `/health` check. Without either flag
 //!   it provides nothing, and phase 4 opens its embedded store as before;
+//! * **builds** (pass 2, before phase 2 builds its routes, after phase 4 made the hub):
+//!   with the bus, presence shared by every instance ([`SharedPresence`]), which phases 2
+//!   and 3 take instead of their own;
 //! * **routes**: `GET /scale/instance` — which instance answered, and its links (the
 //!   `/phases/7` page shows it, so two windows can tell they are on different servers);
-//! * **starts** the bus's receiver on the server's task tracker, stopped with the
-//!   background token (shutdown stage 1): from then on this instance takes no more events
-//!   from the others, and its own still reach them until its writer closes.
+//! * **starts** the bus's receiver and presence on the server's task tracker, stopped
+//!   with the background token (shutdown stage 1): from then on this instance takes no
+//!   more events from the others (its own still reach them until its writer closes), and
+//!   says `gone`, so its people leave the others' lists at once.
 //!
 //! **Connecting at start.** `provide` is synchronous, the clients are not: it waits for
 //! them on the runtime it was called in (`block_in_place`), which must be tokio's
@@ -33,7 +37,10 @@ use phase_1_foundations::{
     health::HealthChecks, json::json_response, Module, PhaseInfo, Router, ServerConfig, Services,
     ShutdownTree, StartError,
 };
-use phase_2_sse::Hub;
+use phase_2_sse::{
+    presence::{BoardPresence, Presence},
+    Hub,
+};
 use phase_4_board::{
     access::AccessMode, publish::PublisherFactory, store::SharedBoardStore, BoardState,
 };
@@ -42,6 +49,7 @@ use serde::Serialize;
 use crate::{
     bus::{Bus, BusPublisher, BusSettings},
     config::ScaleOutConfig,
+    presence::SharedPresence,
     redis_store::RedisStore,
 };
 
@@ -140,6 +148,9 @@ impl Module for ScaleOut {
                 "none"
             },
         };
+        if let Some(bus) = services.get::<Arc<Bus>>().cloned() {
+            self.share_presence(services, &bus)?;
+        }
         Ok(Router::new().get("/scale/instance", move |_req, _params| {
             let answer = answer.clone();
             async move { Ok(json_response(StatusCode::OK, &answer)) }
@@ -147,6 +158,34 @@ impl Module for ScaleOut {
     }
 }
 // ANCHOR_END: scale_module
+
+impl ScaleOut {
+    // ANCHOR: share_presence
+    /// Presence over the bus, provided for phases 2 and 3 (built after this one).
+    fn share_presence(&self, services: &mut Services, bus: &Arc<Bus>) -> Result<(), StartError> {
+        if services.get::<Arc<dyn BoardPresence>>().is_some() {
+            return Err(StartError::new(
+                "presence was built before phase 7's: list phase 7's module before phase 2's",
+            ));
+        }
+        let hub = services.require::<Arc<Hub>>()?.clone();
+        let ttl = Duration::from_millis(self.config.presence_ttl_ms);
+        let (shared, queued) =
+            SharedPresence::new(Presence::new(hub), bus.instance().to_owned(), ttl);
+        let tree = services.require::<ShutdownTree>()?;
+        tree.tasks().spawn(shared.clone().run(
+            bus.client().clone(),
+            bus.presence_subject(),
+            queued,
+            bus.connected(),
+            tree.background(),
+        ));
+        let presence: Arc<dyn BoardPresence> = shared;
+        services.insert(presence);
+        Ok(())
+    }
+    // ANCHOR_END: share_presence
+}
 
 /// The body of `GET /scale/instance`.
 #[derive(Debug, Clone, Serialize)]

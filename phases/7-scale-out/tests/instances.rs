@@ -11,9 +11,28 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use board::{ack, create, rejected, Client, WAIT};
+use board::{ack, create, rejected, Client, Feed, WAIT};
 use common::{until, Instance, NatsServer, RedisServer};
 use serde_json::Value;
+
+/// The next presence event (`presence.*`) on `feed`: its type and its data as JSON.
+async fn next_presence(feed: &mut Feed) -> (String, Value) {
+    loop {
+        let event = feed.next_event().await;
+        if event.event.starts_with("presence.") {
+            let data = serde_json::from_str(&event.data).expect("JSON data");
+            return (event.event, data);
+        }
+    }
+}
+
+/// An event stream of `board` on `instance`, as the person `who`.
+async fn present(instance: &Instance, board: &str, who: &str) -> Feed {
+    let url = instance.url(&format!(
+        "/boards/{board}/events?clientId={who}&name={who}&color=%23aabbcc"
+    ));
+    Feed::open(&url, None).await
+}
 
 /// The `seq` of the next `n` note events `client` receives, in arrival order.
 async fn next_seqs(client: &mut Client, n: usize) -> Vec<u64> {
@@ -180,5 +199,39 @@ async fn while_redis_is_down_a_change_is_refused_as_unavailable_and_the_same_cha
         ids,
         ["kept", "later"],
         "the change acked before the restart is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_on_other_instances_are_on_the_list_and_leave_when_their_instance_dies() {
+    let (store, bus) = (RedisServer::start(), NatsServer::start());
+    let a = Instance::start("a", &store, &bus).await;
+    let b = Instance::start("b", &store, &bus).await;
+    let mut bo = present(&b, "demo", "bo").await;
+    assert_eq!(next_presence(&mut bo).await.0, "presence.list");
+    assert_eq!(next_presence(&mut bo).await.1["clientId"], "bo");
+
+    let _ana = present(&a, "demo", "ana").await;
+    let (kind, who) = next_presence(&mut bo).await;
+    assert_eq!(
+        (kind.as_str(), &who["clientId"]),
+        ("presence.join", &"ana".into())
+    );
+    let list = b.get_json("/boards/demo/presence").await;
+    let mut ids: Vec<&str> = list["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .map(|p| p["clientId"].as_str().expect("a clientId"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["ana", "bo"], "{list}");
+
+    // A crash says nothing: B hears no more from A, and after the TTL Ana leaves.
+    a.kill().await;
+    let (kind, who) = next_presence(&mut bo).await;
+    assert_eq!(
+        (kind.as_str(), &who["clientId"]),
+        ("presence.leave", &"ana".into())
     );
 }

@@ -52,6 +52,8 @@ impl Instance {
             &nats.url(),
             "--bus-resync-ms",
             "300",
+            "--presence-ttl-ms",
+            "1500",
             "--scale-retry-base-ms",
             "50",
             "--scale-retry-cap-ms",
