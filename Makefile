@@ -1,5 +1,6 @@
 # Liveboard — one command to run the app, one to test everything.
 #   make dev    backend (embedded defaults, no external service) + web, prints the URL
+#   make scale  phase 7's topology without Docker: redis, nats, 3 backends, HAProxy, web
 #   make test   every Rust, web, book and end-to-end check, as CI runs it
 #   make tags   the phase tags (phase-1, phase-2, …) from tags.tsv, so `git checkout phase-N` works
 #   make exercises / exercise-start EX=… / exercise-check EX=… / exercise-restore EX=…
@@ -13,13 +14,25 @@ export CARGO_TERM_COLOR := never
 
 .PHONY: deps dev test lint-rust test-rust test-web docs e2e build-bins clean book \
 	tags check-tags check-phases exercises exercise-start exercise-check exercise-restore \
-	check-exercises failures bench bench-smoke fuzz
+	check-exercises failures bench bench-smoke fuzz scale scale-check
 
 dev: web/node_modules
 	./scripts/dev.sh
 
-test: deps lint-rust test-rust bench-smoke check-tags check-exercises test-web docs e2e
+test: deps lint-rust test-rust bench-smoke scale-check check-tags check-exercises test-web docs e2e
 	@echo "make test: all checks passed"
+
+# Phase 7's deployment on this machine (scripts/scale.sh; docker-compose.yml is the same
+# topology in containers): redis-server, nats-server, SCALE_ARGS' instances (3 by default)
+# of `liveboard`, HAProxy on http://localhost:8000 and the web app if it is built. Ctrl-C
+# stops everything it started. `make scale SCALE_ARGS="--instances 2 --no-web"`.
+# scale-check starts it all on free ports, checks it through the balancer, and stops
+# (a few seconds after the build; part of `make test`).
+scale:
+	./scripts/scale.sh $(SCALE_ARGS)
+
+scale-check:
+	./scripts/scale.sh --check
 
 # What a fresh machine lacks (Chromium, nats-server, redis-server, mdBook, …); a no-op
 # once everything is there. See the script for the list.

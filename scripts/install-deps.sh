@@ -3,7 +3,8 @@
 # there. `make test` runs it first, so the README's test command works as typed on a new
 # machine; CI (.ci/run) runs the same script.
 #
-#   apt:   chromium (end-to-end tests), nats-server and redis-server (scale-out tests),
+#   apt:   chromium (end-to-end tests), nats-server, redis-server and haproxy (scale-out
+#          tests, `make scale`),
 #          git, python3 3.11+ (tomllib: the tag and exercise checks)
 #   cargo: mdbook (the book; Debian does not package it)
 #   git:   the full history when the clone is shallow (the tag check needs tagged commits)
@@ -15,6 +16,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v nats-server >/dev/null || missing+=(nats-server)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v haproxy >/dev/null || missing+=(haproxy)
 command -v git >/dev/null || missing+=(git)
 python3 -c 'import tomllib' 2>/dev/null || missing+=(python3)
 if ((${#missing[@]})); then

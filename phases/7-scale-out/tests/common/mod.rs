@@ -1,8 +1,11 @@
 //! Instances of the phase 7 binary for the multi-instance tests, pointed at a real
-//! `redis-server` and `nats-server` (this crate's `testing` module starts those). Each
-//! process is killed when dropped — by its PID, and only it. Every wait has a timeout.
+//! `redis-server` and `nats-server` (this crate's `testing` module starts those), and
+//! HAProxy in front of them ([`balancer`]). Each process is killed when dropped — by its
+//! PID, and only it. Every wait has a timeout.
 
 #![allow(dead_code)] // each test file uses a different part
+
+pub mod balancer;
 
 use std::time::Duration;
 
