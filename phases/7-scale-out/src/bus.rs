@@ -128,6 +128,7 @@ impl BusEvent {
         headers: Option<&HeaderMap>,
         data: Bytes,
     ) -> Result<Self, BadMessage> {
+        // EXERCISE(ch7-parse-bus-event): a bus message back into a board event, or why not
         let board = subject
             .strip_prefix(prefix)
             .and_then(|s| s.strip_prefix(".events."))
@@ -155,6 +156,7 @@ impl BusEvent {
                 data,
             },
         })
+        // EXERCISE_END(ch7-parse-bus-event)
     }
 }
 
@@ -162,8 +164,10 @@ impl BusEvent {
 /// The numbers missing between `board`'s room and `seq`, as `(after, through)`: `None`
 /// if the room is not in memory, or `seq` is next, old, or too far ahead to fill.
 fn gap(hub: &Hub, board: &str, seq: u64) -> Option<(u64, u64)> {
+    // EXERCISE(ch7-gap): which numbers are missing before this event, if any
     let at = hub.live_position(board)?;
     (seq > at + 1 && seq - 1 - at <= MAX_FILL).then_some((at, seq - 1))
+    // EXERCISE_END(ch7-gap)
 }
 
 /// Publishes `missing` (read from the log), then `event`, at their numbers.

@@ -68,6 +68,7 @@ impl Link {
 
     /// The link failed with `why`: counted once per loss, logged, kept for `/health`.
     pub fn down(&self, why: &str) {
+        // EXERCISE(ch7-link-down): count a loss once, keep why
         let mut state = self.lock();
         if state.up {
             state.disconnects += 1;
@@ -75,6 +76,7 @@ impl Link {
         }
         state.up = false;
         state.last_error = Some(why.to_owned());
+        // EXERCISE_END(ch7-link-down)
     }
 }
 

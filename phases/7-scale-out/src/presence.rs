@@ -267,6 +267,7 @@ impl SharedPresence {
                 last,
                 ..
             } => {
+                // EXERCISE(ch7-sync-sweep): count a sync's tabs; after its last part, sweep the rest
                 peer.generation = peer.generation.max(generation);
                 for tab in tabs {
                     self.add(peer, next_id, tab, generation);
@@ -275,6 +276,7 @@ impl SharedPresence {
                     // Mark and sweep: what this generation did not mention is gone.
                     self.sweep(peer, |t| t.generation < generation);
                 }
+                // EXERCISE_END(ch7-sync-sweep)
             }
             PresenceMessage::Gone { instance } => {
                 if let Some(mut peer) = peers.remove(&instance) {
@@ -336,6 +338,7 @@ impl SharedPresence {
     // ANCHOR: expire
     /// Uncounts every tab of the instances not heard from for longer than the TTL.
     pub fn expire(&self, now: Instant) -> Vec<String> {
+        // EXERCISE(ch7-expire): uncount the tabs of every instance silent past the TTL
         let mut others = lock(&self.others);
         let dead: Vec<String> = others
             .peers
@@ -354,6 +357,7 @@ impl SharedPresence {
             }
         }
         dead
+        // EXERCISE_END(ch7-expire)
     }
     // ANCHOR_END: expire
 

@@ -12,35 +12,10 @@ mod common;
 use board::{ack, create, Client, Feed, WAIT};
 use common::{
     balancer::{render, Balancer, DEPLOY},
-    until, Instance, NatsServer, RedisServer,
+    next_seqs, until, write_notes, Instance, NatsServer, RedisServer,
 };
 use tokio::time::{sleep, timeout, Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
-
-/// Creates `n` notes on `board` through the balancer; returns their acks' sequence numbers.
-async fn write(balancer: &Balancer, board: &str, tag: &str, n: usize) -> Vec<u64> {
-    let mut writer = Client::connect(&balancer.ws("/ws")).await;
-    let mut seqs = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = format!("{tag}{i}");
-        let answer = writer
-            .call("note_create", create(board, &id, &id, "Todo", i as f64))
-            .await;
-        seqs.push(ack(&answer)["seq"].as_u64().expect("an acked seq"));
-    }
-    writer.close().await;
-    seqs
-}
-
-/// The `seq` of the next `n` note events `client` receives, in arrival order.
-async fn next_seqs(client: &mut Client, n: usize) -> Vec<u64> {
-    let mut seqs = Vec::with_capacity(n);
-    for _ in 0..n {
-        let event = client.note_event().await;
-        seqs.push(event["payload"]["seq"].as_u64().expect("a seq"));
-    }
-    seqs
-}
 
 /// How many WebSockets each instance holds (`GET /ws/stats`, asked of each directly).
 async fn open_sockets(instances: &[Instance]) -> Vec<u64> {
@@ -83,7 +58,10 @@ async fn one_backend_killed_its_clients_reconnect_through_the_balancer_to_anothe
     let mut ana = Client::connect(&balancer.ws("/ws")).await;
     ana.subscribe("demo", None).await;
     let holder = holder_of_the_only_socket(&instances).await;
-    assert_eq!(write(&balancer, "demo", "before", 3).await, [1, 2, 3]);
+    assert_eq!(
+        write_notes(&balancer.ws("/ws"), "demo", "before", 3).await,
+        [1, 2, 3]
+    );
     let mut position = String::new();
     for _ in 0..3 {
         position = ana.note_event().await["payload"]["position"]
@@ -105,7 +83,10 @@ async fn one_backend_killed_its_clients_reconnect_through_the_balancer_to_anothe
     assert!(dropped.is_ok(), "Ana's connection outlived her instance");
     // While she is away the board goes on, through the balancer, on the live instances
     // (a request sent to the dead one before its health check fails is redispatched).
-    assert_eq!(write(&balancer, "demo", "during", 4).await, [4, 5, 6, 7]);
+    assert_eq!(
+        write_notes(&balancer.ws("/ws"), "demo", "during", 4).await,
+        [4, 5, 6, 7]
+    );
 
     // She reconnects to the same address and resumes from her last position.
     let mut back = Client::connect(&balancer.ws("/ws")).await;
@@ -121,7 +102,7 @@ async fn one_backend_killed_its_clients_reconnect_through_the_balancer_to_anothe
         "exactly the missed events"
     );
     // And live again: the next event is the next number (nothing replayed twice).
-    write(&balancer, "demo", "after", 1).await;
+    write_notes(&balancer.ws("/ws"), "demo", "after", 1).await;
     assert_eq!(next_seqs(&mut back, 1).await, [8]);
 }
 // ANCHOR_END: balancer_failover_test

@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use board::{ack, create, rejected, Client, Feed, WAIT};
-use common::{until, Instance, NatsServer, RedisServer};
+use common::{next_seqs, until, write_notes, Instance, NatsServer, RedisServer};
 use serde_json::Value;
 
 /// The next presence event (`presence.*`) on `feed`: its type and its data as JSON.
@@ -34,31 +34,6 @@ async fn present(instance: &Instance, board: &str, who: &str) -> Feed {
     Feed::open(&url, None).await
 }
 
-/// The `seq` of the next `n` note events `client` receives, in arrival order.
-async fn next_seqs(client: &mut Client, n: usize) -> Vec<u64> {
-    let mut seqs = Vec::with_capacity(n);
-    for _ in 0..n {
-        let event = client.note_event().await;
-        seqs.push(event["payload"]["seq"].as_u64().expect("a seq"));
-    }
-    seqs
-}
-
-/// Creates `n` notes on `board` through `instance`; returns their acks' sequence numbers.
-async fn write(instance: &Instance, board: &'static str, tag: String, n: usize) -> Vec<u64> {
-    let mut writer = Client::connect(&instance.ws()).await;
-    let mut seqs = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = format!("{tag}{i}");
-        let answer = writer
-            .call("note_create", create(board, &id, &id, "Todo", i as f64))
-            .await;
-        seqs.push(ack(&answer)["seq"].as_u64().expect("an acked seq"));
-    }
-    writer.close().await;
-    seqs
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_on_two_instances_get_unique_gap_free_numbers_and_every_client_sees_them_in_order()
 {
@@ -71,9 +46,10 @@ async fn writers_on_two_instances_get_unique_gap_free_numbers_and_every_client_s
     on_a.subscribe("race", None).await;
     on_b.subscribe("race", None).await;
 
+    let (ws_a, ws_b) = (a.ws(), b.ws());
     let (from_a, from_b) = tokio::join!(
-        write(&a, "race", "a".into(), EACH),
-        write(&b, "race", "b".into(), EACH)
+        write_notes(&ws_a, "race", "a", EACH),
+        write_notes(&ws_b, "race", "b", EACH)
     );
     let acked: BTreeSet<u64> = from_a.iter().chain(&from_b).copied().collect();
     assert_eq!(
@@ -98,7 +74,7 @@ async fn a_client_of_a_killed_instance_resumes_on_another_without_losing_an_even
     let b = Instance::start("b", &store, &bus).await;
     let mut ana = Client::connect(&a.ws()).await;
     ana.subscribe("demo", None).await;
-    write(&b, "demo", "before".into(), 5).await;
+    write_notes(&b.ws(), "demo", "before", 5).await;
     let mut position = String::new();
     for _ in 0..5 {
         position = ana.note_event().await["payload"]["position"]
@@ -108,7 +84,7 @@ async fn a_client_of_a_killed_instance_resumes_on_another_without_losing_an_even
     }
     a.kill().await;
     // While Ana is away, the board goes on on B.
-    write(&b, "demo", "during".into(), 7).await;
+    write_notes(&b.ws(), "demo", "during", 7).await;
     let mut back = Client::connect(&b.ws()).await;
     let ready = back.subscribe("demo", Some(&position)).await;
     assert_eq!(
@@ -126,7 +102,7 @@ async fn after_the_bus_restarts_every_change_made_meanwhile_reaches_the_other_in
     let b = Instance::start("b", &store, &bus).await;
     let mut on_b = Client::connect(&b.ws()).await;
     on_b.subscribe("demo", None).await;
-    write(&a, "demo", "up".into(), 2).await;
+    write_notes(&a.ws(), "demo", "up", 2).await;
     assert_eq!(next_seqs(&mut on_b, 2).await, [1, 2]);
 
     bus.kill();
@@ -135,7 +111,7 @@ async fn after_the_bus_restarts_every_change_made_meanwhile_reaches_the_other_in
     })
     .await;
     // Acknowledged while the bus is away: in Redis, not on the wire.
-    assert_eq!(write(&a, "demo", "away".into(), 3).await, [3, 4, 5]);
+    assert_eq!(write_notes(&a.ws(), "demo", "away", 3).await, [3, 4, 5]);
     bus.restart();
     until(WAIT, "A and B report the bus up", || async {
         a.get_json("/health").await["status"] == "ok"
@@ -147,7 +123,7 @@ async fn after_the_bus_restarts_every_change_made_meanwhile_reaches_the_other_in
         [3, 4, 5],
         "caught up from the log"
     );
-    write(&a, "demo", "again".into(), 1).await;
+    write_notes(&a.ws(), "demo", "again", 1).await;
     assert_eq!(next_seqs(&mut on_b, 1).await, [6], "and live again");
 }
 

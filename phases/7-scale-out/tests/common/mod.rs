@@ -10,6 +10,8 @@ pub mod balancer;
 use std::time::Duration;
 
 use phase_1_foundations::testing::spawn_binary;
+
+use crate::board::{ack, create, Client};
 pub use phase_7_scale_out::testing::{NatsServer, RedisServer};
 use tokio::{
     process::Child,
@@ -30,6 +32,32 @@ where
         assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
         sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Creates `n` notes on `board` through the board WebSocket at `ws` (an instance's, or
+/// the balancer's); returns their acks' sequence numbers.
+pub async fn write_notes(ws: &str, board: &str, tag: &str, n: usize) -> Vec<u64> {
+    let mut writer = Client::connect(ws).await;
+    let mut seqs = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = format!("{tag}{i}");
+        let answer = writer
+            .call("note_create", create(board, &id, &id, "Todo", i as f64))
+            .await;
+        seqs.push(ack(&answer)["seq"].as_u64().expect("an acked seq"));
+    }
+    writer.close().await;
+    seqs
+}
+
+/// The `seq` of the next `n` note events `client` receives, in arrival order.
+pub async fn next_seqs(client: &mut Client, n: usize) -> Vec<u64> {
+    let mut seqs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let event = client.note_event().await;
+        seqs.push(event["payload"]["seq"].as_u64().expect("a seq"));
+    }
+    seqs
 }
 
 /// One instance of the phase 7 server.
