@@ -43,6 +43,12 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// A number for a draft key file's name, unique within this process.
+fn draft_number() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 impl SigningKey {
     /// A fresh key from the operating system's random source.
     pub fn random() -> io::Result<Self> {
@@ -68,20 +74,37 @@ impl SigningKey {
     // ANCHOR: load_or_create
     /// The key in `path`, or a new random key written there first (mode `0600`: only the
     /// server's user may read it).
+    ///
+    /// Several servers sharing one key file (phase 7's instances) may start at the same
+    /// moment, all finding no file. Each writes its key to a file of its own beside
+    /// `path`, then links it to `path`: the link appears whole or not at all, and only the
+    /// first succeeds. The others read the winner's key — never a half-written one.
     pub fn load_or_create(path: &Path) -> io::Result<Self> {
         match std::fs::read(path) {
             Ok(bytes) => Self::from_bytes(&bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let key = Self::random()?;
+                let mut draft = path.as_os_str().to_owned();
+                draft.push(format!(".{}-{}.new", std::process::id(), draft_number()));
+                let draft = std::path::PathBuf::from(draft);
                 let mut options = std::fs::OpenOptions::new();
-                // `create_new`: two servers starting at once do not overwrite each other.
                 options.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path)?;
-                io::Write::write_all(&mut file, &key.0)?;
-                file.sync_all()?;
-                Ok(key)
+                let written = options.open(&draft).and_then(|mut file| {
+                    io::Write::write_all(&mut file, &key.0)?;
+                    file.sync_all()
+                });
+                let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+                let _ = std::fs::remove_file(&draft);
+                match linked {
+                    Ok(()) => Ok(key),
+                    // Another server linked its key first: that one is the key.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        Self::from_bytes(&std::fs::read(path)?)
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Err(e) => Err(e),
         }
@@ -229,6 +252,43 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn servers_creating_one_key_file_at_once_all_end_up_with_the_same_key() {
+        let dir = std::env::temp_dir().join(format!("lb-key-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for round in 0..20 {
+            let path = dir.join(format!("session-{round}.key"));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let keys: Vec<SigningKey> = (0..4)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        SigningKey::load_or_create(&path).unwrap()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect();
+            let token = keys[0].sign("x");
+            for key in &keys {
+                assert_eq!(
+                    key.verify(&token),
+                    Some("x"),
+                    "round {round}: one key for all"
+                );
+            }
+        }
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".new"))
+            .collect();
+        assert!(left.is_empty(), "no draft file is left behind");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
