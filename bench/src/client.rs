@@ -5,6 +5,7 @@
 //! * **Source addresses.** Connection `i` binds `127.0.0.(2 + i % 8)` before connecting:
 //!   each source address has its own ~28k ephemeral ports, so 19.5k connections (times
 //!   three servers, times three runs, with sockets lingering in TIME_WAIT) never run out.
+//!   The `cluster` scenario's 100k use [`wide_source_addr`]: 127.0.0.2 … 127.0.0.254.
 //! * **Handshake.** RFC 6455 §4.1 with the RFC's own sample key; the answer must be `101`
 //!   with the RFC's sample accept value (§1.3), so a server that did not really upgrade
 //!   is caught.
@@ -33,18 +34,35 @@ const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 pub const OP_TEXT: u8 = 0x1;
 /// Close.
 pub const OP_CLOSE: u8 = 0x8;
+/// Ping: the server's heartbeat.
+pub const OP_PING: u8 = 0x9;
+/// Pong: the answer to a Ping, with its payload (§5.5.3).
+pub const OP_PONG: u8 = 0xA;
 
 /// The source address for connection `i`: 127.0.0.2 … 127.0.0.9.
 pub fn source_addr(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, 2 + (i % 8) as u8)
 }
 
+/// The source address for connection `i` of the `cluster` scenario: 127.0.0.2 …
+/// 127.0.0.254, 253 addresses. Binding an address with port 0 before `connect` makes the
+/// kernel pick a port free *on that address* (about 28k of them, `ip_local_port_range`),
+/// whatever the destination: 253 addresses give ~7M, room for any run on one machine.
+pub fn wide_source_addr(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, 2 + (i % 253) as u8)
+}
+
 /// A TCP connection from [`source_addr`]`(i)` to `server`, with Nagle off (as the servers
 /// set it) so small messages leave at once.
 pub async fn tcp_connect(server: SocketAddr, i: usize) -> io::Result<TcpStream> {
+    tcp_connect_from(server, source_addr(i)).await
+}
+
+/// A TCP connection from `source` (any free port on it) to `server`, Nagle off.
+pub async fn tcp_connect_from(server: SocketAddr, source: Ipv4Addr) -> io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
     socket.set_reuseaddr(true)?;
-    socket.bind(SocketAddr::new(source_addr(i).into(), 0))?;
+    socket.bind(SocketAddr::new(source.into(), 0))?;
     let stream = socket.connect(server).await?;
     stream.set_nodelay(true)?;
     Ok(stream)
@@ -153,7 +171,17 @@ impl WsClient {
         path: &str,
         subprotocol: Option<&str>,
     ) -> io::Result<Self> {
-        let mut stream = tcp_connect(server, i).await?;
+        Self::connect_from(server, source_addr(i), path, subprotocol).await
+    }
+
+    /// Connects from `source` and performs the opening handshake on `path`.
+    pub async fn connect_from(
+        server: SocketAddr,
+        source: Ipv4Addr,
+        path: &str,
+        subprotocol: Option<&str>,
+    ) -> io::Result<Self> {
+        let mut stream = tcp_connect_from(server, source).await?;
         let protocol = subprotocol
             .map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
             .unwrap_or_default();
@@ -278,5 +306,14 @@ mod tests {
         assert_eq!(source_addr(0), Ipv4Addr::new(127, 0, 0, 2));
         assert_eq!(source_addr(7), Ipv4Addr::new(127, 0, 0, 9));
         assert_eq!(source_addr(8), Ipv4Addr::new(127, 0, 0, 2));
+    }
+
+    #[test]
+    fn wide_source_addresses_cycle_through_127_0_0_2_to_254() {
+        assert_eq!(wide_source_addr(0), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(wide_source_addr(252), Ipv4Addr::new(127, 0, 0, 254));
+        assert_eq!(wide_source_addr(253), Ipv4Addr::new(127, 0, 0, 2));
+        let used: std::collections::BTreeSet<_> = (0..100_000).map(wide_source_addr).collect();
+        assert_eq!(used.len(), 253);
     }
 }

@@ -25,7 +25,14 @@
 //! cargo run --release -p liveboard-bench -- shutdown --conns 1000,10000
 //! cargo run --release -p liveboard-bench -- echo --json results.jsonl  # also as JSON Lines
 //! cargo run --release -p liveboard-bench -- chart --input results.jsonl --out charts/
+//! cargo run --release -p liveboard-bench -- cluster --conns 2000     # smoke: 2 instances
+//! cargo run --release -p liveboard-bench -- cluster                  # 100k over 6 instances
 //! ```
+//!
+//! `cluster` is different: no peers, no pinning, one run. It starts Redis, NATS and several
+//! `liveboard` instances, spreads up to 100,000 WebSockets over them from worker processes
+//! (this tool again, as `cluster-worker`) and checks that every chat line reaches every
+//! subscriber of its board: see [`cluster`].
 //!
 //! | module | holds |
 //! |---|---|
@@ -35,6 +42,7 @@
 //! | [`server`] | starting, measuring and killing the server processes |
 //! | [`client`] | a minimal WebSocket client and event-stream opener |
 //! | [`echo`], [`fanout`], [`idle`], [`shutdown`] | the four scenarios |
+//! | [`cluster`] | scale-out: many instances behind the bus, many processes of clients |
 //! | [`peers`] | the tokio-tungstenite and fastwebsockets servers |
 //! | [`procfs`], [`stats`], [`system`] | `/proc` parsing, percentiles, rlimit and CPU pinning |
 //!
@@ -42,6 +50,7 @@
 
 mod chart;
 mod client;
+mod cluster;
 mod echo;
 mod fanout;
 mod idle;
@@ -98,6 +107,12 @@ enum Command {
         #[command(flatten)]
         opts: shutdown::ShutdownOptions,
     },
+    /// Many WebSockets over several instances behind Redis and NATS: delivery latency,
+    /// nothing missing, memory per connection (one run, nothing pinned).
+    Cluster(cluster::ClusterArgs),
+    /// One process of the cluster's subscribers (the tool starts it itself).
+    #[command(hide = true)]
+    ClusterWorker(cluster::worker::WorkerArgs),
     /// Render SVG charts from the JSON Lines that `--json` wrote.
     Chart(chart::ChartArgs),
     /// Check the JSON Lines that `--json` wrote: every scenario named has a record, and no
@@ -129,6 +144,7 @@ peer) on stdout; progress and the load average go to stderr. Build first:
   target/release/liveboard-bench echo
   target/release/liveboard-bench fanout --subs 1000,10000
   target/release/liveboard-bench idle --conns 1000,10000,19500
+  target/release/liveboard-bench cluster --conns 2000      # Redis, NATS, 2 instances
 
 --json FILE appends each table's results to FILE (JSON Lines); `chart` renders them as
 SVG. `make bench` runs the whole suite and renders the charts.
@@ -154,6 +170,8 @@ fn main() -> ExitCode {
         Command::ServeTungstenite(args) => return peers::tungstenite::serve(args),
         Command::ServeFastwebsockets(args) => return peers::fastwebsockets::serve(args),
         Command::Chart(args) => return report_outcome(chart::run(args)),
+        Command::Cluster(args) => return report_outcome(cluster::main(args)),
+        Command::ClusterWorker(args) => return cluster::worker::main(args),
         Command::CheckResults(args) => {
             let outcome = report::read_all(&args.input)
                 .and_then(|records| report::check(&records, &args.scenarios));
@@ -329,6 +347,8 @@ async fn scenario(command: Command, fd_limit: u64) -> Result<(), String> {
         Command::ServeTungstenite(_)
         | Command::ServeFastwebsockets(_)
         | Command::Chart(_)
+        | Command::Cluster(_)
+        | Command::ClusterWorker(_)
         | Command::CheckResults(_) => Ok(()),
     }
 }

@@ -23,7 +23,7 @@ use crate::{runner::Metrics, server::ServerOptions, stats::median};
 /// What a scenario was asked to do: its name and its parameters, as `main` built them.
 #[derive(Debug, Clone)]
 pub struct Scenario {
-    /// `echo`, `fanout`, `idle` or `shutdown`.
+    /// `echo`, `fanout`, `idle`, `shutdown` or `cluster`.
     pub name: &'static str,
     /// The parameters that tell this measurement apart (subscribers, rate, …).
     pub params: Vec<(&'static str, serde_json::Value)>,
@@ -113,13 +113,15 @@ pub struct Context {
 impl Context {
     /// Reads the commit, the date and the load average now, before the first run.
     pub fn now(server: &ServerOptions) -> Self {
+        Self::for_binary(server.liveboard_bin.as_deref(), &server.liveboard_args)
+    }
+
+    /// The same, for a scenario that takes `--liveboard-bin` and `--liveboard-arg` itself.
+    pub fn for_binary(liveboard_bin: Option<&Path>, liveboard_args: &[String]) -> Self {
         Context {
             commit: git_commit(),
-            liveboard_bin: server
-                .liveboard_bin
-                .as_ref()
-                .map(|p| p.display().to_string()),
-            liveboard_args: server.liveboard_args.clone(),
+            liveboard_bin: liveboard_bin.map(|p| p.display().to_string()),
+            liveboard_args: liveboard_args.to_vec(),
             date: iso8601_utc(SystemTime::now()),
             load_start: load_average(),
         }
@@ -186,16 +188,19 @@ fn parse_lines(text: &str) -> Result<Vec<ResultRecord>, String> {
 }
 
 /// Figures that count failures: any run with one above zero fails `check-results`.
-pub const FAILURE_FIGURES: [&str; 4] = [
+pub const FAILURE_FIGURES: [&str; 6] = [
     "missing",
+    "duplicates",
     "subscribers cut",
+    "connections failed",
     "no Close frame",
     "other close code",
 ];
 
 /// What `check-results` checks, with no timing in it: every scenario in `expected` has at
 /// least one record, every record has every server's runs, and no run counts a failure
-/// (a message missing, a subscriber cut, a client without its Close 1001). Returns one
+/// (a message missing or delivered twice, a subscriber cut, a connection that could not
+/// be opened, a client without its Close 1001). Returns one
 /// line per record on success, every problem found otherwise.
 pub fn check(records: &[ResultRecord], expected: &[String]) -> Result<String, String> {
     let mut problems = Vec::new();
@@ -385,5 +390,15 @@ mod tests {
             err,
             "fanout: 1000 subscribers, liveboard, run 3: missing = 3"
         );
+    }
+
+    #[test]
+    fn check_results_fails_a_cluster_run_with_duplicates_or_failed_connections() {
+        let mut run = sample();
+        run.servers[0].runs[0].insert("duplicates".into(), Some(2.0));
+        run.servers[0].runs[1].insert("connections failed".into(), Some(1.0));
+        let err = check(&[run], &[]).unwrap_err();
+        assert!(err.contains("run 1: duplicates = 2"), "{err}");
+        assert!(err.contains("run 2: connections failed = 1"), "{err}");
     }
 }

@@ -16,7 +16,7 @@ use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
     os::unix::process::CommandExt,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
@@ -132,11 +132,6 @@ impl ServerProcess {
         std::fs::create_dir_all(&opts.log_dir)
             .map_err(|e| format!("cannot create {}: {e}", opts.log_dir.display()))?;
         let log_path = opts.log_dir.join(format!("{kind}.stderr.log"));
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
 
         let mut cmd = Command::new("taskset");
         cmd.arg("-c").arg(opts.server_cpu.to_string());
@@ -199,20 +194,31 @@ impl ServerProcess {
         cmd.env(
             "TOKIO_WORKER_THREADS",
             opts.server_worker_threads.max(1).to_string(),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
+        );
+        let server = Self::spawn(kind, cmd, &log_path)?;
+        // By now taskset has exec'd the server: the PID must be the server's.
+        let comm =
+            std::fs::read_to_string(format!("/proc/{}/comm", server.pid())).unwrap_or_default();
+        if comm.trim() == "taskset" {
+            return Err(format!("{kind}: PID {} is still taskset", server.pid()));
         }
-        let mut child = cmd.spawn().map_err(|e| {
-            format!("cannot start taskset (util-linux) for {kind}: {e}; is util-linux installed?")
-        })?;
+        Ok(server)
+    }
+
+    /// Starts `cmd` (a server of `kind`, its stderr appended to `log_path`) and waits (at
+    /// most 15 s) for the address it prints first.
+    pub fn spawn(kind: ServerKind, mut cmd: Command, log_path: &Path) -> Result<Self, String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
+        die_with_parent(&mut cmd);
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {program} for {kind}: {e}"))?;
 
         // Read the first line on a thread, so a server that never prints cannot hang us;
         // the thread then drains stdout until the server exits.
@@ -243,12 +249,6 @@ impl ServerProcess {
             .strip_prefix("listening on http://")
             .and_then(|a| a.trim().parse().ok())
             .ok_or_else(|| format!("{kind} printed {line:?}, not `listening on http://ADDR`"))?;
-        // By now taskset has exec'd the server: the PID must be the server's.
-        let comm =
-            std::fs::read_to_string(format!("/proc/{}/comm", server.pid())).unwrap_or_default();
-        if comm.trim() == "taskset" {
-            return Err(format!("{kind}: PID {} is still taskset", server.pid()));
-        }
         Ok(server)
     }
 
@@ -300,6 +300,18 @@ impl ServerProcess {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         None
+    }
+}
+
+/// Asks the kernel to SIGKILL the process `cmd` starts when this tool dies
+/// (`PR_SET_PDEATHSIG`): the backstop for a tool killed before its `Drop`s ran.
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
 }
 
