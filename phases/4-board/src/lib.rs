@@ -36,6 +36,7 @@
 //! | signed sessions: who a person is, decided by the server | [`identity`] |
 //! | private boards, share links (edit or view), revoking | [`access`], [`access_routes`], [`access_sqlite`] |
 //! | phase 4 as a module: the log's hub and the notes on `/ws` for earlier phases | [`app`] |
+//! | note ops built in one line for store tests, here and in later phases (feature `testing`) | `testing` |
 //!
 //! ## What it deliberately leaves out
 //! Accounts and passwords (a session is a name the server signed, not a proven
@@ -85,6 +86,8 @@ pub mod rules;
 pub mod sqlite;
 pub mod state;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod writer;
 
 pub use app::Board;

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use phase_4_board::{
     memory::MemoryStore,
-    protocol::{CreateNote, MoveNote, NoteErrorCode, UpdateNote},
+    protocol::{NoteErrorCode, UpdateNote},
     rules::{NoteOp, RuleLimits},
     sqlite::SqliteStore,
     store::{BlockingStore, BoardCursor, LogReader, Outcome},
+    testing::{create, mv},
 };
 
 const LIMITS: RuleLimits = RuleLimits {
@@ -16,31 +17,6 @@ const LIMITS: RuleLimits = RuleLimits {
     max_notes: 3,
     max_boards: 100,
 };
-
-fn create(board: &str, op: &str, note: &str) -> NoteOp {
-    NoteOp::NoteCreate(CreateNote {
-        board: board.into(),
-        op_id: op.into(),
-        note_id: note.into(),
-        text: format!("text of {note}"),
-        color: "#fde68a".into(),
-        column: "Todo".into(),
-        order: 1.0,
-        author: "Ana".into(),
-    })
-}
-
-fn mv(op: &str, note: &str, base: u64, column: &str) -> NoteOp {
-    NoteOp::NoteMove(MoveNote {
-        board: "b".into(),
-        op_id: op.into(),
-        note_id: note.into(),
-        base_version: base,
-        column: column.into(),
-        order: 2.0,
-        author: "Bo".into(),
-    })
-}
 
 fn applied_seq(outcome: Outcome) -> u64 {
     match outcome {

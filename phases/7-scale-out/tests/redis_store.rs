@@ -13,10 +13,11 @@ use bytes::Bytes;
 use phase_2_sse::hub::{Hub, HubLimits};
 use phase_4_board::{
     history::LogHistory,
-    protocol::{CreateNote, DeleteNote, MoveNote, NoteErrorCode, UpdateNote},
+    protocol::{DeleteNote, NoteErrorCode, UpdateNote},
     publish::LocalPublisher,
     rules::{NoteOp, RuleLimits},
     store::{Appended, BoardCursor, BoardStore, Outcome, StoreError},
+    testing::{create, mv},
     writer::Writer,
 };
 use phase_5_hardening::backoff::{BackoffPolicy, Jitter};
@@ -61,31 +62,6 @@ async fn until(what: &str, ready: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "{what} did not happen in time");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-fn create(board: &str, op: &str, note: &str) -> NoteOp {
-    NoteOp::NoteCreate(CreateNote {
-        board: board.into(),
-        op_id: op.into(),
-        note_id: note.into(),
-        text: format!("text of {note}"),
-        color: "#fde68a".into(),
-        column: "Todo".into(),
-        order: 1.0,
-        author: "Ana".into(),
-    })
-}
-
-fn mv(op: &str, note: &str, base: u64, column: &str) -> NoteOp {
-    NoteOp::NoteMove(MoveNote {
-        board: "b".into(),
-        op_id: op.into(),
-        note_id: note.into(),
-        base_version: base,
-        column: column.into(),
-        order: 2.0,
-        author: "Bo".into(),
-    })
 }
 
 fn applied_seq(outcome: Result<Outcome, StoreError>) -> u64 {

@@ -4,66 +4,26 @@
 //! and without `--lab-receiver` there are no receivers and loopback stays closed. Every
 //! wait has a timeout; nothing asserts how long something took.
 
-use std::time::Duration;
+mod common;
 
-use phase_1_foundations::{
-    testing::{self, spawn_app, TestServer},
-    Composition,
-};
-use phase_2_sse::{Sse, SseConfig};
-use phase_3_websocket::{WebSocket, WsConfig};
-use phase_4_board::{access::AccessMode, Board, BoardConfig};
-use phase_5_hardening::{Hardening, HardeningConfig};
-use phase_6_third_party::{ThirdParty, ThirdPartyConfig};
+use common::{call, chat, register, WAIT};
+use phase_1_foundations::testing::TestServer;
 use phase_8_protocol_lab::{
     lab::{MAX_DELIVERY_BYTES, MAX_RECEIVERS},
     webhooks::signature::{self, DELIVERY_HEADER, SIGNATURE_HEADER},
-    ProtocolLab, ProtocolLabConfig,
+    ProtocolLabConfig,
 };
 use serde_json::{json, Value};
 use tokio::time::timeout;
 
-/// The longest any single wait may take.
-const WAIT: Duration = Duration::from_secs(15);
-
-/// A server with open boards; private webhook targets are *not* allowed.
-async fn start(lab_receiver: bool) -> TestServer {
-    let lab = ProtocolLabConfig {
+/// A server with open boards, its lab receiver on or off; private webhook targets are
+/// *not* allowed.
+async fn start_lab(lab_receiver: bool) -> TestServer {
+    common::start(ProtocolLabConfig {
         lab_receiver,
         ..ProtocolLabConfig::default()
-    };
-    spawn_app(
-        Composition::new(testing::server_config())
-            .module(Sse::new(SseConfig::default()))
-            .module(WebSocket::new(WsConfig::default()))
-            .module(Board::new(BoardConfig {
-                access: AccessMode::Open,
-                ..BoardConfig::in_memory()
-            }))
-            .module(Hardening::new(HardeningConfig::default()))
-            .module(ThirdParty::new(ThirdPartyConfig::default()))
-            .module(ProtocolLab::new(lab)),
-    )
+    })
     .await
-}
-
-async fn call(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, server.url(path));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = timeout(WAIT, req.send())
-        .await
-        .expect("an answer in time")
-        .expect("sent");
-    let status = res.status().as_u16();
-    let text = res.text().await.expect("a body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// Makes a receiver: its id and URL.
@@ -74,30 +34,6 @@ async fn receiver(server: &TestServer) -> (String, String) {
         made["id"].as_str().unwrap().to_owned(),
         made["url"].as_str().unwrap().to_owned(),
     )
-}
-
-/// Registers a hook for every event of `board` to `url`: the status and the answer.
-async fn register(server: &TestServer, board: &str, url: &str) -> (u16, Value) {
-    let body = json!({"url": url, "events": ["*"]});
-    call(
-        server,
-        reqwest::Method::POST,
-        &format!("/boards/{board}/webhooks"),
-        Some(body),
-    )
-    .await
-}
-
-async fn chat(server: &TestServer, board: &str, text: &str) {
-    let body = json!({"text": text, "name": "Bo"});
-    let (status, answer) = call(
-        server,
-        reqwest::Method::POST,
-        &format!("/boards/{board}/messages"),
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, 200, "{answer}");
 }
 
 /// Reads the receiver's event stream until `n` deliveries arrived: their JSON.
@@ -158,7 +94,7 @@ async fn deliver(
 
 #[tokio::test]
 async fn a_hook_to_the_servers_own_receiver_is_delivered_verified_and_streamed() {
-    let server = start(true).await;
+    let server = start_lab(true).await;
     let (id, url) = receiver(&server).await;
     assert_eq!(url, format!("http://{}/lab/receivers/{id}", server.addr));
     let (status, hook) = register(&server, "lab", &url).await;
@@ -194,7 +130,7 @@ async fn a_hook_to_the_servers_own_receiver_is_delivered_verified_and_streamed()
 
 #[tokio::test]
 async fn only_the_exact_url_of_a_live_receiver_passes_the_private_address_rule() {
-    let server = start(true).await;
+    let server = start_lab(true).await;
     let (id, url) = receiver(&server).await;
     for other in [
         format!(
@@ -231,7 +167,7 @@ async fn only_the_exact_url_of_a_live_receiver_passes_the_private_address_rule()
 
 #[tokio::test]
 async fn unsigned_tampered_stale_and_oversized_deliveries_are_refused_and_not_recorded() {
-    let server = start(true).await;
+    let server = start_lab(true).await;
     let (id, url) = receiver(&server).await;
     let (_, hook) = register(&server, "lab", &url).await;
     let (hook_id, secret) = (
@@ -380,7 +316,7 @@ async fn unsigned_tampered_stale_and_oversized_deliveries_are_refused_and_not_re
 
 #[tokio::test]
 async fn making_more_receivers_than_the_cap_evicts_the_oldest() {
-    let server = start(true).await;
+    let server = start_lab(true).await;
     let (first, _) = receiver(&server).await;
     for _ in 0..MAX_RECEIVERS {
         receiver(&server).await;
@@ -402,7 +338,7 @@ async fn making_more_receivers_than_the_cap_evicts_the_oldest() {
 
 #[tokio::test]
 async fn without_the_flag_there_are_no_receivers_and_loopback_stays_closed() {
-    let server = start(false).await;
+    let server = start_lab(false).await;
     let (status, _) = call(&server, reqwest::Method::POST, "/lab/receivers", None).await;
     assert_eq!(status, 404);
     let url = format!(

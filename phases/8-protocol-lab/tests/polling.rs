@@ -3,58 +3,19 @@
 //! over HTTP and the WebSocket board protocol, the cap on held requests, shutdown, access,
 //! bad cursors and resets. Every wait has a timeout; nothing asserts how long something took.
 
+mod common;
+
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
+use common::{boards, chat, start, start_board, WAIT};
 use futures_util::{SinkExt, StreamExt};
-use phase_1_foundations::{
-    testing::{self, spawn_app, TestServer, TEST_ORIGIN},
-    Composition,
-};
-use phase_2_sse::{Sse, SseConfig};
-use phase_3_websocket::{WebSocket, WsConfig};
-use phase_4_board::{access::AccessMode, Board, BoardConfig};
-use phase_5_hardening::{Hardening, HardeningConfig};
-use phase_6_third_party::{ThirdParty, ThirdPartyConfig};
-use phase_8_protocol_lab::{PollState, ProtocolLab, ProtocolLabConfig};
+use phase_1_foundations::testing::{TestServer, TEST_ORIGIN};
+use phase_4_board::{access::AccessMode, BoardConfig};
+use phase_8_protocol_lab::{PollState, ProtocolLabConfig};
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Message};
-
-/// The longest any single wait may take.
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn start_with(access: AccessMode, lab: ProtocolLabConfig) -> TestServer {
-    start_board(
-        BoardConfig {
-            access,
-            ..BoardConfig::in_memory()
-        },
-        lab,
-    )
-    .await
-}
-
-async fn start_board(board: BoardConfig, lab: ProtocolLabConfig) -> TestServer {
-    spawn_app(
-        Composition::new(testing::server_config())
-            .module(Sse::new(SseConfig::default()))
-            .module(WebSocket::new(WsConfig {
-                close_timeout_ms: 1_000,
-                ..WsConfig::default()
-            }))
-            .module(Board::new(board))
-            .module(Hardening::new(HardeningConfig::default()))
-            .module(ThirdParty::new(ThirdPartyConfig::default()))
-            .module(ProtocolLab::new(lab)),
-    )
-    .await
-}
-
-/// A server whose boards are open to everyone: these clients do not sign in.
-async fn start(lab: ProtocolLabConfig) -> TestServer {
-    start_with(AccessMode::Open, lab).await
-}
 
 fn poll_state(server: &TestServer) -> Arc<PollState> {
     server
@@ -93,29 +54,6 @@ async fn get_url(url: &str, tag: Option<&str>) -> (StatusCode, header::HeaderMap
         headers,
         serde_json::from_str(&text).unwrap_or(Value::Null),
     )
-}
-
-/// Posts a chat line on `board` (an event of the board's log); returns its sequence number.
-async fn chat(server: &TestServer, board: &str, text: &str) -> u64 {
-    let res = timeout(
-        WAIT,
-        reqwest::Client::new()
-            .post(server.url(&format!("/boards/{board}/messages")))
-            .json(&json!({"text": text, "name": "Bo"}))
-            .send(),
-    )
-    .await
-    .expect("an answer in time")
-    .expect("request sent");
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.expect("a JSON body");
-    let position = body["position"].as_str().expect("the line's position");
-    position
-        .rsplit_once('-')
-        .expect("<epoch>-<seq>")
-        .1
-        .parse()
-        .expect("a sequence number")
 }
 
 fn seqs(answer: &Value) -> Vec<u64> {
@@ -426,7 +364,7 @@ async fn shutdown_answers_a_held_poll_at_once_with_a_retry_hint() {
 
 #[tokio::test]
 async fn a_private_board_is_403_without_the_session_cookie() {
-    let server = start_with(AccessMode::Private, ProtocolLabConfig::default()).await;
+    let server = start_board(boards(AccessMode::Private), ProtocolLabConfig::default()).await;
     for path in ["/boards/secret/poll", "/boards/secret/poll?wait_ms=1000"] {
         let (status, _, body) = get(&server, path, None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");

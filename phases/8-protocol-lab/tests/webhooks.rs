@@ -4,6 +4,8 @@
 //! disabled after its attempts, the URL rules and access. Every wait has a timeout;
 //! nothing asserts how long something took.
 
+mod common;
+
 use std::{
     path::{Path, PathBuf},
     sync::{
@@ -13,19 +15,13 @@ use std::{
     time::Duration,
 };
 
-use phase_1_foundations::{
-    testing::{self, spawn_app, TestServer},
-    Composition,
-};
-use phase_2_sse::{Sse, SseConfig};
-use phase_3_websocket::{WebSocket, WsConfig};
-use phase_4_board::{access::AccessMode, Board, BoardConfig};
-use phase_5_hardening::{Hardening, HardeningConfig};
-use phase_6_third_party::{ThirdParty, ThirdPartyConfig};
+use common::{boards, call, chat, register, start, start_board, WAIT};
+use phase_1_foundations::testing::TestServer;
+use phase_4_board::{access::AccessMode, BoardConfig};
 use phase_8_protocol_lab::{
     config::WebhookConfig,
     webhooks::signature::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER},
-    ProtocolLab, ProtocolLabConfig,
+    ProtocolLabConfig,
 };
 use serde_json::{json, Value};
 use tokio::{
@@ -35,9 +31,6 @@ use tokio::{
     sync::mpsc,
     time::timeout,
 };
-
-/// The longest any single wait may take.
-const WAIT: Duration = Duration::from_secs(15);
 
 /// Webhook settings for tests: receivers on 127.0.0.1, quick retries.
 fn lab(max_attempts: u32) -> ProtocolLabConfig {
@@ -52,82 +45,6 @@ fn lab(max_attempts: u32) -> ProtocolLabConfig {
         },
         ..ProtocolLabConfig::default()
     }
-}
-
-async fn start_board(board: BoardConfig, lab: ProtocolLabConfig) -> TestServer {
-    spawn_app(
-        Composition::new(testing::server_config())
-            .module(Sse::new(SseConfig::default()))
-            .module(WebSocket::new(WsConfig::default()))
-            .module(Board::new(board))
-            .module(Hardening::new(HardeningConfig::default()))
-            .module(ThirdParty::new(ThirdPartyConfig::default()))
-            .module(ProtocolLab::new(lab)),
-    )
-    .await
-}
-
-async fn start(lab: ProtocolLabConfig) -> TestServer {
-    start_board(
-        BoardConfig {
-            access: AccessMode::Open,
-            ..BoardConfig::in_memory()
-        },
-        lab,
-    )
-    .await
-}
-
-/// `method path` with an optional JSON body: the status and the JSON answer (`Null` if none).
-async fn call(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, server.url(path));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = timeout(WAIT, req.send())
-        .await
-        .expect("an answer in time")
-        .expect("request sent");
-    let status = res.status().as_u16();
-    let text = res.text().await.expect("a body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// Registers a hook for every event on `board`; returns the answer.
-async fn register(server: &TestServer, board: &str, url: &str) -> Value {
-    let (status, hook) = call(
-        server,
-        reqwest::Method::POST,
-        &format!("/boards/{board}/webhooks"),
-        Some(json!({"url": url, "events": ["*"]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{hook}");
-    hook
-}
-
-/// Posts a chat line (an event of the board's log); returns its sequence number.
-async fn chat(server: &TestServer, board: &str, text: &str) -> u64 {
-    let (status, body) = call(
-        server,
-        reqwest::Method::POST,
-        &format!("/boards/{board}/messages"),
-        Some(json!({"text": text, "name": "Bo"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let position = body["position"].as_str().expect("the line's position");
-    position
-        .rsplit_once('-')
-        .expect("<epoch>-<seq>")
-        .1
-        .parse()
-        .expect("a seq")
 }
 
 /// Asks `GET path` until `done` holds for its JSON answer (or fails after `WAIT`).
@@ -284,7 +201,8 @@ async fn the_python_receiver_verifies_a_real_delivery_and_refuses_a_tampered_or_
         .strip_prefix("listening on ")
         .expect("the receiver's address")
         .to_owned();
-    let hook = register(&server, "py", &format!("{url}/hook")).await;
+    let (status, hook) = register(&server, "py", &format!("{url}/hook")).await;
+    assert_eq!(status, 201, "{hook}");
     let secret = hook["secret"]
         .as_str()
         .expect("the secret, once")
@@ -338,7 +256,8 @@ async fn the_python_receiver_verifies_a_real_delivery_and_refuses_a_tampered_or_
 async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt_and_the_next_in_order() {
     let server = start(lab(8)).await;
     let mut rx = receiver(|n| if n < 2 { 500 } else { 200 }).await;
-    let hook = register(&server, "retry", &rx.url).await;
+    let (status, hook) = register(&server, "retry", &rx.url).await;
+    assert_eq!(status, 201, "{hook}");
     let (id, secret) = (
         hook["id"].as_str().unwrap(),
         hook["secret"].as_str().unwrap(),
@@ -413,7 +332,8 @@ async fn a_delivery_pending_at_a_restart_is_delivered_after_it() {
     let url = format!("http://{addr}/hook");
 
     let server = start_board(board(), lab(100)).await;
-    let hook = register(&server, "restart", &url).await;
+    let (status, hook) = register(&server, "restart", &url).await;
+    assert_eq!(status, 201, "{hook}");
     let id = hook["id"].as_str().unwrap().to_owned();
     let seq = chat(&server, "restart", "while you were out").await;
     // At least one attempt failed: the delivery is pending, not lost.
@@ -448,7 +368,8 @@ async fn a_delivery_pending_at_a_restart_is_delivered_after_it() {
 async fn a_receiver_that_always_fails_disables_the_hook_after_the_max_attempts_and_410_at_once() {
     let server = start(lab(3)).await;
     let mut failing = receiver(|_| 503).await;
-    let hook = register(&server, "down", &failing.url).await;
+    let (status, hook) = register(&server, "down", &failing.url).await;
+    assert_eq!(status, 201, "{hook}");
     let id = hook["id"].as_str().unwrap();
     let seq = chat(&server, "down", "anyone?").await;
     for _ in 0..3 {
@@ -480,7 +401,8 @@ async fn a_receiver_that_always_fails_disables_the_hook_after_the_max_attempts_a
     assert_eq!(log["deliveries"][0]["attempts"], 3);
 
     let mut gone = receiver(|_| 410).await;
-    register(&server, "gone", &gone.url).await;
+    let (status, hook) = register(&server, "gone", &gone.url).await;
+    assert_eq!(status, 201, "{hook}");
     chat(&server, "gone", "hello?").await;
     gone.next().await;
     let listed = until(&server, "/boards/gone/webhooks", |b| {
@@ -540,7 +462,8 @@ async fn target_urls_are_refused_by_each_rule_unless_private_targets_are_allowed
     strict.shutdown().await.unwrap();
 
     let allowing = start(lab(8)).await;
-    let hook = register(&allowing, "b", "http://127.0.0.1:9/hook").await;
+    let (status, hook) = register(&allowing, "b", "http://127.0.0.1:9/hook").await;
+    assert_eq!(status, 201, "{hook}");
     assert_eq!(hook["status"], "enabled");
     let id = hook["id"].as_str().unwrap();
     let (status, _) = call(
@@ -567,14 +490,7 @@ async fn target_urls_are_refused_by_each_rule_unless_private_targets_are_allowed
 
 #[tokio::test]
 async fn on_a_private_board_someone_who_may_not_write_it_gets_403() {
-    let server = start_board(
-        BoardConfig {
-            access: AccessMode::Private,
-            ..BoardConfig::in_memory()
-        },
-        lab(8),
-    )
-    .await;
+    let server = start_board(boards(AccessMode::Private), lab(8)).await;
     for (method, path, body) in [
         (
             reqwest::Method::POST,
