@@ -179,7 +179,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
  * One spawned process in its own process group, with its output kept and its exit
  * observable as a promise.
  */
-class ManagedProcess {
+export class ManagedProcess {
   /** @type {import("node:child_process").ChildProcess} */
   child;
   /** Resolves with `{ code, signal }` once the process has exited. */

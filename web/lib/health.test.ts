@@ -68,6 +68,39 @@ describe("parseHealthReport", () => {
     expect(!result.ok && result.error).toMatch(/expected a JSON object/);
   });
 
+  const CHECKS = {
+    store: { up: true, target: "redis://127.0.0.1:6379", disconnects: 0 },
+    bus: { up: false, target: "nats://127.0.0.1:4222", lastError: "connection refused", disconnects: 2 },
+  };
+
+  it("reads phase 7's checks: each link up or down, with its last error", () => {
+    const result = parseHealthReport({ ...VALID, status: "degraded", checks: CHECKS });
+    expect(result).toEqual({ ok: true, value: { ...VALID, status: "degraded", checks: CHECKS } });
+  });
+
+  it("has no checks when the server reports none (a single instance)", () => {
+    const result = parseHealthReport(VALID);
+    expect(result.ok && "checks" in result.value).toBe(false);
+  });
+
+  it("drops a check's fields the contract does not name", () => {
+    const result = parseHealthReport({ ...VALID, checks: { store: { ...CHECKS.store, extra: 1 } } });
+    expect(result.ok && result.value.checks).toEqual({ store: CHECKS.store });
+  });
+
+  it.each([
+    [{ checks: [] }, /"checks" must be an object, got an array/],
+    [{ checks: { store: 1 } }, /"checks.store": expected an object, got a number/],
+    [{ checks: { store: { ...CHECKS.store, up: "yes" } } }, /"checks.store": "up" must be a boolean, got a string/],
+    [{ checks: { bus: { ...CHECKS.bus, target: null } } }, /"checks.bus": "target" must be a string, got null/],
+    [{ checks: { bus: { ...CHECKS.bus, lastError: 5 } } }, /"checks.bus": "lastError" must be a string, got a number/],
+    [{ checks: { bus: { ...CHECKS.bus, disconnects: -1 } } }, /"checks.bus": "disconnects" must be a non-negative integer/],
+  ])("rejects malformed checks: %j", (extra, message) => {
+    const result = parseHealthReport({ ...VALID, ...extra });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error).toMatch(message);
+  });
+
   it("reports the backend's error body instead of a missing field", () => {
     const result = parseHealthReport({ error: { code: "internal", message: "boom" } });
     expect(result).toEqual({ ok: false, error: "internal: boom" });
@@ -180,6 +213,19 @@ describe("checkHealth", () => {
     const fetch = stubFetch(async () => json({ ...VALID, status: "draining" }));
     const check = await checkHealth({ baseUrl: BASE, fetch, now });
     expectDown(check, "status", 'backend reports status "draining"');
+  });
+
+  it("keeps the report of a degraded backend, so a page can say which link is down", async () => {
+    const bus = { up: false, target: "nats://127.0.0.1:4222", lastError: "connection refused", disconnects: 1 };
+    const body = { ...VALID, status: "degraded", checks: { bus } };
+    const check = await checkHealth({ baseUrl: BASE, fetch: stubFetch(async () => json(body)), now });
+    expectDown(check, "status", 'backend reports status "degraded"');
+    expect(check.state === "down" && check.report?.checks).toEqual({ bus });
+  });
+
+  it("has no report when the backend could not be read", async () => {
+    const check = await checkHealth({ baseUrl: BASE, fetch: stubFetch(async () => json({}, 503)), now });
+    expect(check.state === "down" && "report" in check).toBe(false);
   });
 
   it("is down after timeoutMs when the backend never answers", async () => {

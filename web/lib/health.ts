@@ -6,6 +6,14 @@
  * {"status":"ok","version":"0.1.0","uptime_secs":12.5,
  *  "phases":[{"number":1,"slug":"foundations","title":"Foundations"}]}
  * ```
+ * A server that depends on something outside itself (phase 7: Redis, the store; NATS, the
+ * bus) adds one entry per link under `checks`, and says `"degraded"` (still 200) while one
+ * is down:
+ * ```json
+ * {"status":"degraded", …, "checks":{
+ *   "store":{"up":true,"target":"redis://127.0.0.1:6379","disconnects":0},
+ *   "bus":{"up":false,"target":"nats://127.0.0.1:4222","lastError":"connection refused","disconnects":1}}}
+ * ```
  * Any error (4xx/5xx), from every backend endpoint:
  * ```json
  * {"error":{"code":"not_found","message":"no route for path /nope"}}
@@ -31,6 +39,20 @@ export interface HealthReport {
   /** Seconds since the backend started (fractional). */
   readonly uptime_secs: number;
   readonly phases: readonly HealthPhase[];
+  /** Each link to an outside service by name (`store`, `bus`); absent when there is none. */
+  readonly checks?: Readonly<Record<string, LinkCheck>>;
+}
+
+/** How one link to an outside service is doing (`checks.<name>` in `/health`). */
+export interface LinkCheck {
+  /** Whether it works now. */
+  readonly up: boolean;
+  /** What it is and where, e.g. `redis://127.0.0.1:6379`. */
+  readonly target: string;
+  /** Why it is down, or the last failure it recovered from. */
+  readonly lastError?: string;
+  /** How many times the link was lost since the server started. */
+  readonly disconnects: number;
 }
 
 /** The `error` object of the backend's JSON error body. */
@@ -89,7 +111,40 @@ export function parseHealthReport(body: unknown): Parsed<HealthReport> {
     }
     parsedPhases.push(phase.value);
   }
-  return { ok: true, value: { status, version, uptime_secs: uptime, phases: parsedPhases } };
+  const report = { status, version, uptime_secs: uptime, phases: parsedPhases };
+  if (body.checks === undefined) return { ok: true, value: report };
+  if (!isObject(body.checks)) {
+    return { ok: false, error: `"checks" must be an object, got ${describe(body.checks)}` };
+  }
+  const checks: Record<string, LinkCheck> = {};
+  for (const [name, entry] of Object.entries(body.checks)) {
+    const check = parseLinkCheck(entry);
+    if (!check.ok) {
+      return { ok: false, error: `"checks.${name}": ${check.error}` };
+    }
+    checks[name] = check.value;
+  }
+  return { ok: true, value: { ...report, checks } };
+}
+
+function parseLinkCheck(entry: unknown): Parsed<LinkCheck> {
+  if (!isObject(entry)) {
+    return { ok: false, error: `expected an object, got ${describe(entry)}` };
+  }
+  const { up, target, lastError, disconnects } = entry;
+  if (typeof up !== "boolean") {
+    return { ok: false, error: `"up" must be a boolean, got ${describe(up)}` };
+  }
+  if (typeof target !== "string") {
+    return { ok: false, error: `"target" must be a string, got ${describe(target)}` };
+  }
+  if (lastError !== undefined && typeof lastError !== "string") {
+    return { ok: false, error: `"lastError" must be a string, got ${describe(lastError)}` };
+  }
+  if (typeof disconnects !== "number" || !Number.isInteger(disconnects) || disconnects < 0) {
+    return { ok: false, error: `"disconnects" must be a non-negative integer, got ${describe(disconnects)}` };
+  }
+  return { ok: true, value: lastError === undefined ? { up, target, disconnects } : { up, target, lastError, disconnects } };
 }
 
 function parsePhase(entry: unknown): Parsed<HealthPhase> {
@@ -138,6 +193,8 @@ export type HealthCheck =
       readonly message: string;
       /** The response body, when there was one. */
       readonly raw: string | null;
+      /** The report itself when it was well formed but not `"ok"` (reason `status`): which link is down. */
+      readonly report?: HealthReport;
       readonly checkedAt: number;
     };
 
@@ -178,11 +235,12 @@ export async function checkHealth({
   timeoutMs,
   now = Date.now,
 }: CheckHealthOptions): Promise<HealthCheck> {
-  const down = (reason: DownReason, message: string, raw: string | null = null): HealthCheck => ({
+  const down = (reason: DownReason, message: string, raw: string | null = null, report?: HealthReport): HealthCheck => ({
     state: "down",
     reason,
     message,
     raw,
+    ...(report === undefined ? {} : { report }),
     checkedAt: now(),
   });
 
@@ -232,7 +290,7 @@ export async function checkHealth({
     return down("contract", `unexpected /health body: ${parsed.error}`, raw);
   }
   if (parsed.value.status !== "ok") {
-    return down("status", `backend reports status "${parsed.value.status}"`, raw);
+    return down("status", `backend reports status "${parsed.value.status}"`, raw, parsed.value);
   }
   return { state: "healthy", report: parsed.value, raw, checkedAt: now() };
 }

@@ -23,8 +23,11 @@ export interface Phase {
   readonly chapter: string;
 }
 
-function phase(number: number, slug: string, title: string, summary: string): Phase {
-  const chapter = `ch${String(number).padStart(2, "0")}-${slug}`;
+/**
+ * A phase whose chapter is `chNN-<slug>`, unless `chapter` names another page of the book
+ * (a phase whose chapter is not written yet links to the page that covers it).
+ */
+function phase(number: number, slug: string, title: string, summary: string, chapter = `ch${String(number).padStart(2, "0")}-${slug}`): Phase {
   return { number, slug, title, summary, href: `/phases/${number}`, chapter };
 }
 
@@ -36,6 +39,7 @@ export const PHASES: readonly Phase[] = [
   phase(4, "board", "The board", "Optimistic UI on a shared board: pending ops, acks and rejections, events in sequence order, idempotent retries."),
   phase(5, "hardening", "Hardening", "Links that fail: reconnection by a shared backoff contract, heartbeats and a deadline, resuming where the page left off."),
   phase(6, "third-party", "Third-party libraries", "The same protocols through libraries: EventSource options in the browser, tokio-tungstenite behind the WebSocket seam."),
+  phase(7, "scale-out", "Scale-out", "Several servers, one board: a shared store numbers the events, a bus carries them to every instance, a balancer in front.", "scale-out-deploy"),
   phase(8, "protocol-lab", "Protocol lab", "One stream of events five ways — short and long polling, SSE, WebSocket, a webhook — and what each costs, measured live."),
 ];
 

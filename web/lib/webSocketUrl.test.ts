@@ -11,4 +11,9 @@ describe("webSocketUrl", () => {
   it("keeps a base path", () => {
     expect(webSocketUrl("https://example.com/api", "ws")).toBe("wss://example.com/api/ws");
   });
+
+  it("keeps a base path when the path starts with / (an instance pinned behind the balancer)", () => {
+    expect(webSocketUrl("http://localhost:8000/i/a", "/ws")).toBe("ws://localhost:8000/i/a/ws");
+    expect(webSocketUrl("http://localhost:8000/i/b/", "/ws/echo")).toBe("ws://localhost:8000/i/b/ws/echo");
+  });
 });
