@@ -17,8 +17,8 @@ describe("PHASES", () => {
     }
   });
 
-  it("names phase 7 as the backend's /health does, linked to the deployment page until its chapter is written", () => {
-    expect(findPhase(7)).toMatchObject({ slug: "scale-out", title: "Scale-out", href: "/phases/7", chapter: "scale-out-deploy" });
+  it("names phase 7 as the backend's /health does, with its chapter", () => {
+    expect(findPhase(7)).toMatchObject({ slug: "scale-out", title: "Scale-out", href: "/phases/7", chapter: "ch07-scale-out" });
   });
 
   it("starts with Foundations, as the backend's /health names it", () => {
@@ -29,7 +29,7 @@ describe("PHASES", () => {
 
 describe("bookLinks", () => {
   it("names each phase's chapter as mdBook serves it, and its exercises section", () => {
-    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board", "ch05-hardening", "ch06-third-party", "scale-out-deploy", "ch08-protocol-lab"]);
+    expect(PHASES.map((p) => p.chapter)).toEqual(["ch01-foundations", "ch02-sse", "ch03-websocket", "ch04-board", "ch05-hardening", "ch06-third-party", "ch07-scale-out", "ch08-protocol-lab"]);
     expect(bookLinks("http://localhost:3001", PHASES[2]!)).toEqual({
       chapter: "http://localhost:3001/ch03-websocket.html",
       exercises: "http://localhost:3001/ch03-websocket.html#exercises",

@@ -39,7 +39,7 @@ export const PHASES: readonly Phase[] = [
   phase(4, "board", "The board", "Optimistic UI on a shared board: pending ops, acks and rejections, events in sequence order, idempotent retries."),
   phase(5, "hardening", "Hardening", "Links that fail: reconnection by a shared backoff contract, heartbeats and a deadline, resuming where the page left off."),
   phase(6, "third-party", "Third-party libraries", "The same protocols through libraries: EventSource options in the browser, tokio-tungstenite behind the WebSocket seam."),
-  phase(7, "scale-out", "Scale-out", "Several servers, one board: a shared store numbers the events, a bus carries them to every instance, a balancer in front.", "scale-out-deploy"),
+  phase(7, "scale-out", "Scale-out", "Several servers, one board: a shared store numbers the events, a bus carries them to every instance, a balancer in front."),
   phase(8, "protocol-lab", "Protocol lab", "One stream of events five ways — short and long polling, SSE, WebSocket, a webhook — and what each costs, measured live."),
 ];
 
