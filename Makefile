@@ -6,6 +6,7 @@
 #   make exercises / exercise-start EX=… / exercise-check EX=… / exercise-restore EX=…
 #   make book   the book on http://localhost:3001 (the web app has :3000)
 #   make bench  the benchmark suite: tables in bench/results/latest.md, charts in docs/src/charts/
+#   make lab-figures  the protocol lab's figures (chapter 8), measured in Chromium
 #   make fuzz   each fuzz target for FUZZ_SECONDS (30) on nightly; not part of `make test`
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -14,7 +15,7 @@ export CARGO_TERM_COLOR := never
 
 .PHONY: deps dev test lint-rust test-rust test-web docs e2e build-bins clean book \
 	tags check-tags check-phases exercises exercise-start exercise-check exercise-restore \
-	check-exercises failures bench bench-smoke fuzz scale scale-check
+	check-exercises failures bench bench-smoke fuzz scale scale-check lab-figures
 
 dev: web/node_modules
 	./scripts/dev.sh
@@ -113,6 +114,15 @@ build-bins:
 e2e: build-bins web/node_modules
 	test -f web/.next/BUILD_ID || npm --prefix web run build
 	LIVEBOARD_BACKEND_BIN=$(CURDIR)/target/debug/liveboard npm --prefix web run e2e
+
+# The protocol lab's figures (chapter 8's measured table): the e2e stack with
+# --lab-receiver, /phases/8 in Chromium, one Markdown table per setting on stdout with the
+# date and load average. A few minutes; not part of `make test`.
+#   LAB_ARGS="--events 60 --settings 1000:1,250:5,5000:0.5"   (the defaults)
+lab-figures: web/node_modules
+	cargo build --locked -p liveboard
+	test -f web/.next/BUILD_ID || npm --prefix web run build
+	cd web && LIVEBOARD_BACKEND_BIN=$(TARGET_DIR)/debug/liveboard node e2e/lab-figures.mjs $(LAB_ARGS)
 
 # Benchmarks (docs/src/benchmarks.md). `make bench` measures the full suite the chapter
 # uses (about 12 minutes of measuring on 2 cores, plus the release build), appending every
