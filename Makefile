@@ -117,12 +117,13 @@ e2e: build-bins web/node_modules
 
 # The protocol lab's figures (chapter 8's measured table): the e2e stack with
 # --lab-receiver, /phases/8 in Chromium, one Markdown table per setting on stdout with the
-# date and load average. A few minutes; not part of `make test`.
+# date and load average, against a release build of the backend (figures, not a check).
+# A few minutes; not part of `make test`.
 #   LAB_ARGS="--events 60 --settings 1000:1,250:5,5000:0.5"   (the defaults)
 lab-figures: web/node_modules
-	cargo build --locked -p liveboard
+	cargo build --locked --release -p liveboard
 	test -f web/.next/BUILD_ID || npm --prefix web run build
-	cd web && LIVEBOARD_BACKEND_BIN=$(TARGET_DIR)/debug/liveboard node e2e/lab-figures.mjs $(LAB_ARGS)
+	cd web && LIVEBOARD_BACKEND_BIN=$(TARGET_DIR)/release/liveboard node e2e/lab-figures.mjs $(LAB_ARGS)
 
 # Benchmarks (docs/src/benchmarks.md). `make bench` measures the full suite the chapter
 # uses (about 12 minutes of measuring on 2 cores, plus the release build), appending every
