@@ -11,6 +11,7 @@
 //! |---|---|
 //! | accept loop, one task per connection, stop accepting on shutdown, drain | [`server`] |
 //! | limits against hostile clients: `503` past the caps, per-address counts, deadlines | [`refusal`], [`per_ip`], [`body`] |
+//! | long responses off hyper: the head written by hand, the body on the bare socket | [`handover`] |
 //! | memory after load: count open sockets, hand freed memory back when they fall | [`memory_release`] |
 //! | routing by method and path, path parameters, `404` / `405` + `Allow` | [`router`] |
 //! | one error shape for every failure: `{"error":{"code","message"}}` | [`error`] |
@@ -48,6 +49,7 @@ pub mod composition;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod handover;
 pub mod health;
 pub mod human;
 pub mod json;

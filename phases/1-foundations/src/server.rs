@@ -39,7 +39,7 @@ use std::{
     net::SocketAddr,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
@@ -47,16 +47,21 @@ use std::{
 use tokio::time::Instant;
 
 use futures_util::FutureExt;
-use http::Request;
+use http::{response, Request};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    io::AsyncWriteExt,
+    net::TcpListener,
+    sync::{Notify, Semaphore},
+};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     app::{App, LocalAddr},
     body::BodyDeadline,
     config::ServerConfig,
+    handover::{self, Handover, HandoverFn},
     logging::EverySecond,
     memory_release::{self, CountedStream, MemoryRelease, OpenSockets},
     per_ip::PerIpCounts,
@@ -210,13 +215,14 @@ pub async fn accept(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let body_read_timeout = opts.body_read_timeout;
-        // Whether this connection has sent a whole request head yet: an expired header
-        // deadline before the first one is answered `408`, an idle keep-alive is not.
-        let headed = Arc::new(AtomicBool::new(false));
-        let headed_by_service = headed.clone();
+        // What the service and the connection task share: whether a whole request head
+        // has arrived (an expired header deadline before the first one is answered `408`,
+        // an idle keep-alive is not) and a response to hand over (see `crate::handover`).
+        let shared = Arc::new(Shared::default());
+        let service_shared = shared.clone();
         let local = stream.local_addr().ok().map(LocalAddr);
         let service = service_fn(move |mut req: Request<Incoming>| {
-            headed_by_service.store(true, Ordering::Relaxed);
+            service_shared.headed.store(true, Ordering::Relaxed);
             // The body's deadline starts when its headers have arrived.
             let deadline = BodyDeadline(Instant::now() + body_read_timeout);
             req.extensions_mut().insert(deadline);
@@ -224,7 +230,23 @@ pub async fn accept(
                 req.extensions_mut().insert(local);
             }
             let app = app.clone();
-            async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
+            let shared = service_shared.clone();
+            async move {
+                let mut res = app.handle(req, peer).await;
+                match res
+                    .extensions_mut()
+                    .remove::<Handover>()
+                    .and_then(|h| h.take())
+                {
+                    None => Ok::<_, Infallible>(res),
+                    Some(run) => {
+                        // hyper never gets this answer: the connection task takes the
+                        // socket, writes the head and runs the body.
+                        shared.hand_over(res.into_parts().0, run);
+                        std::future::pending().await
+                    }
+                }
+            }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -236,29 +258,50 @@ pub async fn accept(
             .with_upgrades();
         let draining = stop.clone();
         let header_read_timeout = opts.header_read_timeout;
+        let tracker = connections.clone();
         connections.spawn(async move {
             let mut conn = conn;
-            let result = tokio::select! {
-                result = &mut conn => result,
-                () = draining.cancelled() => {
-                    // Finish the request in flight (if any), then close.
-                    std::pin::Pin::new(&mut conn).graceful_shutdown();
-                    (&mut conn).await
+            let mut asked_to_finish = false;
+            let result = loop {
+                tokio::select! {
+                    result = &mut conn => break Some(result),
+                    () = shared.handed_over.notified() => break None,
+                    () = draining.cancelled(), if !asked_to_finish => {
+                        // Finish the request in flight (if any), then close.
+                        std::pin::Pin::new(&mut conn).graceful_shutdown();
+                        asked_to_finish = true;
+                    }
                 }
             };
             match result {
+                // A handler handed the connection over: the body is ours to write.
+                None => {
+                    if let (Some((head, run)), Some(parts)) = (shared.take(), conn.into_parts()) {
+                        let mut stream = parts.io.into_inner();
+                        if write_head(&mut stream, head, header_read_timeout).await {
+                            let body = run(stream, parts.read_buf);
+                            tracker.spawn(async move {
+                                body.await;
+                                drop((permit, ip_slot));
+                            });
+                        }
+                    }
+                    return;
+                }
                 // hyper gives up at the header deadline without a word; we answer.
-                Err(e) if e.is_timeout() => {
+                Some(Err(e)) if e.is_timeout() => {
                     if let Some(parts) = conn.into_parts() {
-                        let unanswered = !headed.load(Ordering::Relaxed);
+                        let unanswered = !shared.headed.load(Ordering::Relaxed);
                         let started = !parts.read_buf.is_empty();
                         if unanswered || started {
                             answer_header_timeout(parts.io.inner().tcp(), header_read_timeout);
                         }
                     }
                 }
-                Err(e) => tracing::debug!(%peer, error = %e, "connection ended with an error"),
-                Ok(()) => {}
+                Some(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error")
+                }
+                Some(Ok(())) => {}
             }
             drop((permit, ip_slot));
         });
@@ -307,6 +350,50 @@ impl Connections {
     }
     // ANCHOR_END: graceful_drain
 }
+
+/// What a connection's service and its task share.
+#[derive(Default)]
+struct Shared {
+    /// Whether a whole request head has arrived.
+    headed: AtomicBool,
+    /// A response a handler handed over: its head and the function writing its body.
+    handover: Mutex<Option<(response::Parts, HandoverFn)>>,
+    /// Signalled once `handover` is filled.
+    handed_over: Notify,
+}
+
+impl Shared {
+    fn hand_over(&self, head: response::Parts, run: HandoverFn) {
+        *self.handover.lock().unwrap_or_else(|p| p.into_inner()) = Some((head, run));
+        // `notify_one` keeps a permit if the task is not waiting yet: never missed.
+        self.handed_over.notify_one();
+    }
+
+    fn take(&self) -> Option<(response::Parts, HandoverFn)> {
+        self.handover
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+// ANCHOR: write_head
+/// Writes a handed-over response's head on the bare socket; `false` if the client is
+/// gone (then the body's function is dropped with what it holds). hyper has read the
+/// request and written nothing for it; its buffers are gone with it. The head is small
+/// and the socket's send buffer empty, so the write is immediate unless the client
+/// stopped reading long ago — bounded by the header deadline all the same. The head is
+/// dropped here: the body's task keeps nothing of it.
+async fn write_head(stream: &mut CountedStream, head: response::Parts, deadline: Duration) -> bool {
+    let head = handover::encode_head(&head);
+    let written = tokio::time::timeout(deadline, stream.write_all(&head)).await;
+    if !matches!(written, Ok(Ok(()))) {
+        tracing::debug!("a handed-over response's head could not be written");
+        return false;
+    }
+    true
+}
+// ANCHOR_END: write_head
 
 // ANCHOR: spare_descriptor
 /// One file descriptor held in reserve for the moment the process runs out of them.

@@ -174,7 +174,7 @@ fn open_stream(
     if req.method() == Method::HEAD {
         // HEAD is GET without a body: answer the headers, but do not join the board (a
         // HEAD must not make someone appear online and vanish).
-        return Ok(stream_response(body::empty()));
+        return Ok(stream_headers(Response::new(body::empty())));
     }
     let slot = state
         .slots
@@ -194,15 +194,15 @@ fn open_stream(
         retry_ms: Some(state.retry.next_ms()),
         stop: state.stop.clone(),
     };
-    Ok(stream_response(event_stream(
+    Ok(stream_headers(event_stream(
         queue,
         opts,
         (membership, slot),
     )))
 }
 
-fn stream_response(body: body::Body) -> Response<body::Body> {
-    let mut res = Response::new(body);
+/// The headers of an event stream's response (also the answer to a `HEAD`).
+pub fn stream_headers(mut res: Response<body::Body>) -> Response<body::Body> {
     let h = res.headers_mut();
     // HTML §9.2: the MIME type that makes a response an event stream (always UTF-8).
     h.insert(
@@ -214,8 +214,8 @@ fn stream_response(body: body::Body) -> Response<body::Body> {
     // nginx buffers proxied responses by default, which would hold events back until a
     // buffer fills; this header turns that off for this response.
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    // A stream ends only when it must (cut as a slow consumer, server stopping): then the
-    // connection goes too, instead of idling as a keep-alive the client will not reuse.
+    // A stream ends only when its connection closes (the body is delimited by the close,
+    // see `event_stream`); a HEAD says the same, so the client knows not to reuse it.
     h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
 }

@@ -1,48 +1,56 @@
-//! The response body of an event stream: a body that never ends on its own.
+//! An event stream on the socket: a response whose body never ends on its own.
 //!
-//! An SSE response is an ordinary `200 OK` whose body keeps coming. hyper asks the body
-//! for its next frame whenever the socket can take more; our body answers with:
+//! An SSE response is an ordinary `200 OK` whose body keeps coming. The body is not
+//! written through hyper: phase 1 hands the connection over after the head
+//! ([`phase_1_foundations::handover`]), so a stream costs its own small state and not
+//! hyper's two 8 KiB buffers, and the body is *delimited by the close* (RFC 9112 §6.3):
+//! no chunk framing, the event bytes go to the socket as they are. The loop here writes:
 //!
 //! 1. first, the `retry:` hint (how long the browser waits before reconnecting);
 //! 2. then, whenever the subscriber's [`SubscriberQueue`] has something, **everything** it
-//!    has, concatenated into one frame — one write, one chunk, however many events were
-//!    waiting (write coalescing);
+//!    has, concatenated into one buffer — one write, one system call, however many events
+//!    were waiting (write coalescing);
 //! 3. after [`StreamOptions::keepalive`] without a write, a `: keep-alive` comment, so
 //!    proxies do not close an idle connection and a vanished client is noticed (the
 //!    write fails);
 //! 4. when the queue is closed (the client fell too far behind), a last comment saying
-//!    why — `: closed: slow consumer: …` — and the end of the body. The browser
-//!    reconnects after `retry` ms with `Last-Event-ID` and resumes where it was;
+//!    why — `: closed: slow consumer: …` — and the end: the server closes the connection.
+//!    The browser reconnects after `retry` ms with `Last-Event-ID` and resumes where it was;
 //! 5. when the server stops (its [`StreamStop`] token is cancelled): everything still
 //!    queued, then — if the server has [`ShutdownAdvice`] — a last `retry:` drawn for this
 //!    stream alone, so that a restart is not met by every client at the same moment, then
-//!    `: closed: server shutting down` and the end of the body.
+//!    `: closed: server shutting down` and the end.
 //!
 //! **Leaving.** Everything the stream holds (its hub subscription, its presence entry,
-//! its stream slot) lives inside the body. When the client goes away, hyper notices the
-//! closed socket and drops the body; the drops leave the room and announce the leave.
-//! No cleanup code path to forget.
+//! its stream slot) lives in the loop's state: when the loop ends, the drops leave the
+//! room and announce the leave. No cleanup code path to forget. The loop ends when the
+//! client closes its end (the socket reads end-of-file while the loop waits for events),
+//! when a write fails, and when the client stops reading:
 //!
-//! **Leaving when cut.** hyper asks the body for more only when the socket can take more,
-//! so the body of a client that stopped reading is never asked again: it would hear of
-//! its cut (step 4) only when the client reads — perhaps never — and until then hold its
-//! slot and stay listed as present. So the holdings sit in a [`Holdings`] shared with a
-//! small watcher task that waits on the queue's [`SubscriberQueue::closed`] and, on a
-//! cut, lets go of them at once: the slot is free for a new stream and presence announces
-//! the leave. The body itself still ends with its last comment when (if) hyper asks again.
-//! The response says `Connection: close`, so a body that ended closes its connection.
+//! * **cut while writing** — a write blocked on a full socket also watches the queue
+//!   ([`SubscriberQueue::closed`]): when the hub cuts the subscriber, the stream lets go
+//!   of its holdings at once — the slot is free for a new stream and presence announces
+//!   the leave — and then only tries to finish: the write under way and the goodbye comment,
+//!   for as long as the write deadline allows;
+//! * **a write that never finishes** — one still blocked after twice the keep-alive
+//!   interval (30 s by default) means nobody is reading, even on a quiet board where the
+//!   queue never fills: the connection is closed rather than held until TCP gives up
+//!   (minutes to hours).
 
-use std::{
-    convert::Infallible,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{pin::pin, sync::Arc, time::Duration};
 
 use bytes::{Bytes, BytesMut};
-use futures_util::{stream, FutureExt};
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use phase_1_foundations::{Body, ShutdownAdvice};
+use futures_util::FutureExt;
+use http::Response;
+use phase_1_foundations::{
+    body::{self, Body},
+    handover::hand_over,
+    ShutdownAdvice,
+};
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    time::Instant,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -73,52 +81,54 @@ pub struct StreamStop {
 }
 // ANCHOR_END: stream_stop
 
-// ANCHOR: holdings
-/// What a stream holds (subscription, presence entry, slot), released by whichever comes
-/// first: the body's drop, or the watcher seeing the queue cut.
-struct Holdings<G>(Mutex<Option<G>>);
-
-impl<G> Holdings<G> {
-    fn release(&self) {
-        // Taken under the lock, dropped after it: the drop leaves the room, which takes
-        // the hub's locks.
-        let held = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
-        drop(held);
-    }
-}
-
-/// Spawns the watcher: on a cut, release the holdings now rather than when hyper next
-/// polls the body. It ends when the queue closes for any reason — the body's drop closes
-/// it — so it never outlives the stream.
-fn release_when_cut<G: Send + 'static>(queue: Arc<SubscriberQueue>, holdings: Arc<Holdings<G>>) {
-    tokio::spawn(async move {
-        if queue.closed().await == CloseCause::SlowConsumer {
-            holdings.release();
-        }
-    });
-}
-// ANCHOR_END: holdings
-
+/// What one stream holds between writes.
 struct State<G> {
     queue: Arc<SubscriberQueue>,
     batch: Vec<Bytes>,
     keepalive: Duration,
+    /// When the next keep-alive comment is due (pushed back by every write).
+    keepalive_at: Instant,
     stop: StreamStop,
     finished: bool,
-    /// Held, never read: released when the body is dropped (or on a cut, by the watcher).
-    holdings: Arc<Holdings<G>>,
-}
-
-impl<G> Drop for State<G> {
-    fn drop(&mut self) {
-        self.holdings.release();
-        // Ends the watcher (a cut queue stays cut: the first cause wins).
-        self.queue.close(CloseCause::Closed);
-    }
+    /// Held, never read: the subscription, presence entry and slot, released when the
+    /// stream ends or is cut.
+    guard: Option<G>,
+    /// When the holdings were let go on a cut: the deadline for the last writes runs
+    /// from here.
+    released_at: Option<Instant>,
 }
 
 impl<G> State<G> {
-    /// The queue is closed: the last write says why, then the body ends.
+    fn new(queue: Arc<SubscriberQueue>, opts: StreamOptions, guard: G) -> Self {
+        let mut batch = Vec::new();
+        if let Some(ms) = opts.retry_ms {
+            batch.push(sse::retry_hint(ms));
+        }
+        Self {
+            queue,
+            batch,
+            keepalive: opts.keepalive,
+            keepalive_at: Instant::now() + opts.keepalive,
+            stop: opts.stop,
+            finished: false,
+            guard: Some(guard),
+            released_at: None,
+        }
+    }
+
+    /// Lets go of the subscription, presence entry and slot (cut while writing).
+    fn release(&mut self) {
+        self.guard = None;
+        self.released_at = Some(Instant::now());
+    }
+
+    /// How long the next write may take: twice the keep-alive interval, counted from
+    /// now — or, once cut, from the cut, so the goodbye cannot stretch it.
+    fn write_deadline(&self) -> Instant {
+        self.released_at.unwrap_or_else(Instant::now) + self.keepalive * 2
+    }
+
+    /// The queue is closed: the last write says why, then the stream ends.
     fn finish(&mut self, cause: CloseCause) {
         self.finished = true;
         self.batch
@@ -135,66 +145,112 @@ impl<G> State<G> {
         }
         self.finish(CloseCause::Shutdown);
     }
-}
 
-// ANCHOR: event_stream
-/// A streaming body draining `queue`. `guard` is kept alive as long as the body is, or
-/// until the queue is cut for a slow consumer, whichever ends first.
-pub fn event_stream<G: Send + 'static>(
-    queue: Arc<SubscriberQueue>,
-    opts: StreamOptions,
-    guard: G,
-) -> Body {
-    let mut batch = Vec::new();
-    if let Some(ms) = opts.retry_ms {
-        batch.push(sse::retry_hint(ms));
-    }
-    let holdings = Arc::new(Holdings(Mutex::new(Some(guard))));
-    release_when_cut(queue.clone(), holdings.clone());
-    let state = State {
-        queue,
-        batch,
-        keepalive: opts.keepalive,
-        stop: opts.stop,
-        finished: false,
-        holdings,
-    };
-    let frames = stream::unfold(state, |mut st| async move {
-        if st.finished {
-            return None; // ends the body: hyper writes the last chunk
+    // ANCHOR: next_chunk
+    /// The next bytes to write, or `None` when the stream has ended. Cancel-safe: what
+    /// is queued is taken only when this returns.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if self.finished {
+            return None;
         }
-        let chunk = if !st.batch.is_empty() {
+        let chunk = if !self.batch.is_empty() {
             // The retry hint is waiting: add whatever is queued already, without waiting.
-            if let Some(Err(cause)) = st.queue.next_batch(&mut st.batch).now_or_never() {
-                st.finish(cause);
+            if let Some(Err(cause)) = self.queue.next_batch(&mut self.batch).now_or_never() {
+                self.finish(cause);
             }
-            concat(&mut st.batch)
+            concat(&mut self.batch)
         } else {
             tokio::select! {
                 // `next_batch` only takes items when it returns, so losing this race to
                 // the timer loses nothing: they are still queued for the next round.
-                taken = st.queue.next_batch(&mut st.batch) => {
+                taken = self.queue.next_batch(&mut self.batch) => {
                     if let Err(cause) = taken {
-                        st.finish(cause);
+                        self.finish(cause);
                     }
-                    concat(&mut st.batch)
+                    concat(&mut self.batch)
                 }
-                () = st.stop.token.cancelled() => {
-                    st.stop();
-                    concat(&mut st.batch)
+                () = self.stop.token.cancelled() => {
+                    self.stop();
+                    concat(&mut self.batch)
                 }
-                () = tokio::time::sleep(st.keepalive) => sse::comment("keep-alive"),
+                () = tokio::time::sleep_until(self.keepalive_at) => sse::comment("keep-alive"),
             }
         };
-        Some((Ok::<_, Infallible>(Frame::data(chunk)), st))
-    });
-    StreamBody::new(frames).boxed_unsync()
+        self.keepalive_at = Instant::now() + self.keepalive;
+        Some(chunk)
+    }
+    // ANCHOR_END: next_chunk
+}
+
+// ANCHOR: event_stream
+/// A `200` whose body is `queue`'s events: the head goes out through the server, then
+/// phase 1 hands the socket to [`serve`]. `guard` is kept until the stream ends.
+pub fn event_stream<G: Send + 'static>(
+    queue: Arc<SubscriberQueue>,
+    opts: StreamOptions,
+    guard: G,
+) -> Response<Body> {
+    let state = State::new(queue, opts, guard);
+    let mut res = Response::new(body::empty());
+    hand_over(&mut res, move |socket, _read_ahead| serve(state, socket));
+    res
+}
+
+/// Writes the stream on `socket` until it ends, the client leaves or stops reading.
+async fn serve<G, S>(mut st: State<G>, mut socket: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // A client sends nothing after its `GET`; whatever arrives is read and dropped, and
+    // end-of-file (or an error) means it has gone.
+    let mut scratch = [0u8; 64];
+    loop {
+        let chunk = tokio::select! {
+            chunk = st.next_chunk() => chunk,
+            read = socket.read(&mut scratch) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            },
+        };
+        let Some(chunk) = chunk else { break };
+        if !write_chunk(&mut st, &mut socket, &chunk).await {
+            return;
+        }
+    }
+    // The body is delimited by the close: shutting down our side ends it.
+    let _ = socket.shutdown().await;
+}
+
+/// Writes one chunk before the write deadline; `false` if it could not. While the stream
+/// still holds its place, a cut during the write lets go of it at once.
+async fn write_chunk<G, S>(st: &mut State<G>, socket: &mut S, chunk: &[u8]) -> bool
+where
+    S: AsyncWrite + Unpin,
+{
+    let deadline = st.write_deadline();
+    let mut write = pin!(socket.write_all(chunk));
+    if st.guard.is_some() {
+        tokio::select! {
+            biased;
+            written = write.as_mut() => return written.is_ok(),
+            () = cut(&st.queue) => st.release(),
+            () = tokio::time::sleep_until(deadline) => return false,
+        }
+    }
+    matches!(tokio::time::timeout_at(deadline, write).await, Ok(Ok(())))
 }
 // ANCHOR_END: event_stream
 
+/// Resolves when the queue is cut for a slow consumer (any other close lets the write
+/// finish: the goodbye follows it).
+async fn cut(queue: &SubscriberQueue) {
+    if queue.closed().await != CloseCause::SlowConsumer {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// One buffer from many: the batch (every part of every message taken) becomes a single
-/// chunk and so a single write. Joining copies, once per batch; a batch of one buffer is
-/// passed on as is.
+/// write. Joining copies, once per batch; a batch of one buffer is passed on as is.
 fn concat(batch: &mut Vec<Bytes>) -> Bytes {
     if batch.len() == 1 {
         return batch.pop().unwrap_or_default();
@@ -209,13 +265,8 @@ fn concat(batch: &mut Vec<Bytes>) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    async fn next_chunk(body: &mut Body) -> Option<String> {
-        let frame = body.frame().await?.ok()?;
-        let data = frame.into_data().ok()?;
-        Some(String::from_utf8_lossy(&data).into_owned())
-    }
+    use tokio::io::DuplexStream;
+    use tokio::sync::oneshot;
 
     fn opts(retry_ms: Option<u64>) -> StreamOptions {
         StreamOptions {
@@ -225,14 +276,32 @@ mod tests {
         }
     }
 
+    async fn chunk<G>(st: &mut State<G>) -> Option<String> {
+        let bytes = st.next_chunk().await?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Serves a stream on one end of an in-memory pipe of `capacity` bytes; returns the
+    /// other end and a receiver that sees the guard dropped (the stream ended).
+    fn serve_on_pipe(
+        q: &Arc<SubscriberQueue>,
+        opts: StreamOptions,
+        capacity: usize,
+    ) -> (DuplexStream, oneshot::Receiver<()>) {
+        let (client, server) = tokio::io::duplex(capacity);
+        let (guard, released) = oneshot::channel::<()>();
+        tokio::spawn(serve(State::new(q.clone(), opts, guard), server));
+        (client, released)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_retry_hint_and_everything_queued_leave_in_one_write() {
         let q = Arc::new(SubscriberQueue::new(1024));
         q.push(&Bytes::from_static(b"data: 1\n\n").into()).unwrap();
         q.push(&Bytes::from_static(b"data: 2\n\n").into()).unwrap();
-        let mut body = event_stream(q, opts(Some(2000)), ());
+        let mut st = State::new(q, opts(Some(2000)), ());
         assert_eq!(
-            next_chunk(&mut body).await.unwrap(),
+            chunk(&mut st).await.unwrap(),
             "retry: 2000\n\ndata: 1\n\ndata: 2\n\n"
         );
     }
@@ -240,33 +309,33 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_keep_alive_comment_is_sent_after_exactly_the_idle_interval() {
         let q = Arc::new(SubscriberQueue::new(1024));
-        let mut body = event_stream(q.clone(), opts(None), ());
-        let started = tokio::time::Instant::now();
+        let mut st = State::new(q.clone(), opts(None), ());
+        let started = Instant::now();
         // Paused time jumps to the next timer: exactly 15 s of (virtual) silence.
-        assert_eq!(next_chunk(&mut body).await.unwrap(), ": keep-alive\n");
+        assert_eq!(chunk(&mut st).await.unwrap(), ": keep-alive\n");
         assert_eq!(started.elapsed(), Duration::from_secs(15));
         // A write restarts the clock.
         tokio::time::advance(Duration::from_secs(10)).await;
         q.push(&Bytes::from_static(b"data: x\n\n").into()).unwrap();
-        assert_eq!(next_chunk(&mut body).await.unwrap(), "data: x\n\n");
-        let wrote = tokio::time::Instant::now();
-        assert_eq!(next_chunk(&mut body).await.unwrap(), ": keep-alive\n");
+        assert_eq!(chunk(&mut st).await.unwrap(), "data: x\n\n");
+        let wrote = Instant::now();
+        assert_eq!(chunk(&mut st).await.unwrap(), ": keep-alive\n");
         assert_eq!(wrote.elapsed(), Duration::from_secs(15));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_cut_queue_ends_the_body_with_a_comment_saying_why() {
+    async fn a_cut_queue_ends_the_stream_with_a_comment_saying_why() {
         let q = Arc::new(SubscriberQueue::new(4));
         q.push(&Bytes::from_static(b"1234").into()).unwrap();
-        let mut body = event_stream(q.clone(), opts(None), ());
-        assert_eq!(next_chunk(&mut body).await.unwrap(), "1234");
+        let mut st = State::new(q.clone(), opts(None), ());
+        assert_eq!(chunk(&mut st).await.unwrap(), "1234");
         q.push(&Bytes::from_static(b"12").into()).unwrap();
         assert!(q.push(&Bytes::from_static(b"345").into()).is_err()); // over budget: cut
         assert_eq!(
-            next_chunk(&mut body).await.unwrap(),
+            chunk(&mut st).await.unwrap(),
             format!(": closed: {}\n", CloseCause::SlowConsumer.reason())
         );
-        assert!(body.frame().await.is_none(), "the body ends");
+        assert!(chunk(&mut st).await.is_none(), "the stream ends");
     }
 
     #[tokio::test(start_paused = true)]
@@ -278,59 +347,74 @@ mod tests {
                 1234,
             ))),
         };
-        let mut body = event_stream(
-            q.clone(),
+        let (mut client, released) = serve_on_pipe(
+            &q,
             StreamOptions {
                 stop: stop.clone(),
                 ..opts(None)
             },
-            (),
+            1024,
         );
         q.push(&Bytes::from_static(b"data: last\n\n").into())
             .unwrap();
         stop.token.cancel();
+        // Read to the end: the stream's end is the server shutting its side down.
         let mut seen = String::new();
-        while let Some(chunk) = next_chunk(&mut body).await {
-            seen.push_str(&chunk);
-        }
+        client.read_to_string(&mut seen).await.unwrap();
         assert_eq!(
             seen,
             "data: last\n\nretry: 1234\n\n: closed: server shutting down\n"
         );
+        released.await.unwrap_err();
     }
 
     #[tokio::test]
-    async fn a_cut_releases_the_guard_at_once_though_the_body_is_never_polled() {
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let q = Arc::new(SubscriberQueue::new(4));
-        let body = event_stream(q.clone(), opts(None), tx);
-        q.push(&Bytes::from_static(b"1234").into()).unwrap();
-        assert!(q.push(&Bytes::from_static(b"5").into()).is_err()); // over budget: cut
-                                                                    // The guard's drop closes the channel: the receiver sees it without any poll of
-                                                                    // the body (as with a client whose socket is full).
-        tokio::time::timeout(Duration::from_secs(5), rx)
+    async fn a_client_that_closes_its_end_ends_the_stream_and_its_holdings() {
+        let q = Arc::new(SubscriberQueue::new(1024));
+        let (client, released) = serve_on_pipe(&q, opts(None), 1024);
+        drop(client);
+        // No event and no keep-alive is due: only the end-of-file can end the stream.
+        tokio::time::timeout(Duration::from_secs(5), released)
             .await
-            .expect("the guard was released")
+            .expect("the stream ended when the client went away")
             .unwrap_err();
-        drop(body);
     }
 
     #[tokio::test]
-    async fn dropping_the_body_drops_the_guard() {
-        struct Flag(Arc<AtomicBool>);
-        impl Drop for Flag {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::SeqCst);
-            }
+    async fn a_cut_while_blocked_in_a_write_lets_go_at_once_then_says_goodbye() {
+        let q = Arc::new(SubscriberQueue::new(16));
+        // A client that stops reading, behind a pipe that holds 4 bytes.
+        let (mut client, released) = serve_on_pipe(&q, opts(None), 4);
+        q.push(&Bytes::from_static(b"0123456789").into()).unwrap();
+        // Wait until the stream has taken it (and is stuck writing it).
+        while q.queued_bytes() > 0 {
+            tokio::task::yield_now().await;
         }
-        let dropped = Arc::new(AtomicBool::new(false));
-        let body = event_stream(
-            Arc::new(SubscriberQueue::new(8)),
-            opts(None),
-            Flag(dropped.clone()),
+        q.push(&Bytes::from_static(b"0123456789").into()).unwrap();
+        assert!(q.push(&Bytes::from_static(b"0123456789").into()).is_err()); // cut
+        tokio::time::timeout(Duration::from_secs(5), released)
+            .await
+            .expect("the stream let go of its holdings on the cut")
+            .unwrap_err();
+        // When the client reads again: the write under way, the goodbye, the end.
+        let mut seen = String::new();
+        client.read_to_string(&mut seen).await.unwrap();
+        assert_eq!(
+            seen,
+            format!(": closed: {}\n", CloseCause::SlowConsumer.reason())
+                .replace(": closed", "0123456789: closed")
         );
-        assert!(!dropped.load(Ordering::SeqCst));
-        drop(body);
-        assert!(dropped.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_blocked_for_two_keep_alive_intervals_closes_the_stream() {
+        let q = Arc::new(SubscriberQueue::new(1024));
+        let (_client, released) = serve_on_pipe(&q, opts(None), 4);
+        let started = Instant::now();
+        q.push(&Bytes::from_static(b"0123456789").into()).unwrap();
+        // Nothing else is pushed, so the queue is never cut: only the write deadline
+        // can end this stream. Paused time jumps to it.
+        released.await.unwrap_err();
+        assert!(started.elapsed() >= Duration::from_secs(30));
     }
 }

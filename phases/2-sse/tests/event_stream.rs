@@ -33,6 +33,71 @@ async fn a_real_client_reads_the_retry_hint_ready_and_published_messages() {
     assert!(data["sentAtMs"].as_u64().unwrap() > 0);
 }
 
+/// On the wire: an HTTP/1.1 head written by phase 1 after the handover, no length and no
+/// chunking (the body ends with the connection, RFC 9112 §6.3), then the event bytes as
+/// they are — and the connection closed by the server when the stream ends.
+#[tokio::test]
+async fn the_body_follows_the_head_raw_and_ends_with_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, state) = start(config()).await;
+    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /boards/raw/events HTTP/1.1\r\nHost: {}\r\nOrigin: http://localhost:3000\r\n\r\n",
+        server.addr
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&received).contains("event: ready") {
+        let n = tokio::time::timeout(common::TIMEOUT, socket.read(&mut chunk))
+            .await
+            .expect("the opening arrives")
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed early: {}",
+            String::from_utf8_lossy(&received)
+        );
+        received.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a whole head");
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("HTTP/1.1 200 OK"));
+    let fields: Vec<&str> = lines.collect();
+    for expected in [
+        "content-type: text/event-stream",
+        "connection: close",
+        "access-control-allow-origin: http://localhost:3000",
+    ] {
+        assert!(
+            fields.contains(&expected),
+            "{expected} missing in {fields:?}"
+        );
+    }
+    assert!(fields.iter().any(|f| f.starts_with("date: ")), "{fields:?}");
+    assert!(
+        !head.contains("transfer-encoding") && !head.contains("content-length"),
+        "{head}"
+    );
+    // No chunk size before the first event: the body starts with the retry hint.
+    assert!(body.starts_with("retry: 1500\n\n"), "{body:?}");
+
+    // The server ends the stream: the goodbye, then end-of-file (the close delimits).
+    state.close_streams();
+    loop {
+        let n = tokio::time::timeout(common::TIMEOUT, socket.read(&mut chunk))
+            .await
+            .expect("the server closes the connection")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&chunk[..n]);
+    }
+    assert!(String::from_utf8_lossy(&received).ends_with(": closed: server shutting down\n"));
+}
+
 /// Opens, reads the opening, posts three messages and reads them; returns the ids.
 async fn three_messages(
     server: &phase_1_foundations::testing::TestServer,
@@ -244,9 +309,9 @@ async fn a_slow_reader_does_not_delay_a_fast_reader_and_is_cut_with_a_final_comm
 }
 // ANCHOR_END: slow_reader_test
 
-/// A stream whose client reads nothing at all after the response head is never asked
-/// for more by hyper — yet once cut, its slot and its presence entry must go at once, and
-/// its connection must end as soon as the client reads again.
+/// A stream whose client reads nothing at all after the response head has its write
+/// blocked on a full socket — yet once cut, its slot and its presence entry must go at
+/// once, and its connection must end (after the goodbye) as soon as the client reads again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_reader_that_reads_nothing_frees_its_slot_and_presence_at_once() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -296,7 +361,7 @@ async fn a_cut_reader_that_reads_nothing_frees_its_slot_and_presence_at_once() {
             }
         }
     }
-    // Presence announces the leave, though hyper never polled the stuck body again.
+    // Presence announces the leave, though the stream's write is still blocked.
     let left = match left {
         Some(event) => event,
         None => watcher.expect_event("presence.leave").await,

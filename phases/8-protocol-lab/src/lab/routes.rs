@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use phase_1_foundations::{
     app::LocalAddr,
@@ -10,7 +10,10 @@ use phase_1_foundations::{
     json::json_response,
     ApiError, Params,
 };
-use phase_2_sse::stream::{event_stream, StreamOptions, StreamStop};
+use phase_2_sse::{
+    routes::stream_headers,
+    stream::{event_stream, StreamOptions, StreamStop},
+};
 use serde::Deserialize;
 use tokio::time::Instant;
 
@@ -243,13 +246,5 @@ pub fn events(
         retry_ms: Some(RETRY_MS),
         stop: state.stop.clone(),
     };
-    let mut res = Response::new(event_stream(queue, opts, guard));
-    let h = res.headers_mut();
-    // HTML §9.2: the MIME type of an event stream; no cache may store one.
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(res)
+    Ok(stream_headers(event_stream(queue, opts, guard)))
 }
