@@ -100,6 +100,7 @@ impl Composition {
     pub async fn run(self) -> ExitCode {
         let list_routes = self.config.list_routes;
         let bind = self.config.bind;
+        let backlog = self.config.listen_backlog;
         let built = match self.build() {
             Ok(built) => built,
             Err(e) => {
@@ -113,7 +114,7 @@ impl Composition {
             return ExitCode::SUCCESS;
         }
         tracing::info!("routes (method, path, phase):\n{}", built.route_table());
-        let listener = match server::bind(bind).await {
+        let listener = match server::bind(bind, backlog) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("cannot listen on {bind}: {e}");

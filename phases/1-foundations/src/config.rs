@@ -41,6 +41,12 @@ pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
 /// Default body deadline: 10 s from the end of the headers to the end of the body. A
 /// 64 KiB body needs 52 kbit/s to make it.
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
+/// Default listen backlog: 4,096 handshakes the kernel completes and queues for us before
+/// we accept them (Linux caps it at `net.core.somaxconn`, 4,096 by default since 5.4).
+/// tokio's `bind` asks for 1,024: a burst of thousands of clients reconnecting at once
+/// overflows that, and the kernel drops the rest's handshakes, which retry after 1, 3,
+/// 7 s…
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 4_096;
 // ANCHOR_END: config_defaults
 
 // ANCHOR: server_config
@@ -65,6 +71,11 @@ pub struct ServerConfig {
     /// read less (phase 2's messages stop at what their character limit needs).
     #[arg(long, env = "LIVEBOARD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// Handshakes the kernel may queue before the server accepts them (the `listen()`
+    /// backlog; the kernel caps it at `net.core.somaxconn`).
+    #[arg(long, env = "LIVEBOARD_LISTEN_BACKLOG", default_value_t = DEFAULT_LISTEN_BACKLOG)]
+    pub listen_backlog: u32,
 
     /// How long shutdown waits for in-flight requests, in milliseconds.
     #[arg(long, env = "LIVEBOARD_DRAIN_TIMEOUT_MS", default_value_t = DEFAULT_DRAIN_TIMEOUT_MS)]
@@ -127,6 +138,7 @@ impl Default for ServerConfig {
                 .map(str::to_owned)
                 .collect(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
             drain_timeout_ms: DEFAULT_DRAIN_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,

@@ -52,7 +52,7 @@ use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{
     io::AsyncWriteExt,
-    net::TcpListener,
+    net::{TcpListener, TcpSocket},
     sync::{Notify, Semaphore},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -100,10 +100,25 @@ impl From<&ServerConfig> for ServeOptions {
 }
 // ANCHOR_END: serve_options
 
-/// Binds the listening socket.
-pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    TcpListener::bind(addr).await
+// ANCHOR: bind
+/// Binds the listening socket with room for `backlog` handshakes not yet accepted.
+///
+/// The kernel completes TCP handshakes on its own and queues them until `accept()`; the
+/// queue's length is `listen()`'s backlog. When it is full, Linux drops new SYNs, and a
+/// client whose SYN is lost retries 1 s later, then 3 s, 7 s… — after a restart, ten
+/// thousand clients coming back at once would wait seconds for a server with idle cores.
+pub fn bind(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted server may bind while the old one's
+    // connections are in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
+// ANCHOR_END: bind
 
 // ANCHOR: announce
 /// Prints `listening on http://ADDR` as the first line on stdout, the contract scripts
@@ -448,4 +463,43 @@ fn is_connection_error(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The kernel holds `backlog + 1` completed handshakes for a listener that is not
+    /// accepting (Linux: full when the queue is *over* the backlog) and drops the next
+    /// SYN, so that client's connect waits — until an accept makes room.
+    #[tokio::test]
+    async fn the_backlog_bounds_the_handshakes_waiting_to_be_accepted() {
+        let listener = bind("127.0.0.1:0".parse().unwrap(), 3).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut queued = Vec::new();
+        for _ in 0..4 {
+            let connect = tokio::net::TcpStream::connect(addr);
+            queued.push(
+                tokio::time::timeout(Duration::from_secs(10), connect)
+                    .await
+                    .expect("room in the backlog: the handshake completes")
+                    .unwrap(),
+            );
+        }
+        let mut fifth = Box::pin(tokio::net::TcpStream::connect(addr));
+        // A wrong (larger) backlog would complete this handshake at once.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), &mut fifth)
+                .await
+                .is_err(),
+            "a fifth handshake completed although the backlog was full"
+        );
+        let _accepted = listener.accept().await.unwrap();
+        // The dropped SYN is sent again (after about 1 s): now there is room.
+        tokio::time::timeout(Duration::from_secs(10), fifth)
+            .await
+            .expect("the retried handshake completes once there is room")
+            .unwrap();
+    }
 }

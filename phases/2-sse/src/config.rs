@@ -14,7 +14,8 @@ pub struct SseConfig {
     /// Default 15 000. Proxies and load balancers close connections idle for 30–120 s
     /// (nginx `proxy_read_timeout` 60 s, AWS ALB 60 s); a comment every 15 s keeps the
     /// stream open for about 1 byte/s, and also reveals a dead client (the write fails).
-    /// Shorter costs wake-ups on every idle stream; longer risks proxy timeouts.
+    /// Shorter costs wake-ups on every idle stream; longer risks proxy timeouts. A write
+    /// still blocked after twice this interval closes the stream: nobody is reading.
     #[arg(
         long = "sse-keepalive-ms",
         env = "LIVEBOARD_SSE_KEEPALIVE_MS",
