@@ -56,6 +56,7 @@ use serde::Serialize;
 use crate::{
     position::{new_epoch, StreamPosition},
     queue::{CloseCause, Encoded, PushError, SubscriberQueue},
+    wakeups::Wakeups,
 };
 
 /// One event, before encoding. `data` is JSON text, serialized once by the publisher and
@@ -233,6 +234,10 @@ pub struct Published {
 struct Member {
     queue: Arc<SubscriberQueue>,
     format: Arc<dyn WireFormat>,
+    /// `format.name()`, asked once at subscribe: a fan-out compares it for every member,
+    /// and calling through `format` there would read each member's own format object —
+    /// a cache miss per subscriber, measured at ~4 % of a 10k fan-out's server CPU.
+    format_name: &'static str,
 }
 
 #[derive(Default)]
@@ -407,6 +412,7 @@ impl Hub {
                 id,
                 Member {
                     queue: queue.clone(),
+                    format_name: format.name(),
                     format,
                 },
             );
@@ -702,9 +708,14 @@ impl Hub {
         let mut encoded: Vec<(&'static str, Encoded)> = Vec::with_capacity(2);
         let mut cut = Vec::new();
         let mut delivered = 0;
+        // Woken once every push is done, from where a wake is cheap (`wakeups`).
+        let mut wakeups = Wakeups::for_this_thread();
         for (id, member) in &state.members {
-            let name = member.format.name();
-            let index = match encoded.iter().position(|(n, _)| *n == name) {
+            let name = member.format_name;
+            // The same format's name is the same `&'static str`: the pointer usually
+            // answers before the bytes are compared.
+            let same = |n: &&str| std::ptr::eq(*n, name) || *n == name;
+            let index = match encoded.iter().position(|(n, _)| same(n)) {
                 Some(i) => i,
                 None => {
                     encoded.push((name, member.format.encode(msg)));
@@ -712,11 +723,15 @@ impl Hub {
                 }
             };
             // The queue clones the parts' `Bytes`: a reference count each, no copy.
-            match member.queue.push(&encoded[index].1) {
-                Ok(()) => delivered += 1,
+            match member.queue.push_taking_waker(&encoded[index].1) {
+                Ok(waiting) => {
+                    wakeups.add(waiting);
+                    delivered += 1;
+                }
                 Err(PushError::Overflow) | Err(PushError::Closed) => cut.push(*id),
             }
         }
+        wakeups.wake_all();
         for id in &cut {
             // Removed here, once; the Subscription's drop will find it gone.
             if state.members.remove(id).is_some() {
@@ -931,6 +946,67 @@ mod tests {
                 String::from_utf8_lossy(&msg.data)
             ))
             .into()
+        }
+    }
+
+    #[test]
+    fn a_fan_out_from_a_thread_outside_the_runtimes_tasks_wakes_every_subscriber_on_a_worker() {
+        use std::{
+            future::Future,
+            sync::{mpsc, Mutex},
+            task::{Context, Wake, Waker},
+            thread::ThreadId,
+            time::Duration,
+        };
+
+        use futures_util::FutureExt;
+        /// Reports the thread each wake ran on.
+        struct Report(Mutex<mpsc::Sender<ThreadId>>);
+        impl Wake for Report {
+            fn wake(self: Arc<Self>) {
+                let _ = self.0.lock().unwrap().send(std::thread::current().id());
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let hub = Hub::new(HubLimits::default());
+        let (tx, woken) = mpsc::channel();
+        let subs: Vec<Subscription> = (0..20)
+            .map(|_| {
+                let (sub, _) = hub.subscribe("room", Arc::new(Plain), None, BUDGET);
+                let waker = Waker::from(Arc::new(Report(Mutex::new(tx.clone()))));
+                let mut out = Vec::new();
+                let mut cx = Context::from_waker(&waker);
+                // Takes the `ready`, then waits with the reporting waker.
+                let first = std::pin::pin!(sub.queue().next_batch(&mut out)).poll(&mut cx);
+                assert!(first.is_ready());
+                let second = std::pin::pin!(sub.queue().next_batch(&mut out)).poll(&mut cx);
+                assert!(second.is_pending());
+                sub
+            })
+            .collect();
+        drop(tx);
+        // Like phase 4's writer: a plain thread that entered the runtime publishes.
+        let publisher = std::thread::current().id();
+        let _inside = runtime.enter();
+        assert_eq!(hub.publish("room", "e", data("x")).delivered, 20);
+        let threads: Vec<ThreadId> = (0..20)
+            .map(|_| woken.recv_timeout(Duration::from_secs(5)).expect("woken"))
+            .collect();
+        assert!(
+            threads.iter().all(|t| *t != publisher),
+            "every wake ran on the runtime's worker, none on the publishing thread"
+        );
+        // Each subscriber was woken once, and its message is there.
+        assert_eq!(
+            woken.recv_timeout(Duration::from_secs(5)),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        );
+        let mut out = Vec::new();
+        for sub in &subs {
+            assert_eq!(sub.queue().next_batch(&mut out).now_or_never(), Some(Ok(1)));
         }
     }
 

@@ -14,6 +14,7 @@
 //! | a stream position `(epoch, seq)` and its wire form `epoch-seq` | [`position`] |
 //! | a transport-agnostic hub: rooms, sequence, bounded history, replay-or-reset, fan-out | [`hub`] |
 //! | per-connection queues bounded in bytes; cutting slow consumers; write coalescing | [`queue`] |
+//! | waking a fan-out's subscribers from where a wake is cheap (a worker, not the writer thread) | [`wakeups`] |
 //! | a never-ending response body: batches, keep-alive comments, a last word | [`stream`] |
 //! | presence: one person, many tabs; full state, then diffs | [`presence`] |
 //! | the routes, `Last-Event-ID` (header or query), limits as `503` | [`routes`], [`slots`] |
@@ -56,6 +57,7 @@ pub mod routes;
 pub mod slots;
 pub mod sse;
 pub mod stream;
+pub mod wakeups;
 
 pub use config::SseConfig;
 pub use hub::{Hub, HubLimits};

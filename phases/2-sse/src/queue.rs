@@ -31,7 +31,6 @@
 //! after it) without copying it: every subscriber's queue holds the very same JSON bytes.
 
 use std::{
-    collections::VecDeque,
     future::poll_fn,
     pin::pin,
     sync::Mutex,
@@ -127,8 +126,10 @@ impl From<Bytes> for Encoded {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// The parts of every queued message, in order.
-    parts: VecDeque<Bytes>,
+    /// The parts of every queued message, in order. A `Vec`, not a `VecDeque`: the
+    /// consumer always takes all of it, and moving a `Vec`'s elements into another is one
+    /// `memcpy` ([`Vec::append`]) where draining a `VecDeque` moves them one at a time.
+    parts: Vec<Bytes>,
     /// How many messages those parts make.
     messages: usize,
     bytes: usize,
@@ -154,7 +155,9 @@ struct Inner {
 /// consumer registering, and the registration being dropped when the consumer, having
 /// drained the queue, looked once more without waiting): several hundred instructions
 /// per delivery in the fan-out profile (the benchmarks chapter, "Fan-out: what the
-/// profile showed and what changed").
+/// profile showed and what changed"). A fan-out goes one step further: it takes the
+/// waker out with [`SubscriberQueue::push_taking_waker`] and wakes every subscriber
+/// together once all are pushed, from a worker thread when it can ([`crate::wakeups`]).
 ///
 /// One consumer at a time: the task that serves the subscriber. (A second task waiting
 /// in [`SubscriberQueue::next_batch`] at the same time would take the first one's place
@@ -185,6 +188,14 @@ impl SubscriberQueue {
     /// Enqueues `message` (sharing its buffers), or cuts the consumer off if it is too
     /// far behind.
     pub fn push(&self, message: &Encoded) -> Result<(), PushError> {
+        self.push_taking_waker(message).map(wake)
+    }
+
+    /// Like [`SubscriberQueue::push`], but hands the waiting consumer's [`Waker`] (if it
+    /// was waiting) back instead of waking it: for a fan-out that wakes many consumers
+    /// together ([`crate::wakeups`]). The caller must wake it, or the consumer sleeps on
+    /// with a message in its queue. A push that cuts the consumer wakes it at once.
+    pub fn push_taking_waker(&self, message: &Encoded) -> Result<Option<Waker>, PushError> {
         let mut inner = self.lock();
         if inner.closed.is_some() {
             return Err(PushError::Closed);
@@ -202,13 +213,10 @@ impl SubscriberQueue {
         }
         inner.bytes += message.len();
         inner.messages += 1;
-        inner.parts.extend(message.parts().iter().cloned());
+        inner.parts.extend_from_slice(message.parts());
         // Taken under the lock, woken after it: the woken task may run on another thread
         // and take this lock at once.
-        let consumer = inner.consumer.take();
-        drop(inner);
-        wake(consumer);
-        Ok(())
+        Ok(inner.consumer.take())
     }
     // ANCHOR_END: queue_push
 
@@ -256,7 +264,7 @@ impl SubscriberQueue {
         poll_fn(|cx| {
             let mut inner = self.lock();
             if inner.messages > 0 {
-                out.extend(inner.parts.drain(..));
+                out.append(&mut inner.parts);
                 inner.bytes = 0;
                 return Poll::Ready(Ok(std::mem::take(&mut inner.messages)));
             }
@@ -291,6 +299,8 @@ fn wake(consumer: Option<Waker>) {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+
     use futures_util::FutureExt;
 
     use super::*;
@@ -421,6 +431,62 @@ mod tests {
             .expect("consumer woke")
             .unwrap();
         assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+    }
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_burst_of_pushes_wakes_a_waiting_consumer_once_and_it_takes_the_whole_burst() {
+        let q = SubscriberQueue::new(1024);
+        let wakes = std::sync::Arc::new(CountingWaker::default());
+        let waker = Waker::from(wakes.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut out = Vec::new();
+        // The consumer waits: nothing queued, its waker left in the queue.
+        assert!(pin!(q.next_batch(&mut out)).poll(&mut cx).is_pending());
+        for i in 0..50u8 {
+            q.push(&msg(Bytes::from(vec![i]))).unwrap();
+        }
+        // The first push took the waker; the other 49 found none to wake.
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(
+            pin!(q.next_batch(&mut out)).poll(&mut cx),
+            Poll::Ready(Ok(50))
+        );
+        assert_eq!(
+            out,
+            (0..50u8).map(|i| Bytes::from(vec![i])).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_push_that_takes_the_waker_leaves_the_waking_to_its_caller() {
+        let q = SubscriberQueue::new(1024);
+        let wakes = std::sync::Arc::new(CountingWaker::default());
+        let waker = Waker::from(wakes.clone());
+        let mut out = Vec::new();
+        let waiting = pin!(q.next_batch(&mut out))
+            .poll(&mut std::task::Context::from_waker(&waker))
+            .is_pending();
+        assert!(waiting);
+        let taken = q.push_taking_waker(&msg(Bytes::from_static(b"a"))).unwrap();
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert!(taken
+            .expect("the waiting consumer's waker")
+            .will_wake(&waker));
+        // Nobody waits any more: the next push has no waker to hand back.
+        assert!(q
+            .push_taking_waker(&msg(Bytes::from_static(b"b")))
+            .unwrap()
+            .is_none());
     }
 
     #[test]
