@@ -16,9 +16,11 @@
 //! **One JSON, serialized once.** A [`Message`]'s `data` is the event's JSON, serialized
 //! once by whoever publishes it. A wire format *wraps* those bytes — SSE writes
 //! `event:`/`id:`/`data: ` before them and a blank line after; WebSocket a frame header and
-//! an envelope — and keeps them as one of its [`Encoded`] parts instead of copying or
-//! re-serializing them: every SSE stream and every WebSocket of a room writes the very
-//! same JSON bytes.
+//! an envelope — and never re-serializes them. SSE keeps them as one of its [`Encoded`]
+//! parts, not even copied; the WebSocket format joins its frame into one buffer, copying
+//! them once per broadcast, because each part costs every subscriber a reference count
+//! (phase 3's `ws_format`). Either way every subscriber of a format writes the very same
+//! bytes, never a copy of its own.
 //!
 //! **No gap between replay and live.** [`Hub::subscribe`] takes the room's lock, pushes
 //! the replay (events after the client's last position) into the new queue, and registers

@@ -27,8 +27,10 @@
 //!
 //! The queue knows nothing of SSE or WebSocket: it holds messages already encoded by a
 //! transport's wire format, each an [`Encoded`] — a few [`Bytes`] written back to back,
-//! so that a transport can *wrap* an event's JSON (a frame header before it, a line break
-//! after it) without copying it: every subscriber's queue holds the very same JSON bytes.
+//! so that a transport can *wrap* an event's JSON (a line break after it) without copying
+//! it, as SSE does; or one buffer, joined once per broadcast, as WebSocket does (each part
+//! costs every subscriber a reference count). Either way every subscriber's queue holds
+//! the very same bytes, never a copy of its own.
 
 use std::{
     future::poll_fn,
@@ -76,8 +78,9 @@ pub enum PushError {
 /// One message as a transport writes it: buffers to write back to back, in order.
 ///
 /// A wire format builds one per broadcast and the hub hands the same one to every
-/// subscriber of that format; cloning a [`Bytes`] bumps a reference count, so the event's
-/// JSON — one of the parts — is never copied on its way to the socket.
+/// subscriber of that format; cloning a [`Bytes`] bumps a reference count, so nothing is
+/// copied per subscriber — but each part costs every subscriber one reference count (taken
+/// when queued, dropped when written) and one slice of its vectored write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Encoded {
     parts: Vec<Bytes>,
@@ -107,7 +110,8 @@ impl Encoded {
         self.len == 0
     }
 
-    /// The parts joined into one buffer (a copy; for tests and logs).
+    /// The parts joined into one buffer: a copy, made once per broadcast by a format that
+    /// writes one buffer per message (and by tests and logs).
     pub fn to_bytes(&self) -> Bytes {
         match &self.parts[..] {
             [] => Bytes::new(),
@@ -127,8 +131,9 @@ impl From<Bytes> for Encoded {
 #[derive(Debug, Default)]
 struct Inner {
     /// The parts of every queued message, in order. A `Vec`, not a `VecDeque`: the
-    /// consumer always takes all of it, and moving a `Vec`'s elements into another is one
-    /// `memcpy` ([`Vec::append`]) where draining a `VecDeque` moves them one at a time.
+    /// consumer always takes all of it, so it can take the `Vec` itself (a swap with its
+    /// empty batch) or move its elements with one `memcpy` ([`Vec::append`]), where
+    /// draining a `VecDeque` moves them one at a time.
     parts: Vec<Bytes>,
     /// How many messages those parts make.
     messages: usize,
@@ -264,7 +269,14 @@ impl SubscriberQueue {
         poll_fn(|cx| {
             let mut inner = self.lock();
             if inner.messages > 0 {
-                out.append(&mut inner.parts);
+                if out.is_empty() {
+                    // The usual case: the consumer's emptied batch and the queue's parts
+                    // trade places, nothing is moved (and `out`'s buffer, its capacity
+                    // kept, is where the next pushes go).
+                    std::mem::swap(out, &mut inner.parts);
+                } else {
+                    out.append(&mut inner.parts);
+                }
                 inner.bytes = 0;
                 return Poll::Ready(Ok(std::mem::take(&mut inner.messages)));
             }
@@ -321,6 +333,20 @@ mod tests {
             vec![Bytes::from_static(b"a"), Bytes::from_static(b"bc")]
         );
         assert_eq!(q.queued_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_batch_taken_into_a_non_empty_batch_goes_after_what_is_there() {
+        let q = SubscriberQueue::new(100);
+        q.push(&msg(Bytes::from_static(b"b"))).unwrap();
+        let mut out = vec![Bytes::from_static(b"a")];
+        assert_eq!(q.next_batch(&mut out).await, Ok(1));
+        assert_eq!(out, [Bytes::from_static(b"a"), Bytes::from_static(b"b")]);
+        // And the queue still takes pushes after handing its parts over.
+        q.push(&msg(Bytes::from_static(b"c"))).unwrap();
+        out.clear();
+        assert_eq!(q.next_batch(&mut out).await, Ok(1));
+        assert_eq!(out, [Bytes::from_static(b"c")]);
     }
 
     #[tokio::test]

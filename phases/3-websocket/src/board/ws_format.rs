@@ -4,17 +4,26 @@
 //! The hub hands every subscriber the *bytes to write*, encoded once per format and shared
 //! (`Bytes` is reference-counted). For the hand-rolled transport
 //! ([`BroadcastFraming::Frames`]) those bytes are a complete, unmasked server frame
-//! (RFC 6455 §5.1: servers never mask, so one encoding serves everyone), and the event's
-//! JSON inside it is **not re-serialized, not even copied**: the frame is four buffers,
-//! written with one vectored write, the third being the event's own `data`:
+//! (RFC 6455 §5.1: servers never mask, so one encoding serves everyone) in **one
+//! buffer**, and the event's JSON inside it is **not re-serialized**: the envelope is
+//! written around the event's own `data`, and the pieces are joined once per broadcast:
 //!
 //! ```text
 //! hub Message { event: "message", position: e-42, data: {"text":"hi",...} }
 //!      │  WsFormat::encode — once per broadcast, not once per subscriber
 //!      ▼
-//! 0x81 0x5c │ {"type":"message","payload":{"board":"demo","position":"e-42", │ "text":"hi",...} │ }
-//! └ header ┘  └──────────── envelope, written here ─────────────────────────┘  └ data, shared ──┘
+//! 0x81 0x5c {"type":"message","payload":{"board":"demo","position":"e-42", "text":"hi",...} }
+//! └ header ┘└──────────── envelope, written here ──────────────────────┘└ data, copied ┘
+//!           └─────────────── one buffer, shared by every subscriber ─────────────────────┘
 //! ```
+//!
+//! **Why one buffer, not four.** The first version kept the pieces apart — header,
+//! envelope, the event's own `data`, closing brace — so that not even the JSON was copied.
+//! But a copy made once per broadcast is paid once, and a piece is paid *per subscriber*:
+//! a reference count taken when it is queued and dropped when it is written, and one more
+//! slice in every `writev`. Joined, a 1,000-subscriber fan-out ran 7 % fewer instructions
+//! per delivery (2,687 → 2,488, callgrind) for a copy of a few hundred bytes per
+//! broadcast — and the kernel copies every byte into each subscriber's socket anyway.
 //!
 //! The payload is the event's JSON object plus the `board` it belongs to (a connection may
 //! follow several boards) and its `position`, the value a client sends back as `since` —
@@ -28,7 +37,7 @@
 //! hub (different names), so a board followed through both transports is encoded once
 //! for each, never once per subscriber.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use phase_2_sse::{
     hub::{Message, WireFormat},
     queue::Encoded,
@@ -160,7 +169,16 @@ impl WireFormat for WsFormat {
         let len = payload.iter().map(Bytes::len).sum();
         // A text frame of any length encodes; only control frames have a size rule.
         match server_frame_header(OpCode::Text, len) {
-            Ok(header) => Encoded::new(std::iter::once(header).chain(payload)),
+            // One buffer, its exact size: copied once here, shared by every subscriber
+            // (see the module docs for why not four).
+            Ok(header) => {
+                let mut frame = BytesMut::with_capacity(header.len() + len);
+                frame.extend_from_slice(&header);
+                for piece in &payload {
+                    frame.extend_from_slice(piece);
+                }
+                Encoded::from(frame.freeze())
+            }
             Err(e) => {
                 tracing::error!(error = %e, "could not encode a hub event as a frame");
                 Encoded::default()
@@ -243,13 +261,7 @@ mod tests {
             r#"{"board":"demo","position":"ep-7","seq":7}"#,
         );
         let encoded = WsFormat::new("demo", BroadcastFraming::Frames).encode(&msg);
-        assert!(
-            encoded
-                .parts()
-                .iter()
-                .any(|p| p.as_ptr() == msg.data.as_ptr() && p.len() == msg.data.len()),
-            "the event's JSON is one of the buffers, as is"
-        );
+        assert_eq!(encoded.parts().len(), 1, "the frame is one buffer");
         assert_eq!(
             &payload_of(&encoded)[..],
             br#"{"type":"note.created","payload":{"board":"demo","position":"ep-7","seq":7}}"#
@@ -260,7 +272,6 @@ mod tests {
     fn missing_fields_go_in_front_of_the_events_own_bytes() {
         let msg = message("message", Some(3), r#"{"text":"hi"}"#);
         let encoded = WsFormat::new("demo", BroadcastFraming::Frames).encode(&msg);
-        assert!(encoded.parts().iter().any(|p| shares(p, &msg.data)));
         assert_eq!(
             &payload_of(&encoded)[..],
             br#"{"type":"message","payload":{"board":"demo","position":"ep-3","text":"hi"}}"#
@@ -328,7 +339,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_publish_reaches_sse_and_websocket_subscribers_as_the_same_bytes() {
+    async fn one_publish_is_encoded_once_per_transport_and_shared_by_its_subscribers() {
         let hub = Hub::new(HubLimits::default());
         let (sse, _) = hub.subscribe("demo", Arc::new(SseFormat), None, 1 << 20);
         let (ws_a, _) = hub.subscribe(
@@ -349,14 +360,26 @@ mod tests {
         }
         let data = Bytes::from(r#"{"text":"one JSON","name":null,"sentAtMs":1}"#);
         hub.publish("demo", "message", data.clone());
+        let mut batches = Vec::new();
         for sub in [&sse, &ws_a, &ws_b] {
             let mut parts = Vec::new();
             assert_eq!(sub.queue().next_batch(&mut parts).await, Ok(1));
-            assert!(
-                parts.iter().any(|p| shares(p, &data)),
-                "every subscriber writes the published bytes themselves"
-            );
+            batches.push(parts);
         }
+        assert!(
+            batches[0].iter().any(|p| shares(p, &data)),
+            "an SSE stream writes the published bytes themselves"
+        );
+        let (a, b) = (&batches[1], &batches[2]);
+        assert_eq!(a.len(), 1, "a WebSocket writes one buffer per broadcast");
+        assert_eq!(
+            (a[0].as_ptr(), a[0].len()),
+            (b[0].as_ptr(), b[0].len()),
+            "both WebSockets write the very same buffer, not copies of it"
+        );
+        assert!(payload_of(&Encoded::from(a[0].clone()))
+            .windows(data.len() - 1)
+            .any(|w| w == &data[1..]));
     }
 
     #[test]

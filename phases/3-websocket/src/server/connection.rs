@@ -709,7 +709,7 @@ async fn unless_just_polled<F: Future>(skip: bool, fut: F) -> F::Output {
 /// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
 const MAX_SLICES: usize = 64;
 
-/// Buffers in a typical write: one broadcast (a frame is four buffers) or a few replies.
+/// Buffers in a typical write: a few broadcasts (a frame is one buffer) or a few replies.
 const FEW_SLICES: usize = 8;
 
 // ANCHOR: write_all_vectored

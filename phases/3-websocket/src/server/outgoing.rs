@@ -73,9 +73,9 @@ impl Outgoing {
 /// every subscriber of that room who uses the same transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BroadcastFraming {
-    /// Complete, unmasked RFC 6455 frames (header, then the payload in pieces), written
-    /// as they are with a vectored write: the hand-rolled connection. The event's JSON is
-    /// one of the pieces, never copied.
+    /// Complete, unmasked RFC 6455 frames, one buffer each (header and payload joined once
+    /// per broadcast), written as they are with a vectored write: the hand-rolled
+    /// connection.
     Frames,
     /// The payload alone, **one buffer per message**: a transport that frames messages
     /// itself (a library) needs to know where each one ends, and a subscriber's queue
