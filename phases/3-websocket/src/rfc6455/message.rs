@@ -84,7 +84,10 @@ struct PartialMessage {
 #[derive(Debug)]
 pub struct MessageAssembler {
     limits: Limits,
-    partial: Option<PartialMessage>,
+    /// Boxed: every connection has an assembler, and almost none ever receives a
+    /// fragmented message (browsers do not fragment what they send). Inline, the
+    /// half-built message's state would make every connection bigger for it.
+    partial: Option<Box<PartialMessage>>,
 }
 
 fn utf8_error(err: Utf8Error) -> ProtocolError {
@@ -169,11 +172,11 @@ impl MessageAssembler {
         // clear and an opcode other than 0, followed by zero or more frames with the FIN bit
         // clear and the opcode set to 0, and terminated by a single frame with the FIN bit set
         // and an opcode of 0."
-        let mut partial = PartialMessage {
+        let mut partial = Box::new(PartialMessage {
             opcode: frame.opcode,
             data: Vec::new(),
             utf8: Utf8Validator::new(),
-        };
+        });
         if partial.opcode == OpCode::Text {
             partial.utf8.feed(&frame.payload).map_err(utf8_error)?;
         }
@@ -208,9 +211,10 @@ impl MessageAssembler {
             return Ok(None);
         }
 
-        let Some(mut partial) = self.partial.take() else {
+        let Some(partial) = self.partial.take() else {
             return Err(ProtocolError::ContinuationWithoutStart);
         };
+        let mut partial = *partial;
         Ok(Some(if partial.opcode == OpCode::Text {
             partial.utf8.finish().map_err(utf8_error)?;
             // Validated fragment by fragment above; `String::from_utf8` checks once more

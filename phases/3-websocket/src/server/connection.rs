@@ -59,7 +59,8 @@
 //! * **The send deadline is armed only when a write blocks.** The naive way wraps every
 //!   write in `tokio::time::timeout` — a clock read and a timer on each delivery. A write
 //!   to a socket whose buffer has room completes at once, so we try it first, and only a
-//!   write that returns `Pending` (the peer is not keeping up) gets a deadline.
+//!   write that returns `Pending` (the peer is not keeping up) gets a deadline — in a
+//!   small box, so that the timer is not part of every idle connection's task.
 //! * **No copies, no allocation per write.** Hub batches land directly in the `Vec` we
 //!   write from; the `IoSlice`s for `writev` live on the stack for the duration of one
 //!   poll (eight of them for the usual write, not 64 to initialise every time). The
@@ -71,13 +72,34 @@
 //!   left the task's waker with it.
 //! * **The bare socket.** hyper hands the upgraded connection back as a trait object
 //!   wrapping a buffer wrapping the socket; we take the `TcpStream` out of it
-//!   (`Upgraded::downcast`, in [`HandRolled`]'s `spawn`), so each read and write is one
+//!   (`Upgraded::downcast`, when the connection is accepted), so each read and write is one
 //!   call, not three layers of them.
 //!
-//! And one choice keeps an *idle* connection small: it holds **no read buffer**. Each
-//! read goes into 4 KiB on the stack, and only the bytes that arrived are kept
-//! (`read_some`); the naive 4 KiB reserved per connection would be half of what an idle
-//! WebSocket costs.
+//! # What an idle connection holds
+//!
+//! Most connections are idle most of the time, and 10,000 of them cost 10,000 times what
+//! one holds while it waits: its socket, its slot in the registry, and its **task** —
+//! whose future *is* the connection's state (the `Connection`, and the state of whatever
+//! it is awaiting). The first measured build held 8.4 KiB per idle connection; what keeps
+//! it near 2 KiB:
+//!
+//! * **No read buffer.** Each read goes into 4 KiB on the stack, and only the bytes that
+//!   arrived are kept (`poll_read_some`); the naive 4 KiB reserved per connection would
+//!   be twice what an idle WebSocket now costs. Once every complete frame is taken, the
+//!   empty buffer is let go too (`release_read_buf`): the frames were split off it and
+//!   share its allocation.
+//! * **No buffers kept after a write that is not a fan-out.** Replies, direct messages and
+//!   the heartbeat are framed into a buffer of their own, freed once written, and the list
+//!   of buffers to write is let go after them (`empty_out`). A connection in a fan-out
+//!   keeps its small list between deliveries, so a delivery allocates nothing.
+//! * **A small future.** rustc lays out an `async fn`'s future to hold, at once, its
+//!   arguments, its locals and the largest state of anything it awaits, and keeps what an
+//!   `async` block captured even after it is moved out. So the rare and the final are
+//!   boxed when they happen — a write that blocks (its timer), the closing handshake,
+//!   a fragmented message, a close request, the signed-in identity — the read and the
+//!   write are poll functions that hold nothing across an `.await`, and the connection
+//!   is built outside the task's `async` code and served by reference
+//!   ([`HandRolled`]'s `spawn`). The task went from 1.8 KiB to under 0.8 KiB.
 //!
 //! # Input: as if it arrived byte by byte
 //!
@@ -114,15 +136,18 @@ use std::{
     mem::MaybeUninit,
     pin::{pin, Pin},
     sync::Arc,
-    task::{ready, Poll},
+    task::{ready, Context, Poll},
     time::Duration,
 };
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use hyper::upgrade::OnUpgrade;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use phase_1_foundations::memory_release::CountedStream;
 use phase_2_sse::queue::CloseCause;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio_util::either::Either;
 use tokio_util::{
     codec::{Decoder, Encoder},
     task::TaskTracker,
@@ -148,7 +173,7 @@ use crate::{
 
 /// Most bytes one read takes, in bytes. 4 KiB: several small messages per system call.
 /// The main loop reads into a 4 KiB array on the stack and keeps only what arrived (see
-/// [`read_some`]), so an idle connection holds no read buffer at all; a larger frame
+/// [`poll_read_some`]), so an idle connection holds no read buffer at all; a larger frame
 /// reserves its own exact size in the decoder and is read straight into it.
 const READ_CHUNK: usize = 4 * 1024;
 
@@ -182,17 +207,18 @@ enum Wake {
 
 struct Connection<IO> {
     io: IO,
+    session: Box<dyn Session>,
+    registration: Registration,
     codec: FrameCodec,
     assembler: MessageAssembler,
     read_buf: BytesMut,
     cx: SessionContext,
-    /// Where replies, direct messages and heartbeats are framed, back to back; split off
-    /// into `out` at each gather. Nothing is allocated until the first message.
-    framed: BytesMut,
     /// Buffers to write, in order (hub batches are moved straight in), and how many
     /// frames they hold (a framed buffer may hold several; a broadcast is several buffers).
     out: Vec<Bytes>,
     out_frames: usize,
+    /// Whether `out` holds a hub batch (see `empty_out`).
+    out_has_broadcasts: bool,
     /// Whether the last write had to wait for the socket (the task yielded in it).
     write_waited: bool,
     stats: Arc<WsStats>,
@@ -214,62 +240,52 @@ impl WsTransport for HandRolled {
         BroadcastFraming::Frames
     }
 
+    /// One task per connection, and its future is the connection's whole memory while it
+    /// idles, so the future is kept small (see "What an idle connection holds" above):
+    /// what it captured is boxed, the connection is built by a plain function, and what
+    /// only the end needs is boxed when the end comes.
     fn spawn(&self, tasks: &TaskTracker, upgrade: OnUpgrade, connection: AcceptedConnection) {
+        // An async block keeps what it captured for as long as it runs, even once it is
+        // moved out: boxed, the accepted connection costs the task a pointer for the
+        // connection's life instead of its 112 bytes (the box is freed at the 101).
+        let connection = Box::new(connection);
         tasks.spawn(async move {
             let id = connection.registration.id();
             if let Some(upgraded) = upgraded(upgrade, id).await {
-                match UpgradedSocket::from(upgraded, &connection.stats) {
-                    UpgradedSocket::Bare(io, read_ahead) => serve(io, read_ahead, connection).await,
-                    UpgradedSocket::Wrapped(io) => serve(io, Bytes::new(), connection).await,
-                }
+                Connection::accept(upgraded, *connection).serve().await;
             }
             tracing::info!(connection = id, "websocket closed");
         });
     }
 }
+
+/// The socket a connection is served on: the bare one when hyper hands it back, else
+/// hyper's wrapper (see [`UpgradedSocket`]). One type for both, so the task holds one
+/// `Connection` rather than room for one of each.
+type Socket = Either<CountedStream, TokioIo<Upgraded>>;
+
+impl Connection<Socket> {
+    /// The connection on the upgraded socket. A plain function, not part of the task's
+    /// `async` code: `read_ahead` (and hyper's read buffer behind it) is copied and
+    /// dropped here, before the task awaits anything, so no trace of it stays in the task.
+    fn accept(upgraded: Upgraded, connection: AcceptedConnection) -> Self {
+        let (io, read_ahead) = match UpgradedSocket::from(upgraded, &connection.stats) {
+            UpgradedSocket::Bare(io, read_ahead) => (Either::Left(io), read_ahead),
+            UpgradedSocket::Wrapped(io) => (Either::Right(io), Bytes::new()),
+        };
+        Self::new(io, &read_ahead, connection)
+    }
+}
 // ANCHOR_END: hand_rolled
 
-// ANCHOR: serve
-/// Runs one connection over `io` (the upgraded socket) until it closes. `read_ahead`
-/// holds the bytes the HTTP server read past the upgrade request (a client may send its
-/// first frame without waiting for the 101): they are the start of the WebSocket stream.
-///
-/// `io` is the bare `TcpStream` whenever hyper hands it back (`Upgraded::downcast`), not
-/// hyper's `Upgraded`: that wrapper is a trait object around a "rewind" buffer around the
-/// socket, and the fan-out profile showed its layers on every read and write — two
-/// reads per delivery.
-async fn serve<IO>(io: IO, read_ahead: Bytes, connection: AcceptedConnection)
-where
-    IO: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    let AcceptedConnection {
-        mut session,
-        registration,
-        stats,
-        options,
-    } = connection;
-    let id = registration.id();
-    let mut conn = Connection::new(io, &read_ahead, id, stats, options);
-    // An async fn keeps its arguments until it returns: without this, `read_ahead` (and
-    // hyper's whole read buffer behind it) would live as long as the connection.
-    drop(read_ahead);
-    session.on_open(&mut conn.cx);
-    let ending = conn.run(session.as_mut(), &registration).await;
-    tracing::debug!(connection = id, ?ending, "websocket ending");
-    conn.finish(ending).await;
-    // Dropping `conn` drops its feeds (leaving every board); dropping `registration`
-    // frees the connection's slot.
-}
-// ANCHOR_END: serve
-
 impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
-    fn new(
-        io: IO,
-        read_ahead: &[u8],
-        id: u64,
-        stats: Arc<WsStats>,
-        opts: ConnectionOptions,
-    ) -> Self {
+    fn new(io: IO, read_ahead: &[u8], connection: AcceptedConnection) -> Self {
+        let AcceptedConnection {
+            session,
+            registration,
+            stats,
+            options: opts,
+        } = connection;
         Self {
             io,
             codec: FrameCodec::server(opts.limits),
@@ -277,18 +293,40 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             // Copied, not converted: `BytesMut::from(Bytes)` would keep hyper's whole read
             // buffer (kilobytes) alive for the connection's life to hold these few bytes.
             read_buf: BytesMut::from(read_ahead),
-            cx: SessionContext::new(id, HandRolled.broadcast_framing()),
-            framed: BytesMut::new(),
+            cx: SessionContext::new(registration.id(), HandRolled.broadcast_framing()),
+            session,
+            registration,
             out: Vec::new(),
             out_frames: 0,
+            out_has_broadcasts: false,
             write_waited: false,
             stats,
             opts,
         }
     }
 
+    // ANCHOR: serve
+    /// Runs the connection until it closes. `&mut self`, not `self`: an `async fn` stores
+    /// its arguments apart from its locals, and a `Connection` taken by value would be
+    /// in the task twice.
+    async fn serve(&mut self) {
+        self.session.on_open(&mut self.cx);
+        let ending = self.run().await;
+        tracing::debug!(
+            connection = self.registration.id(),
+            ?ending,
+            "websocket ending"
+        );
+        // Boxed now, when it starts: the goodbye's future (its deadline timers, ~400
+        // bytes) would otherwise be part of the task for the connection's whole life.
+        Box::pin(self.finish(ending)).await;
+        // Dropping the connection drops its feeds (leaving every board) and its
+        // registration (freeing its slot).
+    }
+    // ANCHOR_END: serve
+
     // ANCHOR: main_loop
-    async fn run(&mut self, session: &mut dyn Session, reg: &Registration) -> Ending {
+    async fn run(&mut self) -> Ending {
         let mut feed_closed: Option<CloseCause> = None;
         // How the input ended, if it did: decided while reading, acted on only after
         // what the messages before it produced is written.
@@ -296,13 +334,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         if !self.read_buf.is_empty() {
             // Frames that arrived with the upgrade request (`read_ahead`).
             self.stats.received(self.read_buf.len());
-            input_ended = self.process_input(session);
+            input_ended = self.process_input();
         }
         // Whether the socket's read was polled (and found empty) earlier in this same
         // poll of the task, with nothing awaited since: see `unless_just_polled`.
         let mut read_just_polled = false;
         loop {
-            feed_closed = feed_closed.or(self.gather(reg));
+            feed_closed = feed_closed.or(self.gather());
             if let Err(ending) = self.write_out().await {
                 return ending;
             }
@@ -318,8 +356,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             let skip_read = read_just_polled && !self.write_waited;
             let wake = tokio::select! {
                 biased;
-                () = poll_fn(|task| reg.direct_sends().poll_pending(task)) => Wake::DirectSend,
-                read = unless_just_polled(skip_read, read_some(&mut self.io, &mut self.read_buf)) => {
+                () = poll_fn(|task| self.registration.direct_sends().poll_pending(task)) => Wake::DirectSend,
+                read = unless_just_polled(skip_read, |cx| poll_read_some(&mut self.io, &mut self.read_buf, cx)) => {
                     Wake::Read(read)
                 }
                 taken = next_from_feeds(self.cx.feeds(), &mut self.out) => Wake::Broadcasts(taken),
@@ -336,13 +374,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                     self.stats.received(n);
                     // Any byte from the peer is proof of life, a Pong or a message
                     // (see `server::liveness`): one relaxed store.
-                    reg.heard_from_peer();
+                    self.registration.heard_from_peer();
                     // Replies to the messages before an ending are written first (top of
                     // the loop), as if the bytes had arrived one at a time.
-                    input_ended = self.process_input(session);
+                    input_ended = self.process_input();
                 }
                 Wake::Read(Err(e)) => return Ending::Dropped(format!("read failed: {e}")),
-                Wake::Broadcasts(Ok(messages)) => self.out_frames += messages,
+                Wake::Broadcasts(Ok(messages)) => {
+                    self.out_frames += messages;
+                    self.out_has_broadcasts = true;
+                }
                 Wake::Broadcasts(Err(cause)) => feed_closed = Some(cause),
             }
         }
@@ -353,22 +394,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     /// Decodes every complete frame in the read buffer and acts on each message, in
     /// order, until the buffer holds no complete frame or the input ends (a Close, a
     /// protocol error, a session's close request).
-    fn process_input(&mut self, session: &mut dyn Session) -> Option<Ending> {
+    fn process_input(&mut self) -> Option<Ending> {
         loop {
             let frame = match self.codec.decode(&mut self.read_buf) {
                 Ok(Some(frame)) => frame,
-                Ok(None) => return None,
+                Ok(None) => {
+                    self.release_read_buf();
+                    return None;
+                }
                 Err(e) => return Some(self.fail(e)),
             };
             match self.assembler.push(frame) {
                 Ok(None) => {} // a fragment; the message is not complete yet
                 Ok(Some(Message::Text(text))) => {
                     self.stats.message_in();
-                    session.on_text(text, &mut self.cx);
+                    self.session.on_text(text, &mut self.cx);
                 }
                 Ok(Some(Message::Binary(data))) => {
                     self.stats.message_in();
-                    session.on_binary(data, &mut self.cx);
+                    self.session.on_binary(data, &mut self.cx);
                 }
                 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
                 // Pong frame in response ... The Pong frame sent in response to a Ping frame
@@ -387,6 +431,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         }
     }
     // ANCHOR_END: process_input
+
+    /// Lets go of an empty read buffer once every complete frame was taken from it. The
+    /// frames were split off it and share its allocation, so an empty `BytesMut` that
+    /// kept it would hold the last read's bytes (and their spare room) for as long as the
+    /// connection then stays idle. Kept: a partial frame's bytes, and the exact room the
+    /// decoder reserved for a large frame (see [`poll_read_some`]).
+    fn release_read_buf(&mut self) {
+        if self.read_buf.is_empty() && self.read_buf.capacity() < READ_CHUNK {
+            self.read_buf = BytesMut::new();
+        }
+    }
 
     /// RFC 6455 §7.1.7, _Fail the WebSocket Connection_: send the Close frame the error
     /// calls for (if the transport still works), then close.
@@ -412,14 +467,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
     /// once by the hub. A close request from the direct sends goes to the session context
     /// (the first request wins). Returns the cause if a board's queue was closed (cut or
     /// shutdown).
-    fn gather(&mut self, reg: &Registration) -> Option<CloseCause> {
-        let (codec, framed) = (&mut self.codec, &mut self.framed);
+    fn gather(&mut self) -> Option<CloseCause> {
+        // A buffer of their own, handed to `out` whole and freed once written: not one
+        // kept between gathers and split, which would keep its allocation (and the rest of
+        // its capacity) alive for as long as the connection is idle.
+        let (codec, mut framed) = (&mut self.codec, BytesMut::new());
         let mut frames = 0;
-        let mut frame = |message| frames += usize::from(frame_into(codec, framed, message));
+        let mut frame = |message| frames += usize::from(frame_into(codec, &mut framed, message));
         self.cx.take_replies().into_iter().for_each(&mut frame);
-        let close = reg.direct_sends().take(frame);
-        if !self.framed.is_empty() {
-            self.out.push(self.framed.split().freeze());
+        let close = self.registration.direct_sends().take(frame);
+        if !framed.is_empty() {
+            self.out.push(framed.freeze());
             self.out_frames += frames;
         }
         if let Some(request) = close {
@@ -430,7 +488,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             // `now_or_never`: take what is queued without waiting for more. Straight into
             // `out`: no intermediate batch to copy from.
             match feed.queue().next_batch(&mut self.out).now_or_never() {
-                Some(Ok(messages)) => self.out_frames += messages,
+                Some(Ok(messages)) => {
+                    self.out_frames += messages;
+                    self.out_has_broadcasts = true;
+                }
                 Some(Err(cause)) => closed = closed.or(Some(cause)),
                 None => {}
             }
@@ -459,37 +520,36 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
         if self.out.is_empty() {
             return Ok(());
         }
-        let bytes: usize = self.out.iter().map(Bytes::len).sum();
-        let frames = std::mem::take(&mut self.out_frames);
-        let mut written = 0;
-        // The write is dropped at the end of this block: a cut stops waiting on it.
-        let blocked = {
-            let mut write = pin!(write_all_vectored(
-                &mut self.io,
-                &mut self.out,
-                &mut written
-            ));
-            // One poll first, with no deadline: a socket with room in its send buffer takes
-            // the whole write at once (the common case), and a timer armed around it would be
-            // a clock read and a timer entry per delivery for nothing. Only a write that
-            // blocks — the peer is not reading fast enough — gets the deadline, and watches
-            // for the hub's cut.
-            match poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
-                Poll::Ready(done) => Blocked::Written(done),
-                Poll::Pending => {
-                    self.write_waited = true;
+        let mut progress = WriteProgress::default();
+        let (io, out) = (&mut self.io, &self.out);
+        let mut write = |cx: &mut Context<'_>| poll_write_all(&mut *io, out, &mut progress, cx);
+        // One poll first, with no deadline: a socket with room in its send buffer takes
+        // the whole write at once (the common case), and a timer armed around it would be
+        // a clock read and a timer entry per delivery for nothing. Only a write that
+        // blocks — the peer is not reading fast enough — gets the deadline, and watches
+        // for the hub's cut. That wait is boxed: it holds a timer, and kept inline it
+        // would make every connection's task bigger, idle or not.
+        let blocked = match poll_fn(|cx| Poll::Ready(write(cx))).await {
+            Poll::Ready(done) => Blocked::Written(done),
+            Poll::Pending => {
+                self.write_waited = true;
+                let feeds = self.cx.feeds();
+                Box::pin(async move {
                     tokio::select! {
-                    done = tokio::time::timeout(timeout, &mut write) => {
+                    done = tokio::time::timeout(timeout, poll_fn(write)) => {
                         done.map_or(Blocked::PastDeadline, Blocked::Written)
                     }
-                    () = cut(self.cx.feeds()) => Blocked::Cut,
+                    () = cut(feeds) => Blocked::Cut,
                     }
-                }
+                })
+                .await
             }
         };
+        let frames = std::mem::take(&mut self.out_frames);
         match blocked {
             Blocked::Written(Ok(())) => {
-                self.stats.sent(frames, bytes);
+                self.stats.sent(frames, progress.written);
+                self.empty_out();
                 Ok(())
             }
             Blocked::Written(Err(e)) => Err(Ending::Dropped(format!("write failed: {e}"))),
@@ -502,14 +562,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             }
             Blocked::Cut => {
                 // Only the frame the write is in the middle of still goes out; then Close.
-                self.stats.sent(0, written);
-                let rest = rest_of_frame(&self.out, written);
-                self.out = rest;
+                self.stats.sent(0, progress.written);
+                self.out = rest_of_frame(&self.out, progress.written);
                 Err(Ending::WeClose(close_request_for(
                     CloseCause::SlowConsumer,
                     &self.opts.retry,
                 )))
             }
+        }
+    }
+
+    /// Empties `out` after a write. Its capacity is kept for the next write only when
+    /// this one carried broadcasts and was of the usual size: a connection in a fan-out
+    /// then allocates nothing per delivery, while one that only got replies or a heartbeat
+    /// (an idle connection, at the latest at its next heartbeat) or a burst keeps no list.
+    fn empty_out(&mut self) {
+        if std::mem::take(&mut self.out_has_broadcasts) && self.out.capacity() <= FEW_SLICES {
+            self.out.clear();
+        } else {
+            self.out = Vec::new();
         }
     }
     // ANCHOR_END: write_out
@@ -664,26 +735,35 @@ fn frame_into(codec: &mut FrameCodec, buf: &mut BytesMut, message: Outgoing) -> 
 /// The naive way — `io.read_buf(buf)` after reserving 4 KiB — gives every connection a
 /// 4 KiB buffer for as long as it waits, which for an idle connection is forever: 10,000
 /// idle WebSockets would hold 40 MiB of empty buffers. Here the 4 KiB are an array on the
-/// stack that exists only while one `poll_read` runs (it is not held across an `.await`,
-/// so it is not part of the task), and what arrived is copied into `buf`: a small copy,
-/// paid only when bytes arrive. When `buf` already has room (the decoder reserved a large
-/// frame's exact size), we read straight into it.
-async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> std::io::Result<usize> {
+/// stack that exists only while one `poll_read` runs (a poll function holds nothing
+/// across an `.await`, so it is not part of the task), and what arrived is copied into
+/// `buf`: a small copy, paid only when bytes arrive. When `buf` already has room (the
+/// decoder reserved a large frame's exact size), we read straight into it.
+fn poll_read_some<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<std::io::Result<usize>> {
     if buf.capacity() - buf.len() >= READ_CHUNK {
-        return io.read_buf(buf).await;
+        // tokio's `read_buf` future keeps no state of its own between polls: a new one
+        // per poll is the same read.
+        return pin!(io.read_buf(buf)).poll(cx);
     }
-    poll_fn(|cx| {
-        let mut stack = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
-        let mut chunk = ReadBuf::uninit(&mut stack);
-        ready!(Pin::new(&mut *io).poll_read(cx, &mut chunk))?;
-        buf.extend_from_slice(chunk.filled());
-        Poll::Ready(Ok(chunk.filled().len()))
-    })
-    .await
+    let mut stack = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+    let mut chunk = ReadBuf::uninit(&mut stack);
+    ready!(Pin::new(io).poll_read(cx, &mut chunk))?;
+    buf.extend_from_slice(chunk.filled());
+    Poll::Ready(Ok(chunk.filled().len()))
 }
 // ANCHOR_END: read_some
 
-/// `fut`, except that its first poll is skipped (answered `Pending`) when `skip`.
+/// [`poll_read_some`] as a future, for the goodbye's reads.
+async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> std::io::Result<usize> {
+    poll_fn(|cx| poll_read_some(io, buf, cx)).await
+}
+
+/// `poll` as a future, except that its first poll is skipped (answered `Pending`) when
+/// `skip`.
 ///
 /// For the socket's read in the main loop. A fan-out wakes a connection for a broadcast:
 /// the wake-up's poll reads the socket (nothing there), takes the broadcast, writes it and
@@ -694,16 +774,16 @@ async fn read_some<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> std:
 /// socket, and nothing was awaited since: bytes arriving now wake the task, and its next
 /// poll reads them. The loop skips only in that case (a write that had to wait may have
 /// taken the wake-up meant for the read, so then it reads again).
-async fn unless_just_polled<F: Future>(skip: bool, fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut skip = skip;
-    poll_fn(|cx| {
+fn unless_just_polled<T>(
+    mut skip: bool,
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> impl Future<Output = T> {
+    poll_fn(move |cx| {
         if std::mem::take(&mut skip) {
             return Poll::Pending;
         }
-        fut.as_mut().poll(cx)
+        poll(cx)
     })
-    .await
 }
 
 /// Most buffers handed to one `writev` (Linux accepts 1024; 64 is plenty per call).
@@ -712,57 +792,63 @@ const MAX_SLICES: usize = 64;
 /// Buffers in a typical write: a few broadcasts (a frame is one buffer) or a few replies.
 const FEW_SLICES: usize = 8;
 
+/// How far [`poll_write_all`] got: `bufs[..done]` are written, and the first `offset`
+/// bytes of `bufs[done]`; `written` bytes in all.
+#[derive(Debug, Default)]
+struct WriteProgress {
+    done: usize,
+    offset: usize,
+    written: usize,
+}
+
 // ANCHOR: write_all_vectored
 /// Writes every buffer in `bufs`, front to back, in as few system calls as the OS allows
-/// (`writev`), then flushes once and empties `bufs` (keeping its capacity for the next
-/// batch). `written` counts the bytes written so far, so that a caller who stops waiting
-/// (drops this future) knows where the stream stopped; `bufs` is left untouched until the
-/// end.
+/// (`writev`), then flushes once. `progress` says how far it got, so that a caller who
+/// stops waiting knows where the stream stopped (and `bufs` is left untouched).
+///
+/// A poll function rather than an `async fn`: its state is `progress`, three numbers the
+/// caller keeps, so a write that completes at once (the usual case) needs no future at
+/// all, and the connection's task does not carry one while it waits for something else.
 ///
 /// The first version built a `Vec<IoSlice>` before each `writev` — an allocation per
 /// delivery. The slices only need to live while one `poll_write_vectored` runs, so they
-/// sit in an array on the stack inside the poll, not in the future: an array held across
-/// an `.await` would make every connection's task 1 KiB bigger, idle or not.
-pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
+/// sit in an array on the stack inside the poll: an array held across an `.await` would
+/// make every connection's task 1 KiB bigger, idle or not.
+fn poll_write_all<W: AsyncWrite + Unpin>(
     w: &mut W,
-    bufs: &mut Vec<Bytes>,
-    written: &mut usize,
-) -> std::io::Result<()> {
-    // `bufs[..done]` are written, and the first `offset` bytes of `bufs[done]`.
-    let (mut done, mut offset) = (0, 0);
+    bufs: &[Bytes],
+    progress: &mut WriteProgress,
+    cx: &mut Context<'_>,
+) -> Poll<std::io::Result<()>> {
     loop {
         // Past finished and empty buffers (a `writev` of nothing but empty slices would
         // return 0 and look like a closed socket).
-        while done < bufs.len() && offset == bufs[done].len() {
-            done += 1;
-            offset = 0;
+        while progress.done < bufs.len() && progress.offset == bufs[progress.done].len() {
+            progress.done += 1;
+            progress.offset = 0;
         }
-        if done == bufs.len() {
+        if progress.done == bufs.len() {
             break;
         }
-        let pending = &bufs[done..];
-        let n = poll_fn(|cx| {
-            // A delivery is a handful of buffers: a small array for it is cheaper to
-            // fill than 64 slices (the profile showed their initialisation per write).
-            if pending.len() <= FEW_SLICES {
-                poll_writev::<_, FEW_SLICES>(&mut *w, cx, pending, offset)
-            } else {
-                poll_writev::<_, MAX_SLICES>(&mut *w, cx, pending, offset)
-            }
-        })
-        .await?;
+        let pending = &bufs[progress.done..];
+        // A delivery is a handful of buffers: a small array for it is cheaper to fill
+        // than 64 slices (the profile showed their initialisation per write).
+        let n = ready!(if pending.len() <= FEW_SLICES {
+            poll_writev::<_, FEW_SLICES>(&mut *w, cx, pending, progress.offset)
+        } else {
+            poll_writev::<_, MAX_SLICES>(&mut *w, cx, pending, progress.offset)
+        })?;
         if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
+            return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
         }
-        *written += n;
-        offset += n;
-        while done < bufs.len() && offset >= bufs[done].len() {
-            offset -= bufs[done].len();
-            done += 1;
+        progress.written += n;
+        progress.offset += n;
+        while progress.done < bufs.len() && progress.offset >= bufs[progress.done].len() {
+            progress.offset -= bufs[progress.done].len();
+            progress.done += 1;
         }
     }
-    bufs.clear();
-    w.flush().await
+    Pin::new(w).poll_flush(cx)
 }
 // ANCHOR_END: write_all_vectored
 
@@ -788,7 +874,9 @@ mod tests {
     use phase_2_sse::retry::RetryAdvice;
 
     use super::*;
-    use crate::{rfc6455::limits::Limits, server::registry::ConnectionRegistry};
+    use crate::{
+        rfc6455::limits::Limits, server::echo::EchoSession, server::registry::ConnectionRegistry,
+    };
 
     /// The frames in `buf`, as a client reads them.
     fn frames_in(buf: &Bytes) -> Vec<(OpCode, Bytes)> {
@@ -802,25 +890,50 @@ mod tests {
         frames
     }
 
+    /// An echo connection over `io`, registered in the registry returned beside it.
+    fn echo_connection<IO: AsyncRead + AsyncWrite + Unpin + Send>(
+        io: IO,
+    ) -> (Arc<ConnectionRegistry>, Connection<IO>) {
+        let registry = ConnectionRegistry::new(1, Arc::default());
+        let accepted = AcceptedConnection {
+            session: Box::new(EchoSession),
+            registration: registry.register().unwrap(),
+            stats: Arc::default(),
+            options: ConnectionOptions {
+                limits: Limits::default(),
+                close_timeout: Duration::from_secs(1),
+                send_timeout: Duration::from_secs(1),
+                retry: RetryAdvice::fixed(1),
+            },
+        };
+        (registry, Connection::new(io, &[], accepted))
+    }
+
+    /// Reads one whole frame from `peer`, as a client.
+    async fn next_frame(peer: &mut tokio::io::DuplexStream) -> (OpCode, Bytes) {
+        let mut client = FrameCodec::client(Limits::default());
+        let mut wire = BytesMut::new();
+        loop {
+            if let Some(frame) = client.decode(&mut wire).unwrap() {
+                return (frame.opcode, frame.payload);
+            }
+            let read = tokio::time::timeout(Duration::from_secs(5), peer.read_buf(&mut wire));
+            assert!(read.await.expect("a frame within 5 s").unwrap() > 0, "EOF");
+        }
+    }
+
     #[tokio::test]
     async fn a_gather_frames_replies_then_direct_messages_then_the_heartbeat_in_one_buffer() {
         let (io, _peer) = tokio::io::duplex(64);
-        let registry = ConnectionRegistry::new(1, Arc::default());
-        let reg = registry.register().unwrap();
-        let opts = ConnectionOptions {
-            limits: Limits::default(),
-            close_timeout: Duration::from_secs(1),
-            send_timeout: Duration::from_secs(1),
-            retry: RetryAdvice::fixed(1),
-        };
-        let mut conn = Connection::new(io, &[], reg.id(), Arc::default(), opts);
+        let (registry, mut conn) = echo_connection(io);
+        let id = conn.registration.id();
         conn.cx.send_text("reply");
         conn.cx.send_binary(vec![1u8, 2]);
         conn.cx.push(Outgoing::Pong(Bytes::from_static(b"p")));
-        registry.send_text(reg.id(), "direct").unwrap();
+        registry.send_text(id, "direct").unwrap();
         let heartbeat = [Outgoing::text("beat"), Outgoing::Ping(Bytes::new())];
         registry.for_each_open(|open| open.send_heartbeat(Arc::from(heartbeat.clone())));
-        assert_eq!(conn.gather(&reg), None);
+        assert_eq!(conn.gather(), None);
         assert_eq!(
             conn.out.len(),
             1,
@@ -846,7 +959,7 @@ mod tests {
         conn.out_frames = 0;
         conn.cx.push(Outgoing::Ping(Bytes::from(vec![0u8; 126])));
         conn.cx.send_text("after");
-        conn.gather(&reg);
+        conn.gather();
         assert_eq!(conn.out_frames, 1);
         assert_eq!(frames_in(&conn.out[0]), [text("after")]);
 
@@ -854,7 +967,7 @@ mod tests {
         conn.out.clear();
         conn.cx.close(1000u16, "bye");
         conn.cx.send_text("late");
-        conn.gather(&reg);
+        conn.gather();
         assert!(conn.out.is_empty());
     }
 
@@ -862,12 +975,15 @@ mod tests {
     async fn a_vectored_write_delivers_every_buffer_in_order() {
         let (mut a, mut b) = tokio::io::duplex(8); // tiny: forces many partial writes
         let writer = tokio::spawn(async move {
-            let mut bufs: Vec<Bytes> = ["hello, ", "", "board", "!".repeat(40).as_str()]
+            let bufs: Vec<Bytes> = ["hello, ", "", "board", "!".repeat(40).as_str()]
                 .iter()
                 .map(|s| Bytes::from(s.to_string()))
                 .collect();
-            write_all_vectored(&mut a, &mut bufs, &mut 0).await.unwrap();
-            assert!(bufs.is_empty());
+            let mut progress = WriteProgress::default();
+            poll_fn(|cx| poll_write_all(&mut a, &bufs, &mut progress, cx))
+                .await
+                .unwrap();
+            assert_eq!(progress.written, 52);
         });
         let mut got = Vec::new();
         let mut chunk = [0u8; 64];
@@ -896,8 +1012,11 @@ mod tests {
             .collect();
         let expected: Vec<u8> = bufs.iter().flat_map(|b| b.to_vec()).collect();
         bufs.push(Bytes::new()); // a trailing empty buffer is not a closed socket
-        write_all_vectored(&mut a, &mut bufs, &mut 0).await.unwrap();
-        assert!(bufs.is_empty());
+        let mut progress = WriteProgress::default();
+        poll_fn(|cx| poll_write_all(&mut a, &bufs, &mut progress, cx))
+            .await
+            .unwrap();
+        assert_eq!(progress.written, expected.len());
         drop(a);
         let mut got = Vec::new();
         b.read_to_end(&mut got).await.unwrap();
@@ -925,5 +1044,66 @@ mod tests {
         assert_eq!(buf.len(), 12 + big.len());
         drop(a);
         assert_eq!(read_some(&mut b, &mut buf).await.unwrap(), 0, "EOF");
+    }
+
+    #[tokio::test]
+    async fn after_answering_a_message_and_a_heartbeat_an_idle_connection_keeps_no_buffer() {
+        let (io, mut peer) = tokio::io::duplex(1 << 16);
+        let (registry, mut conn) = echo_connection(io);
+        let mut client = FrameCodec::client(Limits::default());
+        let mut hello = BytesMut::new();
+        client.encode(Frame::text("hello"), &mut hello).unwrap();
+        // In two reads, so that the read buffer grows past the frame: the frame is split
+        // off it and the buffer still has room left, and a reference to the allocation.
+        let (head, tail) = hello.split_at(5);
+        peer.write_all(head).await.unwrap();
+        {
+            let mut run = pin!(conn.run());
+            // One poll: the loop reads the first five bytes (not yet a frame) and waits.
+            let polled = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx).is_pending()));
+            assert!(polled.await, "the connection is still open");
+            peer.write_all(tail).await.unwrap();
+            // The loop reads, echoes, and goes back to waiting; it is dropped there.
+            tokio::select! {
+                ending = run => panic!("the connection ended: {ending:?}"),
+                echo = next_frame(&mut peer) => assert_eq!(echo, (OpCode::Text, "hello".into())),
+            }
+        }
+        assert_eq!(conn.read_buf.capacity(), 0, "the read's bytes are let go");
+        assert_eq!(conn.out.capacity(), 0, "a reply's write list is let go");
+
+        let heartbeat = [Outgoing::text("beat"), Outgoing::Ping(Bytes::new())];
+        registry.for_each_open(|open| open.send_heartbeat(Arc::from(heartbeat.clone())));
+        {
+            let run = conn.run();
+            tokio::select! {
+                ending = run => panic!("the connection ended: {ending:?}"),
+                beat = next_frame(&mut peer) => assert_eq!(beat, (OpCode::Text, "beat".into())),
+            }
+        }
+        assert_eq!(conn.out.capacity(), 0, "a heartbeat's write list is let go");
+        assert_eq!(conn.read_buf.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_write_list_is_kept_between_broadcasts_and_let_go_after_a_burst() {
+        let (io, _peer) = tokio::io::duplex(64);
+        let (_registry, mut conn) = echo_connection(io);
+        let frame = Bytes::from_static(b"frame");
+        conn.out.extend(std::iter::repeat_n(frame.clone(), 4));
+        conn.out_has_broadcasts = true;
+        conn.empty_out();
+        assert!(conn.out.is_empty());
+        assert!(conn.out.capacity() >= 4, "kept for the next delivery");
+
+        conn.out
+            .extend(std::iter::repeat_n(frame.clone(), FEW_SLICES + 1));
+        conn.out_has_broadcasts = true;
+        conn.empty_out();
+        assert_eq!(conn.out.capacity(), 0, "a burst's list is let go");
+
+        conn.out.push(frame);
+        conn.empty_out();
+        assert_eq!(conn.out.capacity(), 0, "no broadcast: nothing kept");
     }
 }

@@ -202,7 +202,11 @@ impl DirectSends {
             return None;
         }
         let mut state = self.lock();
-        state.direct.drain(..).for_each(&mut deliver);
+        // Taken, not drained: a drained `VecDeque` keeps its buffer, and a connection that
+        // got one direct message would hold room for several for the rest of its life.
+        std::mem::take(&mut state.direct)
+            .into_iter()
+            .for_each(&mut deliver);
         if let Some(heartbeat) = state.heartbeat.take() {
             heartbeat.iter().cloned().for_each(deliver);
         }
@@ -524,5 +528,18 @@ mod tests {
             reasons.insert(close.reason);
         }
         assert_eq!(reasons.len(), open, "one reason drawn per connection");
+    }
+
+    #[test]
+    fn taking_direct_messages_leaves_no_buffer_behind() {
+        let reg = ConnectionRegistry::new(1, Arc::default());
+        let conn = reg.register().unwrap();
+        for text in ["one", "two", "three"] {
+            reg.send_text(conn.id(), text).unwrap();
+        }
+        let mut taken = Vec::new();
+        assert_eq!(conn.direct_sends().take(|m| taken.push(m)), None);
+        assert_eq!(taken.len(), 3);
+        assert_eq!(conn.direct_sends().lock().direct.capacity(), 0);
     }
 }

@@ -104,8 +104,11 @@ pub struct SessionContext {
     framing: BroadcastFraming,
     replies: Vec<Outgoing>,
     feeds: Vec<BoardFeed>,
-    close: Option<CloseRequest>,
-    identity: Option<Person>,
+    /// Boxed, like the identity: each context lives inside its connection's task for as
+    /// long as the connection is open, and an idle connection should not carry room for
+    /// a close request it has not had, or for three strings it may never be given.
+    close: Option<Box<CloseRequest>>,
+    identity: Option<Box<Person>>,
 }
 
 impl SessionContext {
@@ -155,12 +158,12 @@ impl SessionContext {
     /// Who the server knows this connection to be (a signed session cookie sent with the
     /// handshake, checked by phase 4's access rules), or `None`.
     pub fn identity(&self) -> Option<&Person> {
-        self.identity.as_ref()
+        self.identity.as_deref()
     }
 
     /// Sets who the connection is (the board session does, when it opens).
     pub fn set_identity(&mut self, person: Option<Person>) {
-        self.identity = person;
+        self.identity = person.map(Box::new);
     }
 
     /// Starts receiving `feed`'s frames.
@@ -198,10 +201,10 @@ impl SessionContext {
     /// The first request wins.
     pub fn close(&mut self, code: impl Into<u16>, reason: impl Into<String>) {
         if self.close.is_none() {
-            self.close = Some(CloseRequest {
+            self.close = Some(Box::new(CloseRequest {
                 code: code.into(),
                 reason: reason.into(),
-            });
+            }));
         }
     }
 
@@ -224,7 +227,7 @@ impl SessionContext {
 
     /// Takes the close request, once: the transport sends it after the replies.
     pub fn take_close_request(&mut self) -> Option<CloseRequest> {
-        self.close.take()
+        self.close.take().map(|request| *request)
     }
 
     /// Takes the replies queued so far, in order. The vector itself is handed over, so
