@@ -513,25 +513,13 @@ export class Stack {
     this.web = new WebApp({ port: webPort, backendUrl: this.backend.url });
     await this.web.start();
 
-    if (!existsSync(CHROMIUM_BIN)) {
-      throw new Error(`Chromium not found at ${CHROMIUM_BIN}: apt-get install chromium, or set LIVEBOARD_CHROMIUM`);
-    }
-    this.browser = await chromium.launch({
-      executablePath: CHROMIUM_BIN,
-      args: CHROMIUM_ARGS,
-      headless: process.env.LIVEBOARD_E2E_HEADED !== "1",
-      timeout: TIMEOUTS.backendStart,
-    });
+    this.browser = await launchChromium();
   }
 
   /** A page in a fresh browser context; uncaught page errors land in `pageErrors`. */
   async newPage() {
     if (!this.browser) throw new Error("stack is not started");
-    const context = await this.browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(TIMEOUTS.ui);
-    page.on("pageerror", (error) => this.pageErrors.push(error));
-    return page;
+    return openPage(this.browser, this.pageErrors);
   }
 
   /** Process output of backend and web app, for a failing test's message. */
@@ -699,4 +687,26 @@ export function describeViolations(violations) {
   return violations
     .map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  at ${n.target}\n    ${n.summary.replace(/\n/g, "\n    ")}`).join("\n")}`)
     .join("\n");
+}
+
+/** Debian's Chromium through playwright-core, headless unless LIVEBOARD_E2E_HEADED=1. */
+export async function launchChromium() {
+  if (!existsSync(CHROMIUM_BIN)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_BIN}: apt-get install chromium, or set LIVEBOARD_CHROMIUM`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_BIN,
+    args: CHROMIUM_ARGS,
+    headless: process.env.LIVEBOARD_E2E_HEADED !== "1",
+    timeout: TIMEOUTS.backendStart,
+  });
+}
+
+/** A page in a fresh browser context (a person of their own); uncaught errors go to `pageErrors`. */
+export async function openPage(browser, pageErrors) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUTS.ui);
+  page.on("pageerror", (error) => pageErrors.push(error));
+  return page;
 }

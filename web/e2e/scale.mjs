@@ -21,9 +21,7 @@ import path from "node:path";
 import { after, before } from "node:test";
 import { promisify } from "node:util";
 
-import { chromium } from "playwright-core";
-
-import { Backend, CHROMIUM_ARGS, CHROMIUM_BIN, ManagedProcess, TIMEOUTS, WEB_DIR, WebApp, freePort, withTimeout } from "./harness.mjs";
+import { Backend, ManagedProcess, TIMEOUTS, WEB_DIR, WebApp, freePort, launchChromium, openPage, withTimeout } from "./harness.mjs";
 
 /** The repository's root (web/ is in it). */
 const REPO_DIR = path.resolve(WEB_DIR, "..");
@@ -176,22 +174,13 @@ export class ScaleStack {
     this.web = new WebApp({ port: webPort, backendUrl: this.balancerUrl });
     await this.web.start();
 
-    this.browser = await chromium.launch({
-      executablePath: CHROMIUM_BIN,
-      args: CHROMIUM_ARGS,
-      headless: process.env.LIVEBOARD_E2E_HEADED !== "1",
-      timeout: TIMEOUTS.backendStart,
-    });
+    this.browser = await launchChromium();
   }
 
   /** A page in a fresh browser context (a person of their own); uncaught errors land in `pageErrors`. */
   async newPage() {
     if (!this.browser) throw new Error("the stack is not started");
-    const context = await this.browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(TIMEOUTS.ui);
-    page.on("pageerror", (error) => this.pageErrors.push(error));
-    return page;
+    return openPage(this.browser, this.pageErrors);
   }
 
   /** Every process's output, for a failing test's message. */

@@ -227,8 +227,13 @@ async fn write_chunk<G, S>(st: &mut State<G>, socket: &mut S, chunk: &[u8]) -> b
 where
     S: AsyncWrite + Unpin,
 {
-    let deadline = st.write_deadline();
     let mut write = pin!(socket.write_all(chunk));
+    // One poll first: a socket with room takes the whole chunk at once (the common case),
+    // and a deadline computed around it would be a clock read per write for nothing.
+    if let Some(written) = write.as_mut().now_or_never() {
+        return written.is_ok();
+    }
+    let deadline = st.write_deadline();
     if st.guard.is_some() {
         tokio::select! {
             biased;
@@ -360,7 +365,10 @@ mod tests {
         stop.token.cancel();
         // Read to the end: the stream's end is the server shutting its side down.
         let mut seen = String::new();
-        client.read_to_string(&mut seen).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(60), client.read_to_string(&mut seen))
+            .await
+            .expect("the stream ended")
+            .unwrap();
         assert_eq!(
             seen,
             "data: last\n\nretry: 1234\n\n: closed: server shutting down\n"
@@ -398,7 +406,10 @@ mod tests {
             .unwrap_err();
         // When the client reads again: the write under way, the goodbye, the end.
         let mut seen = String::new();
-        client.read_to_string(&mut seen).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_string(&mut seen))
+            .await
+            .expect("the write and the goodbye arrived, then the end")
+            .unwrap();
         assert_eq!(
             seen,
             format!(": closed: {}\n", CloseCause::SlowConsumer.reason())
@@ -414,7 +425,11 @@ mod tests {
         q.push(&Bytes::from_static(b"0123456789").into()).unwrap();
         // Nothing else is pushed, so the queue is never cut: only the write deadline
         // can end this stream. Paused time jumps to it.
-        released.await.unwrap_err();
+        // A minute of (virtual) time: a missing deadline fails here instead of hanging.
+        tokio::time::timeout(Duration::from_secs(60), released)
+            .await
+            .expect("the blocked write was given up")
+            .unwrap_err();
         assert!(started.elapsed() >= Duration::from_secs(30));
     }
 }
