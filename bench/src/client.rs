@@ -5,6 +5,8 @@
 //! * **Source addresses.** Connection `i` binds `127.0.0.(2 + i % 8)` before connecting:
 //!   each source address has its own ~28k ephemeral ports, so 19.5k connections (times
 //!   three servers, times three runs, with sockets lingering in TIME_WAIT) never run out.
+//!   The socket is bound with `IP_BIND_ADDRESS_NO_PORT`, so the port is picked at
+//!   `connect` for the whole 4-tuple (`bind_address_no_port` says why).
 //!   The `cluster` scenario's 100k use [`wide_source_addr`]: 127.0.0.2 … 127.0.0.254.
 //! * **Handshake.** RFC 6455 §4.1 with the RFC's own sample key; the answer must be `101`
 //!   with the RFC's sample accept value (§1.3), so a server that did not really upgrade
@@ -45,9 +47,9 @@ pub fn source_addr(i: usize) -> Ipv4Addr {
 }
 
 /// The source address for connection `i` of the `cluster` scenario: 127.0.0.2 …
-/// 127.0.0.254, 253 addresses. Binding an address with port 0 before `connect` makes the
-/// kernel pick a port free *on that address* (about 28k of them, `ip_local_port_range`),
-/// whatever the destination: 253 addresses give ~7M, room for any run on one machine.
+/// 127.0.0.254, 253 addresses. Each address has about 28k ephemeral ports
+/// (`ip_local_port_range`) per destination: 253 addresses give ~7M, room for any run on
+/// one machine.
 pub fn wide_source_addr(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, 2 + (i % 253) as u8)
 }
@@ -62,10 +64,40 @@ pub async fn tcp_connect(server: SocketAddr, i: usize) -> io::Result<TcpStream> 
 pub async fn tcp_connect_from(server: SocketAddr, source: Ipv4Addr) -> io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
     socket.set_reuseaddr(true)?;
+    bind_address_no_port(&socket)?;
     socket.bind(SocketAddr::new(source.into(), 0))?;
     let stream = socket.connect(server).await?;
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+/// Sets `IP_BIND_ADDRESS_NO_PORT` (Linux 4.2+, `ip(7)`): `bind` then only records the
+/// source address and `connect` picks the port, knowing the destination. Without it,
+/// `bind(addr, 0)` must find a port free for *every* destination on that address, and
+/// the kernel's search walks bind buckets held by live and TIME_WAIT sockets: after
+/// ~40,000 connections in a run it took most of the load generator's core (perf:
+/// `inet_bhash2_conflict`, `inet_bind2_bucket_find`), stalled the single-threaded client
+/// for seconds, and requests arrived after the server's 10 s header deadline. With the
+/// option, the port is chosen per 4-tuple, so the same port can serve several servers and
+/// a TIME_WAIT entry is skipped (or reused on loopback) rather than searched around.
+fn bind_address_no_port(socket: &TcpSocket) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor, a pointer to a live c_int and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Appends one masked client frame.
@@ -299,6 +331,31 @@ mod tests {
         assert_eq!((op, close_code(&payload)), (OP_CLOSE, Some(1001)));
         assert_eq!(parse_frame(&mut wire).unwrap(), None);
         assert_eq!(&wire[..], [0x81]);
+    }
+
+    #[tokio::test]
+    async fn the_port_is_chosen_at_connect_not_at_bind() {
+        use std::os::fd::AsRawFd;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = tcp_connect_from(listener.local_addr().unwrap(), source_addr(3))
+            .await
+            .unwrap();
+        let (mut on, mut len): (libc::c_int, libc::socklen_t) = (0, 4);
+        // SAFETY: a live socket, a c_int to write and its size.
+        let rc = unsafe {
+            libc::getsockopt(
+                stream.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&mut on as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!((rc, on), (0, 1));
+        let local = stream.local_addr().unwrap();
+        assert_eq!(local.ip(), source_addr(3));
+        assert_ne!(local.port(), 0);
+        assert!(stream.nodelay().unwrap());
     }
 
     #[test]
