@@ -268,20 +268,8 @@ impl SubscriberQueue {
     pub async fn next_batch(&self, out: &mut Vec<Bytes>) -> Result<usize, CloseCause> {
         poll_fn(|cx| {
             let mut inner = self.lock();
-            if inner.messages > 0 {
-                if out.is_empty() {
-                    // The usual case: the consumer's emptied batch and the queue's parts
-                    // trade places, nothing is moved (and `out`'s buffer, its capacity
-                    // kept, is where the next pushes go).
-                    std::mem::swap(out, &mut inner.parts);
-                } else {
-                    out.append(&mut inner.parts);
-                }
-                inner.bytes = 0;
-                return Poll::Ready(Ok(std::mem::take(&mut inner.messages)));
-            }
-            if let Some(cause) = inner.closed {
-                return Poll::Ready(Err(cause));
+            if let Some(taken) = Self::take_from(&mut inner, out) {
+                return Poll::Ready(taken);
             }
             // Left under the same lock a push takes: a push after this check finds the
             // waker and wakes us, so nothing is missed. Cloned only when it changed (a
@@ -293,6 +281,30 @@ impl SubscriberQueue {
             Poll::Pending
         })
         .await
+    }
+
+    /// [`next_batch`](Self::next_batch) without the wait: takes what is queued (or the
+    /// close) if there is any, `None` if not — and leaves the waiting consumer's waker as
+    /// it was. (Polling `next_batch` once with `now_or_never` would instead swap in a
+    /// no-op waker, and the real one would be cloned back at the next wait.)
+    pub fn try_next_batch(&self, out: &mut Vec<Bytes>) -> Option<Result<usize, CloseCause>> {
+        Self::take_from(&mut self.lock(), out)
+    }
+
+    fn take_from(inner: &mut Inner, out: &mut Vec<Bytes>) -> Option<Result<usize, CloseCause>> {
+        if inner.messages > 0 {
+            if out.is_empty() {
+                // The usual case: the consumer's emptied batch and the queue's parts
+                // trade places, nothing is moved (and `out`'s buffer, its capacity
+                // kept, is where the next pushes go).
+                std::mem::swap(out, &mut inner.parts);
+            } else {
+                out.append(&mut inner.parts);
+            }
+            inner.bytes = 0;
+            return Some(Ok(std::mem::take(&mut inner.messages)));
+        }
+        inner.closed.map(Err)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -457,6 +469,38 @@ mod tests {
             .expect("consumer woke")
             .unwrap();
         assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+    }
+
+    #[tokio::test]
+    async fn looking_without_waiting_leaves_the_waiting_consumers_waker() {
+        // The consumer waits; something else looks at the queue without waiting (as a
+        // connection's gather does): the next push must still wake the consumer.
+        let q = std::sync::Arc::new(SubscriberQueue::new(100));
+        let consumer = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                let _ = q.next_batch(&mut out).await;
+                out
+            })
+        };
+        tokio::task::yield_now().await;
+        let mut looked = Vec::new();
+        assert_eq!(q.try_next_batch(&mut looked), None);
+        q.push(&msg(Bytes::from_static(b"wake"))).unwrap();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
+            .await
+            .expect("consumer woke")
+            .unwrap();
+        assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+        q.push(&msg(Bytes::from_static(b"two"))).unwrap();
+        q.close(CloseCause::Shutdown);
+        assert_eq!(q.try_next_batch(&mut looked), Some(Ok(1)));
+        assert_eq!(looked, vec![Bytes::from_static(b"two")]);
+        assert_eq!(
+            q.try_next_batch(&mut looked),
+            Some(Err(CloseCause::Shutdown))
+        );
     }
 
     /// A waker that counts its wakes.

@@ -139,7 +139,7 @@ impl<G> State<G> {
     /// stream), then the goodbye.
     fn stop(&mut self) {
         // A closed queue has nothing left to flush: either way the goodbye follows.
-        let _ = self.queue.next_batch(&mut self.batch).now_or_never();
+        let _ = self.queue.try_next_batch(&mut self.batch);
         if let Some(advice) = &self.stop.advice {
             self.batch.push(sse::retry_hint(advice.retry_ms()));
         }
@@ -155,7 +155,7 @@ impl<G> State<G> {
         }
         let chunk = if !self.batch.is_empty() {
             // The retry hint is waiting: add whatever is queued already, without waiting.
-            if let Some(Err(cause)) = self.queue.next_batch(&mut self.batch).now_or_never() {
+            if let Some(Err(cause)) = self.queue.try_next_batch(&mut self.batch) {
                 self.finish(cause);
             }
             concat(&mut self.batch)
