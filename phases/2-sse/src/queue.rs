@@ -427,48 +427,49 @@ mod tests {
         assert_eq!(q.closed().await, CloseCause::SlowConsumer);
     }
 
+    /// A task that waits on `q` for a batch and returns it; with `look_first` it first
+    /// looks without waiting (`now_or_never`, which leaves a waker that wakes nothing).
+    fn waiting_consumer(
+        q: &std::sync::Arc<SubscriberQueue>,
+        look_first: bool,
+    ) -> tokio::task::JoinHandle<Vec<Bytes>> {
+        let q = q.clone();
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            if look_first {
+                assert!(q.next_batch(&mut out).now_or_never().is_none());
+            }
+            let _ = q.next_batch(&mut out).await;
+            out
+        })
+    }
+
+    /// What `consumer` took, failing if it is not woken within 5 s.
+    async fn taken_by(consumer: tokio::task::JoinHandle<Vec<Bytes>>) -> Vec<Bytes> {
+        tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
+            .await
+            .expect("consumer woke")
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn a_waiting_consumer_is_woken_by_a_push_from_another_task() {
         let q = std::sync::Arc::new(SubscriberQueue::new(100));
-        let consumer = {
-            let q = q.clone();
-            tokio::spawn(async move {
-                let mut out = Vec::new();
-                let _ = q.next_batch(&mut out).await;
-                out
-            })
-        };
+        let consumer = waiting_consumer(&q, false);
         tokio::task::yield_now().await;
         q.push(&msg(Bytes::from_static(b"wake"))).unwrap();
-        let out = tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
-            .await
-            .expect("consumer woke")
-            .unwrap();
-        assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+        assert_eq!(taken_by(consumer).await, vec![Bytes::from_static(b"wake")]);
     }
 
     #[tokio::test]
     async fn a_consumer_that_looked_without_waiting_is_still_woken_when_it_waits() {
-        // A connection looks at its queue without waiting (`now_or_never`, which leaves a
-        // waker that wakes nothing) and then waits in its main loop: the push must wake
-        // the waiting task, not the stale waker.
+        // It looks at its queue without waiting and then waits: the push must wake the
+        // waiting task, not the stale waker.
         let q = std::sync::Arc::new(SubscriberQueue::new(100));
-        let consumer = {
-            let q = q.clone();
-            tokio::spawn(async move {
-                let mut out = Vec::new();
-                assert!(q.next_batch(&mut out).now_or_never().is_none());
-                let _ = q.next_batch(&mut out).await;
-                out
-            })
-        };
+        let consumer = waiting_consumer(&q, true);
         tokio::task::yield_now().await;
         q.push(&msg(Bytes::from_static(b"wake"))).unwrap();
-        let out = tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
-            .await
-            .expect("consumer woke")
-            .unwrap();
-        assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+        assert_eq!(taken_by(consumer).await, vec![Bytes::from_static(b"wake")]);
     }
 
     #[tokio::test]
@@ -476,23 +477,12 @@ mod tests {
         // The consumer waits; something else looks at the queue without waiting (as a
         // connection's gather does): the next push must still wake the consumer.
         let q = std::sync::Arc::new(SubscriberQueue::new(100));
-        let consumer = {
-            let q = q.clone();
-            tokio::spawn(async move {
-                let mut out = Vec::new();
-                let _ = q.next_batch(&mut out).await;
-                out
-            })
-        };
+        let consumer = waiting_consumer(&q, false);
         tokio::task::yield_now().await;
         let mut looked = Vec::new();
         assert_eq!(q.try_next_batch(&mut looked), None);
         q.push(&msg(Bytes::from_static(b"wake"))).unwrap();
-        let out = tokio::time::timeout(std::time::Duration::from_secs(5), consumer)
-            .await
-            .expect("consumer woke")
-            .unwrap();
-        assert_eq!(out, vec![Bytes::from_static(b"wake")]);
+        assert_eq!(taken_by(consumer).await, vec![Bytes::from_static(b"wake")]);
         q.push(&msg(Bytes::from_static(b"two"))).unwrap();
         q.close(CloseCause::Shutdown);
         assert_eq!(q.try_next_batch(&mut looked), Some(Ok(1)));
