@@ -62,7 +62,8 @@
 //!   write that returns `Pending` (the peer is not keeping up) gets a deadline — in a
 //!   small box, so that the timer is not part of every idle connection's task.
 //! * **No copies, no allocation per write.** Hub batches land directly in the `Vec` we
-//!   write from; the `IoSlice`s for `writev` live on the stack for the duration of one
+//!   write from; a single buffer (the usual delivery) goes out with a plain `send`, and
+//!   for several the `IoSlice`s for `writev` live on the stack for the duration of one
 //!   poll (eight of them for the usual write, not 64 to initialise every time). The
 //!   messages of one gather (replies, direct sends, the heartbeat) are framed back to back
 //!   into one buffer ([`frame_into`]): one copy of each payload, one slice to write.
