@@ -12,6 +12,8 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 export CARGO_TERM_COLOR := never
+# Where cargo puts its builds: CARGO_TARGET_DIR when it is set (cargo honours it), else ./target.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 .PHONY: deps dev test lint-rust test-rust test-web docs e2e build-bins clean book \
 	tags check-tags check-phases exercises exercise-start exercise-check exercise-restore \
@@ -113,7 +115,7 @@ build-bins:
 # End-to-end: real Chromium against the built web app and the real backend binary.
 e2e: build-bins web/node_modules
 	test -f web/.next/BUILD_ID || npm --prefix web run build
-	LIVEBOARD_BACKEND_BIN=$(CURDIR)/target/debug/liveboard npm --prefix web run e2e
+	LIVEBOARD_BACKEND_BIN=$(TARGET_DIR)/debug/liveboard npm --prefix web run e2e
 
 # The protocol lab's figures (chapter 8's measured table): the e2e stack with
 # --lab-receiver, /phases/8 in Chromium, one Markdown table per setting on stdout with the
@@ -132,7 +134,6 @@ lab-figures: web/node_modules
 #   BENCH_QUICK=1   small sizes, one run each (a minute or two: a check, not figures)
 #   BENCH_ARGS=…    more options for every scenario, e.g. BENCH_ARGS="--runs 5" or
 #                   BENCH_ARGS="--liveboard-bin path/to/another/liveboard"
-TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 BENCH_RESULTS := bench/results
 BENCH_CHARTS := docs/src/charts
 ifeq ($(BENCH_QUICK),1)

@@ -9,7 +9,7 @@ cargo build -p liveboard
 # The web app's origin must be allowed, whatever port it runs on. --lab-receiver: the
 # protocol lab page (/phases/8) receives webhooks through the server's own receiver.
 LIVEBOARD_ALLOWED_ORIGINS="${LIVEBOARD_ALLOWED_ORIGINS:-http://localhost:${WEB_PORT:-3000},http://127.0.0.1:${WEB_PORT:-3000}}" \
-  ./target/debug/liveboard --lab-receiver &
+  "${CARGO_TARGET_DIR:-target}/debug/liveboard" --lab-receiver &
 backend=$!
 npm --prefix web run dev -- --port "${WEB_PORT:-3000}" &
 web=$!
