@@ -115,6 +115,15 @@ export function BoardPicker({ board, onPick }: BoardPickerProps) {
       </div>
       {name !== "" && !isBoardName(name) && <span className="text-rose-700">Board names: {BOARD_NAME_RULE}.</span>}
       {problem && <span className="text-rose-700">Board list unavailable: {problem}</span>}
+      {/* The list's row is there before the list arrives, so that nothing below it (the
+          name form, the board) moves under a pointer about to click when it does. */}
+      {!loaded && !problem && (
+        <div className="flex flex-wrap items-center gap-2">
+          <p role="status" data-testid="board-list-loading" className="text-slate-600">
+            Loading the list of boards…
+          </p>
+        </div>
+      )}
       {loaded && (
         <div className="flex flex-wrap items-center gap-2">
           <ul
