@@ -953,32 +953,21 @@ mod tests {
 
     #[test]
     fn a_fan_out_from_a_thread_outside_the_runtimes_tasks_wakes_every_subscriber_on_a_worker() {
-        use std::{
-            future::Future,
-            sync::{mpsc, Mutex},
-            task::{Context, Wake, Waker},
-            thread::ThreadId,
-            time::Duration,
-        };
+        use std::{future::Future, sync::mpsc, task::Context, time::Duration};
 
         use futures_util::FutureExt;
-        /// Reports the thread each wake ran on.
-        struct Report(Mutex<mpsc::Sender<ThreadId>>);
-        impl Wake for Report {
-            fn wake(self: Arc<Self>) {
-                let _ = self.0.lock().unwrap().send(std::thread::current().id());
-            }
-        }
+
+        use crate::wakeups::testing::{next_wakes, recorders};
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .build()
             .unwrap();
         let hub = Hub::new(HubLimits::default());
-        let (tx, woken) = mpsc::channel();
-        let subs: Vec<Subscription> = (0..20)
-            .map(|_| {
+        let (wakers, woken) = recorders(20);
+        let subs: Vec<Subscription> = wakers
+            .into_iter()
+            .map(|waker| {
                 let (sub, _) = hub.subscribe("room", Arc::new(Plain), None, BUDGET);
-                let waker = Waker::from(Arc::new(Report(Mutex::new(tx.clone()))));
                 let mut out = Vec::new();
                 let mut cx = Context::from_waker(&waker);
                 // Takes the `ready`, then waits with the reporting waker.
@@ -989,14 +978,11 @@ mod tests {
                 sub
             })
             .collect();
-        drop(tx);
         // Like phase 4's writer: a plain thread that entered the runtime publishes.
         let publisher = std::thread::current().id();
         let _inside = runtime.enter();
         assert_eq!(hub.publish("room", "e", data("x")).delivered, 20);
-        let threads: Vec<ThreadId> = (0..20)
-            .map(|_| woken.recv_timeout(Duration::from_secs(5)).expect("woken"))
-            .collect();
+        let threads = next_wakes(&woken, 20);
         assert!(
             threads.iter().all(|t| *t != publisher),
             "every wake ran on the runtime's worker, none on the publishing thread"

@@ -86,19 +86,18 @@ impl Wakeups {
     // ANCHOR_END: wake_all
 }
 
+/// Wakers that report where they were woken, for this module's tests and the hub's.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use std::{
         sync::{
-            mpsc::{channel, Receiver, RecvTimeoutError, Sender},
+            mpsc::{channel, Receiver, Sender},
             Arc, Mutex,
         },
-        task::Wake,
+        task::{Wake, Waker},
         thread::ThreadId,
         time::Duration,
     };
-
-    use super::*;
 
     /// A waker that reports the thread each wake ran on.
     struct Recorder(Mutex<Sender<ThreadId>>);
@@ -110,7 +109,7 @@ mod tests {
     }
 
     /// `n` wakers and where their wakes are reported.
-    fn recorders(n: usize) -> (Vec<Waker>, Receiver<ThreadId>) {
+    pub(crate) fn recorders(n: usize) -> (Vec<Waker>, Receiver<ThreadId>) {
         let (tx, rx) = channel();
         let wakers = (0..n)
             .map(|_| Waker::from(Arc::new(Recorder(Mutex::new(tx.clone())))))
@@ -119,11 +118,18 @@ mod tests {
     }
 
     /// The next `n` wakes, each within 5 s.
-    fn next_wakes(rx: &Receiver<ThreadId>, n: usize) -> Vec<ThreadId> {
+    pub(crate) fn next_wakes(rx: &Receiver<ThreadId>, n: usize) -> Vec<ThreadId> {
         (0..n)
             .map(|_| rx.recv_timeout(Duration::from_secs(5)).expect("a wake"))
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::mpsc::RecvTimeoutError, time::Duration};
+
+    use super::{testing::*, *};
 
     #[test]
     fn on_a_thread_inside_a_runtime_the_wakes_are_handed_to_one_task_on_a_worker() {

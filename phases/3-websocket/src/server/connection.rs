@@ -344,14 +344,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             self.stats.received(self.read_buf.len());
             input_ended = self.process_input();
         }
-        // Whether the socket's read was polled (and found empty) earlier in this same
-        // poll of the task, with nothing awaited since: see `unless_just_polled`.
-        let mut read_just_polled = false;
+        // Whether the last wake was a hub batch. Broadcasts win only after the read was
+        // polled and found nothing (`biased`), so then the socket's read was polled earlier
+        // in this same poll of the task, with nothing awaited since (`unless_just_polled`)
+        // — and a single board's queue was just drained by that wake: looking at it again
+        // in `gather` would be one more lock per delivery for nothing (anything pushed
+        // since is found by the wait below).
+        let mut woke_for_broadcasts = false;
         loop {
-            // Right after a hub batch woke us, a single board's queue was just drained by
-            // that wake: looking at it again would be one more lock per delivery for
-            // nothing (anything pushed since is found by the wait below).
-            let feeds_just_drained = read_just_polled && self.cx.feeds().len() == 1;
+            let feeds_just_drained = woke_for_broadcasts && self.cx.feeds().len() == 1;
             feed_closed = feed_closed.or(self.gather(!feeds_just_drained));
             if let Err(ending) = self.write_out().await {
                 return ending;
@@ -365,7 +366,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             if let Some(cause) = feed_closed {
                 return Ending::WeClose(close_request_for(cause, &self.opts.retry));
             }
-            let skip_read = read_just_polled && !self.write_waited;
+            let skip_read = woke_for_broadcasts && !self.write_waited;
             let wake = tokio::select! {
                 biased;
                 () = poll_fn(|task| self.registration.direct_sends().poll_pending(task)) => Wake::DirectSend,
@@ -374,8 +375,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 }
                 taken = next_from_feeds(self.cx.feeds(), &mut self.out) => Wake::Broadcasts(taken),
             };
-            // Broadcasts win only after the read was polled and found nothing (`biased`).
-            read_just_polled = matches!(wake, Wake::Broadcasts(_));
+            woke_for_broadcasts = matches!(wake, Wake::Broadcasts(_));
             match wake {
                 // `gather`, at the top of the loop, takes what was sent.
                 Wake::DirectSend => {}
