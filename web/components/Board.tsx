@@ -128,23 +128,26 @@ export function Board({ initialBoard, inspector = false, hardening = false }: Bo
 
 /**
  * A color for someone about to join `board`, one nobody there uses yet when possible
- * (`defaultColor`), from `GET /boards/:board/presence`; asked only while `wanted`.
+ * (`defaultColor`), from `GET /boards/:board/presence`; asked only while `wanted`. `null`
+ * until that answer (or its failure: then the palette's first color) is in for this board.
  */
-function useNewcomerColor(board: string, wanted: boolean): string {
+function useNewcomerColor(board: string, wanted: boolean): string | null {
   const backendUrl = useBackendUrl();
-  const [color, setColor] = useState<string>(PERSON_COLORS[0]);
+  // Kept with the board it was worked out for: after a switch the old one is not offered.
+  const [offer, setOffer] = useState<{ readonly board: string; readonly color: string } | null>(null);
   useEffect(() => {
     if (!wanted || backendUrl === null) return;
     const abort = new AbortController();
     fetch(`${backendUrl}/boards/${encodeURIComponent(board)}/presence`, { signal: abort.signal, cache: "no-store" })
       .then((response) => (response.ok ? response.json() : null))
       .then(
-        (json: unknown) => setColor(defaultColor(presenceColors(json))),
+        (json: unknown) => setOffer({ board, color: defaultColor(presenceColors(json)) }),
         () => {
           // unreachable backend: the first palette color is as good as any
+          if (!abort.signal.aborted) setOffer({ board, color: PERSON_COLORS[0] });
         },
       );
     return () => abort.abort();
   }, [backendUrl, board, wanted]);
-  return color;
+  return offer !== null && offer.board === board ? offer.color : null;
 }

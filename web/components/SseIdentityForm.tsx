@@ -7,8 +7,12 @@ import { isColor, nameProblem, PERSON_COLORS, type Identity } from "@/lib/presen
 export interface SseIdentityFormProps {
   readonly identity: Identity | null;
   readonly onSave: (name: string, color: string) => void;
-  /** The color offered until the person picks one (see `defaultColor` in presence.ts). */
-  readonly defaultColor?: string;
+  /**
+   * The color offered until the person picks one (see `defaultColor` in presence.ts);
+   * `null` while it is still being worked out (the list of who is on the board has not
+   * arrived): the color control waits, so a pick is never replaced by the offer arriving.
+   */
+  readonly defaultColor?: string | null;
 }
 
 /** Name + color, validated like the server does; kept by the caller in localStorage. */
@@ -22,7 +26,10 @@ export function SseIdentityForm({ identity, onSave, defaultColor = PERSON_COLORS
   // `null` until the person picks a color: the default may still change (it arrives with
   // the list of who is on the board).
   const [picked, setPicked] = useState<string | null>(identity?.color ?? null);
-  const color = picked ?? defaultColor;
+  const color = picked ?? defaultColor ?? PERSON_COLORS[0];
+  // Choosing the color shown is no change event, so it would not count as a pick: until
+  // the offer is final the control waits (else the offer could swap the color under them).
+  const colorReady = hydrated && (picked !== null || defaultColor !== null);
   const problem = nameProblem(name);
   const [touched, setTouched] = useState(false);
 
@@ -53,6 +60,8 @@ export function SseIdentityForm({ identity, onSave, defaultColor = PERSON_COLORS
           data-testid="sse-color-input"
           className="h-8 w-14 rounded-md border border-slate-300"
           value={color}
+          disabled={!colorReady}
+          title={colorReady ? undefined : "Finding a color nobody on this board uses…"}
           onChange={(e) => setPicked(e.target.value)}
         />
       </label>

@@ -173,7 +173,10 @@ test("the phase 4 page shows the pending ops queue and the reconciliation log", 
 
 test("a visitor who has not joined sees the notes read-only with a prompt to join, then joins with a color nobody uses", async () => {
   const board = "e2e-visitor";
-  const first = "#4f46e5"; // the first color offered: Ana takes it, so the visitor must be offered another
+  // The palette's first color: Ana takes it, so the visitor must be offered another. Her
+  // color control waits for the board's offer (a random free color), so her choice is hers
+  // even when the offer is this very color (choosing the shown color fires no change).
+  const first = "#4f46e5";
   const ana = await stack.newPage();
   await ana.goto(`${stack.web.url}/phases/4?board=${board}`);
   await ana.getByTestId("sse-name-input").fill("Ana");
