@@ -57,11 +57,28 @@ async fn handshake<S>(stream: S, addr: &str, path: &str) -> Ws<S>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    handshake_with(stream, addr, path, &[]).await
+}
+
+/// [`handshake`], with `headers` added to the request.
+async fn handshake_with<S>(
+    stream: S,
+    addr: &str,
+    path: &str,
+    headers: &[(&'static str, &str)],
+) -> Ws<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut req = format!("ws://{addr}{path}")
         .into_client_request()
         .expect("a ws url");
     req.headers_mut()
         .insert("origin", HeaderValue::from_static("http://localhost:3000"));
+    for (name, value) in headers {
+        req.headers_mut()
+            .insert(*name, HeaderValue::from_str(value).expect("a header value"));
+    }
     if path == "/ws" {
         req.headers_mut().insert(
             "sec-websocket-protocol",
@@ -215,6 +232,71 @@ async fn ws_queue_bytes_is_each_websocket_subscriptions_budget_a_tiny_one_cuts_w
             _ => {}
         }
     }
+}
+
+/// Sends `note_create`s on a `/ws` connection until one is refused (at most `most`);
+/// returns how many were acked before, and the refusal's payload.
+async fn creates_until_refused<S>(ws: &mut Ws<S>, prefix: &str, most: usize) -> (usize, Value)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for i in 0..most {
+        let id = format!("{prefix}{i}");
+        let payload = json!({"board": "demo", "opId": id, "noteId": id, "text": "n",
+            "color": "#fde68a", "column": "Todo", "order": 0.0, "author": prefix});
+        let envelope = json!({"type": "note_create", "id": id, "payload": payload});
+        ws.send(Message::text(envelope.to_string()))
+            .await
+            .expect("send");
+        let answer = loop {
+            let Message::Text(text) = next(ws).await else {
+                continue;
+            };
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            if v["id"] == id.as_str() {
+                break v;
+            }
+        };
+        if answer["type"] == "error" {
+            return (i, answer["payload"].clone());
+        }
+        assert_eq!(answer["type"], "ack", "{answer}");
+    }
+    panic!("{most} creates went through: no limit was hit");
+}
+
+#[tokio::test]
+async fn trusted_proxies_give_each_forwarded_client_its_own_per_address_budget() {
+    let server = start(&[
+        "--trusted-proxies",
+        "127.0.0.1",
+        "--board-rate-per-ip",
+        "1",
+        "--board-rate-per-ip-burst",
+        "3",
+        "--board-rate-per-person",
+        "0",
+    ])
+    .await;
+    let mut acked_by = Vec::new();
+    for (client, who) in [("203.0.113.7", "ana"), ("198.51.100.9", "bo")] {
+        let stream = TcpStream::connect(&server.addr).await.expect("connect");
+        let headers = [("x-forwarded-for", client)];
+        let mut ws = handshake_with(stream, &server.addr, "/ws", &headers).await;
+        assert_eq!(
+            serde_json::from_str::<Value>(next(&mut ws).await.to_text().expect("text"))
+                .expect("JSON")["type"],
+            "welcome"
+        );
+        let (acked, refusal) = creates_until_refused(&mut ws, who, 50).await;
+        assert_eq!(refusal["code"], "rate_limited", "{refusal}");
+        acked_by.push(acked);
+    }
+    // Both from 127.0.0.1: one shared budget would leave the second with (almost) none.
+    assert!(
+        acked_by.iter().all(|&n| n >= 3),
+        "acked per client: {acked_by:?}"
+    );
 }
 
 #[tokio::test]

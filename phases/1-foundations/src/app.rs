@@ -21,13 +21,15 @@ use tracing::Instrument;
 
 use crate::{
     body::Body,
+    client_addr::{ClientAddr, TrustedProxies},
     cors::CorsPolicy,
     error::ApiError,
     router::{Match, Router},
 };
 
 /// The peer's socket address, stored in each request's extensions by the server so
-/// handlers (rate limits, logs) can see who is calling.
+/// handlers (logs) can see who is calling; behind a reverse proxy that is the proxy.
+/// Limits per client address read [`ClientAddr`] instead.
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
@@ -41,6 +43,7 @@ pub struct LocalAddr(pub SocketAddr);
 pub struct App {
     router: Router,
     cors: CorsPolicy,
+    proxies: TrustedProxies,
     next_request_id: AtomicU64,
 }
 
@@ -50,8 +53,16 @@ impl App {
         Self {
             router,
             cors,
+            proxies: TrustedProxies::default(),
             next_request_id: AtomicU64::new(1),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from `proxies` when working out each request's
+    /// [`ClientAddr`] (see [`crate::client_addr`]).
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
     }
 
     // ANCHOR: app_handle
@@ -64,7 +75,9 @@ impl App {
         let id = self.next_request_id.fetch_add(1, Ordering::Relaxed);
         let span =
             tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path());
+        let client = self.proxies.client_ip(peer.ip(), req.headers());
         req.extensions_mut().insert(PeerAddr(peer));
+        req.extensions_mut().insert(ClientAddr(client));
         async move {
             let started = Instant::now();
             let origin = req.headers().get(header::ORIGIN).cloned();

@@ -24,6 +24,7 @@ use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
     app::App,
+    client_addr::TrustedProxies,
     config::ServerConfig,
     cors::CorsPolicy,
     health::{self, PhaseInfo},
@@ -84,7 +85,11 @@ impl Composition {
         }
         let cors = CorsPolicy::new(self.config.allowed_origins.clone());
         Ok(Built {
-            app: Arc::new(App::new(router, cors)),
+            app: Arc::new(
+                App::new(router, cors).with_trusted_proxies(TrustedProxies::new(
+                    self.config.trusted_proxies.iter().copied(),
+                )),
+            ),
             config: self.config,
             modules: self.modules,
             services: Arc::new(services),

@@ -11,7 +11,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use crate::memory_release::MemoryRelease;
+use crate::{client_addr::IpNetwork, memory_release::MemoryRelease};
 
 // ANCHOR: config_defaults
 /// Default bind address: loopback only, so a development server is not reachable from
@@ -95,6 +95,13 @@ pub struct ServerConfig {
     )]
     pub max_connections_per_ip: usize,
 
+    /// Reverse proxies (addresses or networks: `10.0.0.5`, `10.0.0.0/8`, `::1`) whose
+    /// `X-Forwarded-For` header names the client, comma-separated; from anyone else the
+    /// header is ignored. Per-address limits after the handshake (phase 4's note rate)
+    /// then count the client's address, not the proxy's. None by default.
+    #[arg(long, env = "LIVEBOARD_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpNetwork>,
+
     /// How long a client may take to send a request's headers, in milliseconds; then the
     /// connection is closed (slowloris defence).
     #[arg(long, env = "LIVEBOARD_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
@@ -142,6 +149,7 @@ impl Default for ServerConfig {
             drain_timeout_ms: DEFAULT_DRAIN_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            trusted_proxies: Vec::new(),
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             log: "info".to_owned(),
@@ -177,6 +185,7 @@ mod tests {
                 parsed.max_connections_per_ip,
                 default.max_connections_per_ip
             );
+            assert_eq!(parsed.trusted_proxies, default.trusted_proxies);
             assert_eq!(parsed.header_timeout_ms, default.header_timeout_ms);
             assert_eq!(parsed.body_timeout_ms, default.body_timeout_ms);
         }
@@ -194,5 +203,16 @@ mod tests {
         .server;
         assert_eq!(c.bind.port(), 0);
         assert_eq!(c.allowed_origins, vec!["http://a:1", "http://b:2"]);
+    }
+
+    #[test]
+    fn trusted_proxies_parse_a_comma_separated_list_and_refuse_a_bad_one() {
+        let c = Cli::parse_from(["test", "--trusted-proxies", "127.0.0.1,10.0.0.0/8,::1"]).server;
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1", "10.0.0.0/8", "::1"]);
+        let Err(e) = Cli::try_parse_from(["test", "--trusted-proxies", "10.0.0.0/40"]) else {
+            panic!("a prefix over 32 was accepted");
+        };
+        assert!(e.to_string().contains("prefix length"), "{e}");
     }
 }

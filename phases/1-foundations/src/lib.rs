@@ -11,6 +11,7 @@
 //! |---|---|
 //! | accept loop, one task per connection, stop accepting on shutdown, drain | [`server`] |
 //! | limits against hostile clients: `503` past the caps, per-address counts, deadlines | [`refusal`], [`per_ip`], [`body`] |
+//! | the client's address behind a reverse proxy: `X-Forwarded-For` from trusted proxies only | [`client_addr`] |
 //! | long responses off hyper: the head written by hand, the body on the bare socket | [`handover`] |
 //! | memory after load: count open sockets, hand freed memory back when they fall | [`memory_release`] |
 //! | routing by method and path, path parameters, `404` / `405` + `Allow` | [`router`] |
@@ -45,6 +46,7 @@
 
 pub mod app;
 pub mod body;
+pub mod client_addr;
 pub mod composition;
 pub mod config;
 pub mod cors;

@@ -8,7 +8,9 @@
 //!
 //! The count is per *address*, so clients behind one NAT share it, and behind a reverse
 //! proxy every client has the proxy's address: there the cap is off (`0`) and the proxy
-//! limits clients instead.
+//! limits clients instead. (The address a trusted proxy forwards,
+//! [`crate::client_addr`], is known only once a request's headers are read — too late
+//! for a cap decided at `accept()`.)
 
 use std::{
     collections::HashMap,

@@ -74,7 +74,9 @@ pub struct BoardConfig {
     /// Note requests per second all connections from one IP address may sustain
     /// together. Default 60: three busy tabs of one person, or a classroom behind one
     /// NAT at a gentle pace; a script opening 250 connections gets this, not 250 × 20.
-    /// Behind a reverse proxy every client has the proxy's address: raise it, or 0 (off).
+    /// Behind a reverse proxy every client has the proxy's address: name the proxy with
+    /// `--trusted-proxies` (the address it forwards is counted instead), or raise this,
+    /// or 0 (off).
     #[arg(
         long = "board-rate-per-ip",
         env = "LIVEBOARD_BOARD_RATE_PER_IP",

@@ -40,7 +40,7 @@
 //!   server can see: a server that crashed before it could publish the `false`.
 
 use std::{
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -91,11 +91,12 @@ pub struct NotesExtension {
 }
 
 impl NotesExtension {
-    /// The extension for one new connection from `peer` (phase 1's `PeerAddr`).
+    /// The extension for one new connection from `client` (phase 1's `ClientAddr`: the
+    /// peer's address, or the one a trusted proxy forwarded).
     pub fn new(
         state: Arc<BoardState>,
         registry: Arc<ConnectionRegistry>,
-        peer: Option<SocketAddr>,
+        client: Option<IpAddr>,
     ) -> Self {
         let config = state.config();
         let bucket = TokenBucket::new(config.rate_per_sec, config.rate_burst, Instant::now());
@@ -103,7 +104,7 @@ impl NotesExtension {
             state,
             registry,
             bucket,
-            peer: peer.map(|p| p.ip()),
+            peer: client,
             editors: Vec::new(),
         }
     }

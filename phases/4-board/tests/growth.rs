@@ -90,18 +90,22 @@ async fn a_note_create_on_a_new_board_past_the_cap_is_refused_with_too_many_boar
     assert_eq!(more["type"], "ack", "{more}");
 }
 
-#[tokio::test]
-async fn three_connections_from_one_address_together_hit_the_per_address_limit() {
-    let server = Server::start(BoardConfig {
-        // Each connection alone could send 100 at once: the address limit is what bites.
+/// Limits where only the per-address budget (6 at once, then 1 a second) can bite.
+fn per_address_only() -> BoardConfig {
+    BoardConfig {
         rate_per_sec: 1_000,
         rate_burst: 100,
         rate_per_ip: 1,
         rate_per_ip_burst: 6,
         rate_per_person: 0,
         ..open_access(BoardConfig::in_memory())
-    })
-    .await;
+    }
+}
+
+#[tokio::test]
+async fn three_connections_from_one_address_together_hit_the_per_address_limit() {
+    // Each connection alone could send 100 at once: the address limit is what bites.
+    let server = Server::start(per_address_only()).await;
     let (mut a, mut b, mut c) = (
         server.client().await,
         server.client().await,
@@ -130,6 +134,44 @@ async fn three_connections_from_one_address_together_hit_the_per_address_limit()
     );
     // Phase 3's own requests are not note requests: the connection is still served.
     assert_eq!(c.call("ping", json!({})).await["type"], "pong");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_address_has_its_own_per_address_budget() {
+    // The tests connect from 127.0.0.1: here that is the balancer, forwarding two clients.
+    let server = Server::start_trusting(per_address_only(), &["127.0.0.1"]).await;
+    let mut ana = server.client_forwarded_for("203.0.113.7").await;
+    let (acked, refusal) = until_refused(&mut ana, "ana", "a", 50).await;
+    assert!((6..50).contains(&acked), "{acked}");
+    let p = rejected(&refusal, "rate_limited");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("LIVEBOARD_BOARD_RATE_PER_IP"),
+        "{p}"
+    );
+    // Another client behind the same balancer still has all of its own.
+    let mut bo = server.client_forwarded_for("198.51.100.9").await;
+    let (acked, _) = until_refused(&mut bo, "bo", "b", 50).await;
+    assert!(
+        acked >= 6,
+        "the second client had {acked}: one budget for both"
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_a_peer_nobody_trusts_is_ignored() {
+    // No --trusted-proxies: the header is anyone's to write, so both share 127.0.0.1's.
+    let server = Server::start(per_address_only()).await;
+    let mut ana = server.client_forwarded_for("203.0.113.7").await;
+    let (acked, _) = until_refused(&mut ana, "ana", "a", 50).await;
+    assert!(acked >= 6, "{acked}");
+    let mut forger = server.client_forwarded_for("198.51.100.9").await;
+    let (acked, refusal) = until_refused(&mut forger, "eve", "e", 50).await;
+    // Less than a fresh budget: only what refilled since (1 a second) went through.
+    assert!(acked < 6, "a forged header bought {acked} requests");
+    rejected(&refusal, "rate_limited");
 }
 
 #[tokio::test]

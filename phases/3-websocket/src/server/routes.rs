@@ -13,12 +13,12 @@
 //! The tasks are tracked (on the server's tracker, in a composition), so a shutdown can
 //! close every socket with 1001 and wait for the closing handshakes, under a deadline.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use http::{Request, StatusCode};
 use phase_1_foundations::{
-    app::PeerAddr, cors::CorsPolicy, json::json_response, router::HandlerResult, Router,
-    ShutdownAdvice,
+    app::PeerAddr, client_addr::ClientAddr, cors::CorsPolicy, json::json_response,
+    router::HandlerResult, Router, ShutdownAdvice,
 };
 use phase_2_sse::{
     access::SharedAccess,
@@ -211,13 +211,14 @@ pub fn routes(state: Arc<WsState>) -> Router {
 }
 
 /// The same routes, with `/ws` also speaking an extension's requests (phase 4's notes);
-/// `make_extension` builds one extension per connection, given the peer's address (phase
-/// 1's [`PeerAddr`]; phase 4 limits requests per address with it). A module of a later
+/// `make_extension` builds one extension per connection, given the client's address
+/// (phase 1's [`ClientAddr`]: the peer's, or the one a trusted proxy forwarded; phase 4
+/// limits requests per address with it). A module of a later
 /// phase reaches this through a [`BoardExtensionFactory`] it provides.
 pub fn routes_with_extension<E, F>(state: Arc<WsState>, make_extension: F) -> Router
 where
     E: BoardExtension,
-    F: Fn(Option<SocketAddr>) -> E + Send + Sync + 'static,
+    F: Fn(Option<IpAddr>) -> E + Send + Sync + 'static,
 {
     with_stats(
         connection_routes(state.clone(), "/ws", make_extension),
@@ -243,7 +244,7 @@ pub fn routes_at(state: Arc<WsState>, base: &str) -> Router {
 fn connection_routes<E, F>(state: Arc<WsState>, base: &str, make_extension: F) -> Router
 where
     E: BoardExtension,
-    F: Fn(Option<SocketAddr>) -> E + Send + Sync + 'static,
+    F: Fn(Option<IpAddr>) -> E + Send + Sync + 'static,
 {
     let make_extension = Arc::new(make_extension);
     let echo = state.clone();
@@ -254,7 +255,7 @@ where
             async move {
                 let services = state.services.clone();
                 let limits = state.config.limits();
-                let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
+                let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
                 // Who the handshake's cookie proves this is, for the connection's life.
                 let identity = services.access.0.identify(req.headers());
                 upgrade(
@@ -263,7 +264,7 @@ where
                     BOARD_SUBPROTOCOLS,
                     limits,
                     move |subprotocol| {
-                        BoardSession::with_extension(services, subprotocol, make_extension(peer))
+                        BoardSession::with_extension(services, subprotocol, make_extension(client))
                             .with_identity(identity)
                     },
                 )
@@ -292,20 +293,21 @@ type MountAt = dyn Fn(Arc<WsState>, &str) -> Router + Send + Sync;
 
 impl BoardExtensionFactory {
     /// `make_extension` builds one extension per `/ws` connection, given phase 3's state
-    /// (its registry is how an extension answers a connection later) and the peer's
-    /// address (`None` only when a test router runs without phase 1's server).
+    /// (its registry is how an extension answers a connection later) and the client's
+    /// address (phase 1's `ClientAddr`; `None` only when a test router runs without
+    /// phase 1's server).
     pub fn new<E, F>(make_extension: F) -> Self
     where
         E: BoardExtension,
-        F: Fn(&WsState, Option<SocketAddr>) -> E + Send + Sync + 'static,
+        F: Fn(&WsState, Option<IpAddr>) -> E + Send + Sync + 'static,
     {
         let make_extension = Arc::new(make_extension);
         Self {
             mount: Arc::new(move |state: Arc<WsState>, base: &str| {
                 let make_extension = make_extension.clone();
                 let for_connections = state.clone();
-                connection_routes(state, base, move |peer| {
-                    make_extension(&for_connections, peer)
+                connection_routes(state, base, move |client| {
+                    make_extension(&for_connections, client)
                 })
             }),
         }
@@ -344,9 +346,11 @@ where
         .map_err(|e| state.retry.on_error(e))?;
     let session = Box::new(make_session(up.subprotocol));
     let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
+    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
     tracing::info!(
         connection = registration.id(),
         ?peer,
+        ?client,
         path = req.uri().path(),
         transport = state.transport.name(),
         "websocket accepted"

@@ -9,6 +9,7 @@ use std::{collections::VecDeque, path::Path, pin::Pin, sync::Arc, time::Duration
 use bytes::Bytes;
 use futures_util::{SinkExt, Stream, StreamExt};
 use phase_1_foundations::{
+    config::ServerConfig,
     testing::{self, spawn_app, TestServer},
     Composition,
 };
@@ -54,6 +55,23 @@ impl Server {
     /// Starts a server whose hub keeps only `history` events per board in memory, so
     /// resumes from further back are served by the log.
     pub async fn start_with_history(config: BoardConfig, history: usize) -> Self {
+        Self::start_composed(testing::server_config(), config, history).await
+    }
+
+    /// Starts a server that believes `X-Forwarded-For` from `proxies` (phase 1's
+    /// `--trusted-proxies`; the tests connect from 127.0.0.1).
+    pub async fn start_trusting(config: BoardConfig, proxies: &[&str]) -> Self {
+        let server = ServerConfig {
+            trusted_proxies: proxies
+                .iter()
+                .map(|p| p.parse().expect("an address or network"))
+                .collect(),
+            ..testing::server_config()
+        };
+        Self::start_composed(server, config, SseConfig::default().history).await
+    }
+
+    async fn start_composed(server: ServerConfig, config: BoardConfig, history: usize) -> Self {
         let sse_config = SseConfig {
             keepalive_ms: 60_000,
             history,
@@ -63,7 +81,7 @@ impl Server {
             close_timeout_ms: 1_000,
             ..WsConfig::default()
         };
-        let composition = Composition::new(testing::server_config())
+        let composition = Composition::new(server)
             .module(Sse::new(sse_config))
             .module(WebSocket::new(ws_config))
             .module(Board::new(config));
@@ -107,6 +125,12 @@ impl Server {
         Client::connect(&format!("ws://{}/ws", self.http.addr)).await
     }
 
+    /// A `/ws` client whose handshake says, as a proxy would, that it forwards `client`.
+    pub async fn client_forwarded_for(&self, client: &str) -> Client {
+        let url = format!("ws://{}/ws", self.http.addr);
+        Client::connect_with_headers(&url, &[("x-forwarded-for", client)]).await
+    }
+
     /// `GET path` as JSON, asserting the status.
     pub async fn get_json(&self, path: &str, status: u16) -> Value {
         let res = tokio::time::timeout(WAIT, reqwest::get(self.url(path)))
@@ -133,12 +157,16 @@ impl Client {
 
     /// A client whose handshake carries `cookie` (`lb_session=...`: a signed session).
     pub async fn connect_with_cookie(url: &str, cookie: Option<&str>) -> Self {
+        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        Self::connect_with_headers(url, &headers).await
+    }
+
+    /// A client whose handshake carries `headers` too.
+    pub async fn connect_with_headers(url: &str, headers: &[(&'static str, &str)]) -> Self {
         let mut req = url.into_client_request().expect("a ws url");
-        if let Some(cookie) = cookie {
-            req.headers_mut().insert(
-                "cookie",
-                HeaderValue::from_str(cookie).expect("a cookie header"),
-            );
+        for (name, value) in headers {
+            req.headers_mut()
+                .insert(*name, HeaderValue::from_str(value).expect("a header value"));
         }
         req.headers_mut().insert(
             "sec-websocket-protocol",
