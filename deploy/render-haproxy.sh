@@ -1,12 +1,15 @@
 #!/bin/sh
 # Renders deploy/haproxy.cfg.in for a set of instances, to stdout.
 #
-#   deploy/render-haproxy.sh [--resolver HOST:PORT] BIND NAME=HOST:PORT...
+#   deploy/render-haproxy.sh [--resolver HOST:PORT] [--origins LIST] BIND NAME=HOST:PORT...
 #
 #   BIND            where the balancer listens, e.g. 127.0.0.1:8000 or :8000
 #   NAME=HOST:PORT  one instance: its --instance-id (A-Z a-z 0-9 _ -) and address
 #   --resolver      a DNS server to re-resolve HOST names with (Docker's is
 #                   127.0.0.11:53): a container that restarts may get another address
+#   --origins       the pages' origins, comma-separated, as the instances'
+#                   --allowed-origins (the same default): HAProxy's own answers (its
+#                   503s, 404s, 502s) carry CORS headers for them, so a page can read them
 #
 # `make scale` and the balancer test render it for 127.0.0.1 and free ports; the rendered
 # deploy/haproxy.cfg (what docker-compose.yml mounts) is
@@ -15,11 +18,20 @@
 set -eu
 here=$(dirname "$0")
 resolver=
-if [ "${1:-}" = --resolver ]; then
-  resolver=${2:?--resolver needs HOST:PORT}
-  shift 2
-fi
-bind=${1:?usage: render-haproxy.sh [--resolver HOST:PORT] BIND NAME=HOST:PORT...}
+origins=http://localhost:3000,http://127.0.0.1:3000
+while :; do
+  case "${1:-}" in
+    --resolver) resolver=${2:?--resolver needs HOST:PORT}; shift 2 ;;
+    --origins) origins=${2:?--origins needs a comma-separated list}; shift 2 ;;
+    *) break ;;
+  esac
+done
+case "$origins" in
+  *'*'* | *' '* | ,* | *, | *,,*)
+    echo "render-haproxy.sh: --origins '$origins': list each origin by name (scheme://host:port), comma-separated; no '*' (the answers carry credentials)" >&2
+    exit 2 ;;
+esac
+bind=${1:?usage: render-haproxy.sh [--resolver HOST:PORT] [--origins LIST] BIND NAME=HOST:PORT...}
 shift
 [ "$#" -gt 0 ] || { echo "render-haproxy.sh: name at least one instance (NAME=HOST:PORT)" >&2; exit 2; }
 for instance in "$@"; do
@@ -34,9 +46,9 @@ for instance in "$@"; do
   esac
 done
 
-awk -v bind="$bind" -v resolver="$resolver" -v list="$*" '
+awk -v bind="$bind" -v resolver="$resolver" -v origins="$origins" -v list="$*" '
   BEGIN {
-    print "# Rendered by deploy/render-haproxy.sh " (resolver == "" ? "" : "--resolver " resolver " ") bind " " list
+    print "# Rendered by deploy/render-haproxy.sh " (resolver == "" ? "" : "--resolver " resolver " ") "--origins " origins " " bind " " list
     print "# from deploy/haproxy.cfg.in: edit the template, not this file."
     print ""
     n = split(list, instances, " ")
@@ -73,6 +85,7 @@ awk -v bind="$bind" -v resolver="$resolver" -v list="$*" '
   {
     gsub(/@BIND@/, bind)
     gsub(/@PINS@/, pins)
+    if (index($0, "@ORIGINS@")) { spaced = origins; gsub(/,/, " ", spaced); gsub(/@ORIGINS@/, spaced) }
     print
   }
 ' "$here/haproxy.cfg.in"

@@ -155,7 +155,8 @@ done
 # ANCHOR_END: scale_instances
 
 # ANCHOR: scale_balancer
-deploy/render-haproxy.sh "127.0.0.1:$port" "${servers[@]}" >"$dir/haproxy.cfg"
+deploy/render-haproxy.sh --origins "http://localhost:$web_port,http://127.0.0.1:$web_port" \
+  "127.0.0.1:$port" "${servers[@]}" >"$dir/haproxy.cfg"
 haproxy -c -q -f "$dir/haproxy.cfg" || fail "HAProxy refused $dir/haproxy.cfg"
 haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
 pids+=($!)

@@ -156,7 +156,9 @@ export class ScaleStack {
 
     const balancerPort = await freePort();
     const servers = this.instances.map((instance, i) => `${this.names[i]}=127.0.0.1:${instance.port}`);
-    const { stdout: config } = await promisify(execFile)(path.join(REPO_DIR, "deploy", "render-haproxy.sh"), [`127.0.0.1:${balancerPort}`, ...servers]);
+    const { stdout: config } = await promisify(execFile)(path.join(REPO_DIR, "deploy", "render-haproxy.sh"), [
+      "--origins", `http://127.0.0.1:${webPort}`, `127.0.0.1:${balancerPort}`, ...servers,
+    ]);
     const configFile = path.join(this.#dir, "haproxy.cfg");
     writeFileSync(configFile, config);
     const haproxy = startProcess("haproxy", programs.haproxy, ["-db", "-f", configFile]);

@@ -180,6 +180,56 @@ async fn a_pinned_path_reaches_only_its_instance_and_a_dead_pin_answers_503_inst
     );
 }
 
+/// The `Access-Control-Allow-Origin` values of a response (one, or none).
+fn allowed_origins(headers: &reqwest::header::HeaderMap) -> Vec<String> {
+    headers
+        .get_all("access-control-allow-origin")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_balancer_s_own_answers_carry_cors_headers_for_an_allowed_origin_only() {
+    // The instances' default --allowed-origins, and the renderer's default --origins.
+    const PAGE: &str = "http://localhost:3000";
+    let dir = tempfile::tempdir().unwrap();
+    let (store, bus) = (RedisServer::start(), NatsServer::start());
+    let a = Instance::start("a", &store, &bus).await;
+    let balancer = Balancer::start(dir.path(), &[&a]).await;
+
+    // HAProxy's own 404 (an unknown pin): the page may read it, another site may not.
+    let (status, headers, body) = balancer.get_from("/i/nobody/health", Some(PAGE)).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_instance", "{body}");
+    assert_eq!(allowed_origins(&headers), [PAGE], "{headers:?}");
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    let mut vary = headers
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    assert!(vary.any(|v| v.contains("Origin")), "{headers:?}");
+    let (_, headers, _) = balancer
+        .get_from("/i/nobody/health", Some("http://elsewhere.example"))
+        .await;
+    assert!(allowed_origins(&headers).is_empty(), "{headers:?}");
+
+    // An instance's answer passes as it is: one Access-Control-Allow-Origin, not two.
+    let (status, headers, _) = balancer.get_from("/health", Some(PAGE)).await;
+    assert_eq!(status, 200);
+    assert_eq!(allowed_origins(&headers), [PAGE], "{headers:?}");
+
+    // No instance left: HAProxy's 503 (an `http-error` of its defaults) is readable too.
+    a.kill().await;
+    until(WAIT, "the balancer answers 503", || async {
+        balancer.get("/health").await.0 == 503
+    })
+    .await;
+    let (_, headers, body) = balancer.get_from("/health", Some(PAGE)).await;
+    assert_eq!(body["error"]["code"], "no_instance", "{body}");
+    assert_eq!(allowed_origins(&headers), [PAGE], "{headers:?}");
+}
+
 #[test]
 fn the_compose_balancer_configuration_is_the_template_rendered_for_three_containers() {
     let args = [

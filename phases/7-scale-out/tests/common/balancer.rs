@@ -96,12 +96,26 @@ impl Balancer {
 
     /// `GET path` through the balancer: the status and the JSON body.
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let res = timeout(START, reqwest::get(self.url(path)))
+        let (status, _, body) = self.get_from(path, None).await;
+        (status, body)
+    }
+
+    /// `GET path` as a page from `origin` would send it: status, headers, JSON body.
+    pub async fn get_from(
+        &self,
+        path: &str,
+        origin: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let mut request = reqwest::Client::new().get(self.url(path));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let res = timeout(START, request.send())
             .await
             .expect("an answer in time")
             .expect("request sent");
-        let status = res.status().as_u16();
-        (status, res.json().await.expect("a JSON body"))
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        (status, headers, res.json().await.expect("a JSON body"))
     }
 }
 
