@@ -300,6 +300,31 @@ async fn trusted_proxies_give_each_forwarded_client_its_own_per_address_budget()
 }
 
 #[tokio::test]
+async fn a_previous_session_key_that_cannot_be_read_stops_the_server_at_start_saying_which() {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let missing = dir.path().join("old.key");
+    let output = tokio::time::timeout(
+        WAIT,
+        Command::new(env!("CARGO_BIN_EXE_liveboard"))
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .arg("--session-secret-previous-files")
+            .arg(&missing)
+            .output(),
+    )
+    .await
+    .expect("it exits in time")
+    .expect("it runs");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("previous session key") && stderr.contains("old.key"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "it never listened: {output:?}");
+}
+
+#[tokio::test]
 async fn routes_prints_which_phase_serves_which_route_and_exits_0() {
     let output = tokio::time::timeout(
         WAIT,

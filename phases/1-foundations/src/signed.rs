@@ -15,7 +15,8 @@
 //!   right. `hmac`'s `verify_slice` compares every byte whatever happens.
 //! * **The key** is 32 random bytes from the operating system. Whoever has it can sign
 //!   any session, so the file holding it is created with mode `0600`; changing it
-//!   signs everyone out (that is how a key is rotated).
+//!   signs everyone out, unless the old key is kept as a *previous* key that still
+//!   verifies (phase 4's sessions do that for a rotation).
 //! * **The cookie's attributes** (RFC 6265 §4.1.2): `HttpOnly` (page scripts cannot read
 //!   it, so an injected script cannot steal it), `SameSite=Lax` (a cross-site page's
 //!   `fetch` or form `POST` does not carry it), `Path=/`, `Max-Age`. A deployment behind
@@ -69,6 +70,12 @@ impl SigningKey {
             ));
         }
         Ok(Self(bytes.to_vec().into()))
+    }
+
+    /// The key in `path`, which must exist (a previous key kept for a rotation: never
+    /// created).
+    pub fn load(path: &Path) -> io::Result<Self> {
+        Self::from_bytes(&std::fs::read(path)?)
     }
 
     // ANCHOR: load_or_create

@@ -149,9 +149,22 @@ pub struct BoardConfig {
     /// 32 random bytes and mode 0600 if missing. Default: `session.key` beside the board
     /// database; with `--data-dir :memory:`, a random key per process (everyone is
     /// signed out by a restart). Whoever reads this file can sign in as anyone: replace
-    /// it to sign everyone out.
+    /// it to sign everyone out (or list the old file in `--session-secret-previous-files`
+    /// to rotate the key without).
     #[arg(long = "session-secret-file", env = "LIVEBOARD_SESSION_SECRET_FILE")]
     pub session_secret_file: Option<PathBuf>,
+
+    /// Files holding keys that signed session cookies before the current one,
+    /// comma-separated: their cookies are still accepted (and re-signed with the current
+    /// key by `GET /session`), never issued. Rotate a key without signing anyone out: a
+    /// new `--session-secret-file`, the old file listed here for 30 days (a session's
+    /// life). Each file must exist. None by default.
+    #[arg(
+        long = "session-secret-previous-files",
+        env = "LIVEBOARD_SESSION_SECRET_PREVIOUS_FILES",
+        value_delimiter = ','
+    )]
+    pub session_secret_previous_files: Vec<PathBuf>,
 
     /// Adds `Secure` to the session cookie, so browsers send it over HTTPS only. Turn it
     /// on behind a TLS proxy; off by default because `http://localhost` has no TLS.
@@ -181,6 +194,7 @@ impl Default for BoardConfig {
             max_replay_events: 10_000,
             access: AccessMode::Private,
             session_secret_file: None,
+            session_secret_previous_files: Vec::new(),
             session_cookie_secure: false,
         }
     }

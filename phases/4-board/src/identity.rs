@@ -19,13 +19,21 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /session {name, color}` | `200 {clientId, name, color}` and the cookie; signing in again (a rename) keeps the `clientId` |
-//! | `GET /session` | `200 {clientId, name, color}`, or `401 no_session` |
+//! | `GET /session` | `200 {clientId, name, color}` (and the cookie re-signed if a previous key signed it), or `401 no_session` |
 //! | `DELETE /session` | `204`, and the cookie removed |
 //!
 //! The cookie holds no secret and nothing is kept on the server: any server with the key
 //! can check it (phase 7's several servers share the key file). The price is that a
 //! stolen cookie works until it expires, and signing one person out everywhere means
 //! changing the key for everyone: the trade-off of stateless sessions.
+//!
+//! **Rotating the key** without signing everyone out: start with a new key
+//! (`--session-secret-file`) and the old one among the *previous* keys
+//! (`--session-secret-previous-files`). A cookie signed by a previous key still proves its
+//! person, and `GET /session` — which the page asks on every load — answers it with the
+//! same claims signed by the new key (same expiry: rotation does not lengthen a session).
+//! After 30 days no cookie of the old key can be valid, and it can be dropped. To sign
+//! everyone out (a key leaked), replace the key and list no previous one.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -58,11 +66,21 @@ struct Claims {
     issued_at: u64,
 }
 
-/// Issues and checks session cookies with one key.
+/// Issues session cookies with one key and checks them with it or a previous one.
 #[derive(Debug, Clone)]
 pub struct Sessions {
     key: SigningKey,
+    /// Keys that still verify and never sign (a rotation in progress).
+    previous: Vec<SigningKey>,
     secure: bool,
+}
+
+/// A session cookie that checked out.
+struct Verified {
+    person: Person,
+    claims: Claims,
+    /// Signed by a previous key: worth re-signing with the current one.
+    by_previous_key: bool,
 }
 
 fn now_secs() -> u64 {
@@ -74,39 +92,81 @@ fn now_secs() -> u64 {
 impl Sessions {
     /// Sessions signed with `key`; `secure` adds `Secure` to the cookie.
     pub fn new(key: SigningKey, secure: bool) -> Self {
-        Self { key, secure }
+        Self {
+            key,
+            previous: Vec::new(),
+            secure,
+        }
+    }
+
+    /// Also accepts cookies signed by `previous` keys (see the module docs on rotation).
+    pub fn with_previous_keys(mut self, previous: Vec<SigningKey>) -> Self {
+        self.previous = previous;
+        self
     }
 
     // ANCHOR: issue
     /// The cookie value for `person`, issued now.
     pub fn issue(&self, person: &Person) -> String {
-        let claims = Claims {
+        self.sign(&Claims {
             client_id: person.client_id.clone(),
             name: person.name.clone(),
             color: person.color.clone(),
             issued_at: now_secs(),
-        };
-        let json = serde_json::to_vec(&claims).unwrap_or_default();
+        })
+    }
+    // ANCHOR_END: issue
+
+    fn sign(&self, claims: &Claims) -> String {
+        let json = serde_json::to_vec(claims).unwrap_or_default();
         // Hex keeps the payload inside the characters a cookie value may hold
         // (RFC 6265 §4.1.1: no spaces, quotes, commas, semicolons or backslashes).
         self.key.sign(&signed::hex(&json))
     }
-    // ANCHOR_END: issue
 
     // ANCHOR: identify
     /// The person a request's session cookie proves, or `None`: no cookie, a bad
     /// signature, an expired session, or claims that are not a valid person.
     pub fn identify(&self, headers: &HeaderMap) -> Option<Person> {
+        self.verify(headers).map(|v| v.person)
+    }
+
+    /// The cookie's claims if the current key or a previous one signed them, and which.
+    fn verify(&self, headers: &HeaderMap) -> Option<Verified> {
         let token = signed::read_cookie(headers, COOKIE)?;
-        let payload = self.key.verify(token)?;
+        let (payload, by_previous_key) = match self.key.verify(token) {
+            Some(payload) => (payload, false),
+            None => (self.previous.iter().find_map(|k| k.verify(token))?, true),
+        };
         let claims: Claims = serde_json::from_slice(&signed::unhex(payload)?).ok()?;
         // The browser drops the cookie after Max-Age; a copied cookie must expire too.
         if now_secs().saturating_sub(claims.issued_at) > SESSION_SECS {
             return None;
         }
-        Person::parse(&claims.client_id, &claims.name, &claims.color).ok()
+        let person = Person::parse(&claims.client_id, &claims.name, &claims.color).ok()?;
+        Some(Verified {
+            person,
+            claims,
+            by_previous_key,
+        })
     }
     // ANCHOR_END: identify
+
+    // ANCHOR: renewal
+    /// For a session signed by a previous key: the `Set-Cookie` value carrying the same
+    /// claims signed by the current key, with the time the session has left.
+    fn renewal(&self, verified: &Verified) -> Option<http::HeaderValue> {
+        if !verified.by_previous_key {
+            return None;
+        }
+        let age = now_secs().saturating_sub(verified.claims.issued_at);
+        let options = CookieOptions {
+            max_age_secs: SESSION_SECS.saturating_sub(age),
+            secure: self.secure,
+        };
+        signed::set_cookie(COOKIE, &self.sign(&verified.claims), options)
+    }
+    // ANCHOR_END: renewal
 
     fn cookie_options(&self) -> CookieOptions {
         CookieOptions {
@@ -144,8 +204,15 @@ pub fn routes(sessions: Sessions) -> Router {
         .get("/session", move |req, _params| {
             let sessions = get.clone();
             async move {
-                match sessions.identify(req.headers()) {
-                    Some(person) => Ok(json_response(StatusCode::OK, &person)),
+                match sessions.verify(req.headers()) {
+                    Some(verified) => {
+                        let mut res = json_response(StatusCode::OK, &verified.person);
+                        // Signed by a key being retired: the same session, re-signed.
+                        if let Some(cookie) = sessions.renewal(&verified) {
+                            res.headers_mut().insert(header::SET_COOKIE, cookie);
+                        }
+                        Ok(res)
+                    }
                     None => Err(ApiError::new(
                         StatusCode::UNAUTHORIZED,
                         "no_session",
@@ -216,6 +283,48 @@ mod tests {
         let forged = format!("{}.{mac}", signed::hex(&forged_claims));
         assert_eq!(sessions().identify(&with_cookie(&forged)), None);
         assert_eq!(sessions().identify(&HeaderMap::new()), None);
+    }
+
+    fn key(byte: u8) -> SigningKey {
+        SigningKey::from_bytes(&[byte; 32]).unwrap()
+    }
+
+    #[test]
+    fn a_previous_key_still_identifies_and_get_session_re_signs_with_the_current_one() {
+        let ana = Person::parse("u-1", "Ana", "#112233").unwrap();
+        let old = Sessions::new(key(1), false);
+        let issued_at = now_secs() - 3_600;
+        let claims = Claims {
+            client_id: "u-1".into(),
+            name: "Ana".into(),
+            color: "#112233".into(),
+            issued_at,
+        };
+        let token = old.sign(&claims);
+        let rotated = Sessions::new(key(2), false).with_previous_keys(vec![key(1)]);
+        let verified = rotated.verify(&with_cookie(&token)).expect("still valid");
+        assert_eq!(verified.person, ana);
+        let cookie = rotated.renewal(&verified).expect("re-signed");
+        let cookie = cookie.to_str().unwrap();
+        let value = cookie
+            .strip_prefix(&format!("{COOKIE}="))
+            .and_then(|rest| rest.split(';').next())
+            .unwrap();
+        // The new cookie verifies with the new key alone, with the same claims: the
+        // session is not lengthened, and its Max-Age is what it had left.
+        let current_only = Sessions::new(key(2), false);
+        let again = current_only.verify(&with_cookie(value)).expect("new key");
+        assert_eq!((&again.person, again.claims.issued_at), (&ana, issued_at));
+        assert!(!again.by_previous_key);
+        assert!(
+            cookie.contains(&format!("Max-Age={}", SESSION_SECS - 3_600)),
+            "{cookie}"
+        );
+        assert!(current_only.renewal(&again).is_none(), "nothing to renew");
+        // Without the old key among the previous ones, its cookies are nobody's.
+        assert!(Sessions::new(key(2), false)
+            .identify(&with_cookie(&token))
+            .is_none());
     }
 
     #[test]

@@ -126,7 +126,18 @@ impl BoardState {
                 source,
             })?,
         };
-        let sessions = Sessions::new(key, config.session_cookie_secure);
+        let previous = config
+            .session_secret_previous_files
+            .iter()
+            .map(|path| {
+                SigningKey::load(path).map_err(|source| StoreError::Io {
+                    what: format!("reading the previous session key {}", path.display()),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sessions =
+            Sessions::new(key, config.session_cookie_secure).with_previous_keys(previous);
         let max_boards = usize::try_from(config.max_boards).unwrap_or(usize::MAX);
         AccessModel::open(config.access, sessions, max_boards, log)
     }

@@ -501,6 +501,71 @@ async fn sessions_owners_and_members_survive_a_restart_and_the_key_file_is_priva
 }
 
 #[tokio::test]
+async fn a_rotated_key_keeps_everyone_signed_in_and_get_session_moves_them_to_the_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old_key, new_key) = (dir.path().join("old.key"), dir.path().join("new.key"));
+    let config = |key: &std::path::Path, previous: &[&std::path::Path]| BoardConfig {
+        access: AccessMode::Private,
+        session_secret_file: Some(key.to_owned()),
+        session_secret_previous_files: previous.iter().map(|p| p.to_path_buf()).collect(),
+        ..BoardConfig::in_dir(dir.path())
+    };
+    let server = Server::start(config(&old_key, &[])).await;
+    let (ana_old, ana_ws) = anas_board(&server).await;
+    ana_ws.close().await;
+    server.stop().await;
+
+    // Rotation: a new key signs, the old one still verifies.
+    let server = Server::start(config(&new_key, &[&old_key])).await;
+    let (status, me, headers) = call(&server, Method::GET, "/session", Some(&ana_old), None).await;
+    assert_eq!(
+        (status, me["name"].as_str()),
+        (StatusCode::OK, Some("Ana")),
+        "{me}"
+    );
+    let set = headers[header::SET_COOKIE].to_str().unwrap();
+    let ana_new = set.split(';').next().unwrap().to_owned();
+    assert_ne!(ana_new, ana_old, "re-signed");
+    assert!(set.contains("HttpOnly"), "{set}");
+    // Meanwhile the old cookie is still Ana everywhere: her board, over the WebSocket.
+    let (_, access, _) = call(
+        &server,
+        Method::GET,
+        "/boards/b/access",
+        Some(&ana_old),
+        None,
+    )
+    .await;
+    assert_eq!(access["owner"], true, "{access}");
+    let mut client = ws(&server, &ana_old).await;
+    client.subscribe("b", None).await;
+    ack(&client
+        .call("note_create", create("b", "op-2", "n2", "Todo", 2.0))
+        .await);
+    // The new cookie is current: nothing to renew.
+    let (status, _, headers) = call(&server, Method::GET, "/session", Some(&ana_new), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get(header::SET_COOKIE).is_none(), "{headers:?}");
+    client.close().await;
+    server.stop().await;
+
+    // The old key dropped: its cookies are nobody's, the re-signed one is still Ana.
+    let server = Server::start(config(&new_key, &[])).await;
+    let (status, _, _) = call(&server, Method::GET, "/session", Some(&ana_old), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, access, _) = call(
+        &server,
+        Method::GET,
+        "/boards/b/access",
+        Some(&ana_new),
+        None,
+    )
+    .await;
+    assert_eq!(access["owner"], true, "{access}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_open_server_lets_everyone_in_but_still_believes_a_session_over_a_claimed_name() {
     let server = Server::start(BoardConfig {
         access: AccessMode::Open,
