@@ -203,6 +203,29 @@ async fn after_the_closing_handshake_the_server_closes_tcp_without_waiting_for_t
 }
 
 #[tokio::test]
+async fn when_the_server_closed_and_the_client_answered_the_connection_ends_without_its_fin() {
+    let server = patient_server().await;
+    let mut client = RawClient::connect(server.addr(), "/ws/echo").await;
+    // The server says goodbye (as at shutdown); the client answers and keeps its end open.
+    assert_eq!(server.state.close_all(None).await, 1);
+    assert_eq!(client.recv_close().await.0, 1001);
+    client.send(Frame::close(1001u16, "")).await;
+    assert_server_closes_tcp(&mut client).await;
+    // Its answer proves it has our Close, and nothing may follow a Close (§5.5.1): the
+    // server's side is gone now, not after the 60 s close deadline, although the client
+    // still holds its socket open.
+    let gone = tokio::time::timeout(EOF_WITHIN, async {
+        while server.state.stats().open > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "the connection waited for the client's FIN");
+    assert_eq!(server.state.stats().close_timeouts, 0);
+    drop(client);
+}
+
+#[tokio::test]
 async fn after_failing_the_connection_the_server_closes_tcp_without_waiting_for_the_client() {
     let server = patient_server().await;
     // Broken framing (unmasked), and a well-framed message with invalid UTF-8: neither

@@ -127,9 +127,15 @@
 //! Closing TCP is always the server's move, made promptly (§7.1.1: "the server SHOULD
 //! close the underlying TCP connection first"): once the handshake is over, or the
 //! connection failed, we send FIN — the client reads end-of-stream at once, whether or
-//! not it closes its own end. We then keep reading, discarding, until the client's FIN or
-//! the close deadline: a socket closed with unread bytes in it answers with a reset, and a
-//! reset can make the client's kernel throw away our Close frame before it was read.
+//! not it closes its own end. When our Close may still be on its way (we answered the
+//! client's Close, or failed the connection), we then keep reading, discarding, until the
+//! client's FIN or the close deadline: a socket closed with unread bytes in it answers
+//! with a reset, and a reset can make the client's kernel throw away our Close frame
+//! before it was read. When *we* closed and the client answered, its answer proves it
+//! has our Close, and after a Close nothing more may come (§5.5.1): we drop the socket
+//! at once (the kernel sends the FIN), and the connection's task ends without waiting
+//! for the client's FIN — one system call and one wake-up fewer per connection, which
+//! is what a shutdown closing thousands of them is made of.
 
 use std::{
     future::{poll_fn, Future},
@@ -657,7 +663,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
                 }
                 // RFC 6455 §7.1.2: the closing handshake is complete when the peer's
                 // Close arrives; wait for it, within the close deadline.
-                self.await_peer_close(deadline).await;
+                if self.await_peer_close(deadline).await {
+                    // It has our Close (it answered it) and sends nothing after its own
+                    // (§5.5.1): no reset can lose anything now. Dropping the socket sends
+                    // FIN (§7.1.1, the server first); no need to wait for the client's.
+                    return;
+                }
             }
             Ending::Fail(request) => {
                 // RFC 6455 §7.1.7: after failing the connection, an endpoint "MUST NOT
@@ -679,14 +690,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
 
     /// After our Close: reads until the peer's Close, EOF or the deadline, discarding the
     /// data frames that may still arrive (§7.1.2). Bytes that no longer frame end the wait.
-    async fn await_peer_close(&mut self, deadline: tokio::time::Instant) {
+    /// Returns whether the peer's Close arrived (the closing handshake is complete).
+    async fn await_peer_close(&mut self, deadline: tokio::time::Instant) -> bool {
         loop {
             loop {
                 match self.codec.decode(&mut self.read_buf) {
-                    Ok(Some(frame)) if frame.opcode == OpCode::Close => return,
+                    Ok(Some(frame)) if frame.opcode == OpCode::Close => return true,
                     Ok(Some(_)) => {} // data after our Close is discarded (§7.1.2)
                     Ok(None) => break,
-                    Err(_) => return, // not a Close we could recognise: stop waiting
+                    Err(_) => return false, // not a Close we could recognise: stop waiting
                 }
             }
             match tokio::time::timeout_at(deadline, read_some(&mut self.io, &mut self.read_buf))
@@ -694,9 +706,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send> Connection<IO> {
             {
                 Err(_) => {
                     self.stats.close_timeout();
-                    return;
+                    return false;
                 }
-                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(0)) | Ok(Err(_)) => return false,
                 Ok(Ok(n)) => self.stats.received(n),
             }
         }
