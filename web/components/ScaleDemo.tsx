@@ -1,7 +1,7 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 
 import { boardQuery } from "@/lib/boardName";
 import { otherPin, pinFromQuery, pinnedBaseUrl, pinnedPageHref, PIN_PARAM, ANY_INSTANCE, topologyOf, type InstanceProbe } from "@/lib/scale";
@@ -31,7 +31,13 @@ function describeProbe(probe: InstanceProbe | null): string {
 export function ScaleDemo() {
   const params = useSearchParams();
   const query = boardQuery(params.get("board"));
-  const asked = pinFromQuery(params.get(PIN_PARAM));
+  const fromAddress = params.get(PIN_PARAM);
+  // A click's choice shows at once: the address (`replaceState`) reaches
+  // `useSearchParams` a moment later, and a radio bound to the address alone would spring
+  // back to the old choice in between. Kept until the address says the same.
+  const [chosen, setChosen] = useState<{ readonly param: string; readonly pin: string | null } | null>(null);
+  if (chosen !== null && chosen.param === fromAddress) setChosen(null);
+  const asked = chosen !== null ? chosen.pin : pinFromQuery(fromAddress);
   const config = useRuntimeConfig();
   const backendUrl = config.status === "ready" ? config.config.backendUrl : null;
 
@@ -56,8 +62,10 @@ export function ScaleDemo() {
   const health = useInstancesHealth(targets);
 
   function choose(next: string | null) {
+    const param = next ?? ANY_INSTANCE;
+    setChosen({ param, pin: next });
     const url = new URL(window.location.href);
-    url.searchParams.set(PIN_PARAM, next ?? ANY_INSTANCE);
+    url.searchParams.set(PIN_PARAM, param);
     window.history.replaceState(null, "", url);
   }
 
