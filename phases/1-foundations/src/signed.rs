@@ -87,8 +87,7 @@ impl SigningKey {
     /// `path`, then links it to `path`: the link appears whole or not at all, and only the
     /// first succeeds. The others read the winner's key — never a half-written one.
     pub fn load_or_create(path: &Path) -> io::Result<Self> {
-        match std::fs::read(path) {
-            Ok(bytes) => Self::from_bytes(&bytes),
+        match Self::load(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let key = Self::random()?;
                 let mut draft = path.as_os_str().to_owned();
@@ -107,13 +106,11 @@ impl SigningKey {
                 match linked {
                     Ok(()) => Ok(key),
                     // Another server linked its key first: that one is the key.
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                        Self::from_bytes(&std::fs::read(path)?)
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
                     Err(e) => Err(e),
                 }
             }
-            Err(e) => Err(e),
+            loaded => loaded,
         }
     }
     // ANCHOR_END: load_or_create

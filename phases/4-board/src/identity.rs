@@ -160,17 +160,18 @@ impl Sessions {
             return None;
         }
         let age = now_secs().saturating_sub(verified.claims.issued_at);
-        let options = CookieOptions {
-            max_age_secs: SESSION_SECS.saturating_sub(age),
-            secure: self.secure,
-        };
-        signed::set_cookie(COOKIE, &self.sign(&verified.claims), options)
+        signed::set_cookie(
+            COOKIE,
+            &self.sign(&verified.claims),
+            self.cookie_options(age),
+        )
     }
     // ANCHOR_END: renewal
 
-    fn cookie_options(&self) -> CookieOptions {
+    /// The cookie's attributes for a session `age_secs` old: it lives what it has left.
+    fn cookie_options(&self, age_secs: u64) -> CookieOptions {
         CookieOptions {
-            max_age_secs: SESSION_SECS,
+            max_age_secs: SESSION_SECS.saturating_sub(age_secs),
             secure: self.secure,
         }
     }
@@ -242,7 +243,7 @@ async fn sign_in(sessions: &Sessions, req: Request<Incoming>) -> Result<Response
     };
     let person = Person::parse(&client_id, &body.name, &body.color)?;
     let mut res = json_response(StatusCode::OK, &person);
-    let cookie = signed::set_cookie(COOKIE, &sessions.issue(&person), sessions.cookie_options())
+    let cookie = signed::set_cookie(COOKIE, &sessions.issue(&person), sessions.cookie_options(0))
         .ok_or_else(|| ApiError::internal("the session cookie is not a valid header"))?;
     res.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(res)
